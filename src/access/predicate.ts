@@ -1,0 +1,106 @@
+/**
+ * The matching engine: turns access rules into one SQL predicate over `connections.tags`, evaluated by PostgreSQL.
+ *
+ * Semantics (CONTRACT section 1): a connection matches a rule when at least one group has all of its filters equal
+ * to the connection's tags (user and automatic tags alike; exact, case-sensitive). A group with two different
+ * values for the same tag can never match and is dropped; a rule left with no group matches nothing.
+ *
+ * Each group becomes a *selector*, a JSON object such as `{"environment":"production","datacenter":"london"}`, and
+ * the rule becomes `(c.tags @> $1 OR c.tags @> $2 ...)`. Every `@>` is answered by the GIN index on `tags`
+ * (PostgreSQL combines them with BitmapOr / BitmapAnd), so matching never scans rows it does not return. An array
+ * form such as `tags @> ANY($1)` would be shorter but cannot use the index.
+ *
+ * Nothing here loads connections: callers pass {@link ConnectionPredicate}s to the repository, which renders them
+ * with {@link renderPredicate}.
+ */
+import type { AccessRule } from './access-rule';
+
+/** A conjunction of tag equalities, e.g. `{ environment: 'production', datacenter: 'london' }`. */
+export type TagSelector = Readonly<Record<string, string>>;
+
+/**
+ * A disjunction of selectors: matches a connection whose tags contain at least one selector.
+ * An empty list matches nothing.
+ */
+export type SelectorSet = readonly TagSelector[];
+
+/**
+ * What a query may return: the AND of several selector sets (e.g. the caller's scope AND a role's rule AND a
+ * filter). An empty list means "no restriction".
+ */
+export type ConnectionPredicate = readonly SelectorSet[];
+
+export const MATCH_EVERYTHING: ConnectionPredicate = [];
+export const MATCH_NOTHING: ConnectionPredicate = [[]];
+
+/** One group to its selector, or `null` when two of its filters want different values for one tag. */
+function groupToSelector(filters: AccessRule[number]['filters']): TagSelector | null {
+  // An empty group would become `{}`, which every connection contains. Validation forbids it; this is the
+  // belt to that pair of braces, because failing open here would be a leak.
+  if (filters.length === 0) return null;
+  const selector: Record<string, string> = {};
+  for (const { tag, value } of filters) {
+    if (Object.prototype.hasOwnProperty.call(selector, tag) && selector[tag] !== value) return null;
+    selector[tag] = value;
+  }
+  return selector;
+}
+
+function contains(outer: TagSelector, inner: TagSelector): boolean {
+  return Object.entries(inner).every(([k, v]) => Object.prototype.hasOwnProperty.call(outer, k) && outer[k] === v);
+}
+
+/**
+ * Compiles rules (already validated) into one selector set: the union of what any of them matches.
+ * Contradictory groups are dropped; duplicate selectors and selectors implied by a broader one are removed, so the
+ * SQL stays as short as the meaning allows.
+ *
+ * @example compileRules([[{filters:[{tag:'env',value:'prod'}]}], [{filters:[{tag:'env',value:'prod'},{tag:'dc',value:'lyon'}]}]])
+ *   // [{ env: 'prod' }] — the second group only narrows the first, so it adds nothing to the union
+ */
+export function compileRules(rules: readonly AccessRule[]): SelectorSet {
+  const candidates: TagSelector[] = [];
+  for (const rule of rules) {
+    for (const group of rule) {
+      const selector = groupToSelector(group.filters);
+      if (selector) candidates.push(selector);
+    }
+  }
+  // Fewest keys first, so broader selectors are kept and the narrower ones they imply are skipped.
+  candidates.sort((a, b) => Object.keys(a).length - Object.keys(b).length);
+  const kept: TagSelector[] = [];
+  for (const candidate of candidates) {
+    if (!kept.some((broader) => contains(candidate, broader))) kept.push(candidate);
+  }
+  return kept;
+}
+
+/** Collects positional parameters (`$1`, `$2` ...) while a statement is being written. */
+export class SqlParams {
+  readonly values: unknown[] = [];
+
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/**
+ * Renders a predicate as a SQL boolean expression over `<alias>.tags`, adding its parameters to `params`.
+ *
+ * @example renderPredicate([[{env:'prod'}],[{dc:'lyon'},{dc:'paris'}]], 'c', params)
+ *   // "((c.tags @> $1::jsonb) AND (c.tags @> $2::jsonb OR c.tags @> $3::jsonb))"
+ */
+export function renderPredicate(predicate: ConnectionPredicate, alias: string, params: SqlParams): string {
+  if (predicate.length === 0) return 'TRUE';
+  const parts = predicate.map((set) => {
+    if (set.length === 0) return 'FALSE';
+    return set.map((selector) => `${alias}.tags @> ${params.add(JSON.stringify(selector))}::jsonb`).join(' OR ');
+  });
+  return `(${parts.map((p) => `(${p})`).join(' AND ')})`;
+}
+
+/** Adds one more condition to a predicate (logical AND). */
+export function narrow(predicate: ConnectionPredicate, set: SelectorSet | null): ConnectionPredicate {
+  return set === null ? predicate : [...predicate, set];
+}

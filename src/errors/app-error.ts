@@ -1,0 +1,54 @@
+/**
+ * The one error taxonomy of the gateway.
+ *
+ * Services throw {@link AppError}s; the GraphQL adapter copies `code` into `extensions.code` and the REST adapter
+ * maps it to an HTTP status through {@link httpStatusOf}. Anything that is not an AppError is an internal fault
+ * and is masked before it leaves the process.
+ */
+export const ERROR_CODES = [
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'BAD_USER_INPUT',
+  'ROLE_IN_USE',
+  'LAST_ADMIN',
+  'INTERNAL_SERVER_ERROR',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Machine-readable details safe to show the caller (e.g. the offending field). */
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export const unauthenticated = (message = 'Authentication required') => new AppError('UNAUTHENTICATED', message);
+export const forbidden = (message = 'You are not allowed to do this') => new AppError('FORBIDDEN', message);
+export const notFound = (message: string) => new AppError('NOT_FOUND', message);
+export const conflict = (message: string) => new AppError('CONFLICT', message);
+export const badInput = (message: string, field?: string) =>
+  new AppError('BAD_USER_INPUT', message, field === undefined ? {} : { field });
+
+/** The single table from error code to HTTP status, used by every non-GraphQL route. */
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  BAD_USER_INPUT: 400,
+  ROLE_IN_USE: 400,
+  LAST_ADMIN: 400,
+  INTERNAL_SERVER_ERROR: 500,
+};
+
+export function httpStatusOf(code: ErrorCode): number {
+  return HTTP_STATUS[code];
+}

@@ -1,0 +1,106 @@
+import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { AUTOMATIC_TAG_KEYS, formatTagString } from '../../access/tags';
+import type { ConnectionEntity } from '../../entities/connection.entity';
+import type { ConnectionPageResult } from '../../services/connection-page';
+import { ADMIN } from '../auth-checker';
+import type { GraphQLContext } from '../context';
+import {
+  ConnectionFilter,
+  ConnectionPage,
+  ConnectionType,
+  CreateConnectionInput,
+  UpdateConnectionInput,
+} from '../types/connection.types';
+import { Tag } from '../types/tag.types';
+
+@Resolver(() => ConnectionType)
+export class ConnectionResolver {
+  @Authorized()
+  @Query(() => ConnectionPage, { description: 'The connections the caller can see, sorted by name.' })
+  connections(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('first', () => Int, { defaultValue: 50, description: 'Page size, at most 500.' }) first: number,
+    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page.' }) after: string | null,
+    @Arg('filter', () => ConnectionFilter, { nullable: true }) filter: ConnectionFilter | null,
+  ): ConnectionPageResult {
+    return ctx.services.connections.list(ctx, first, after, filter);
+  }
+
+  @Authorized()
+  @Query(() => ConnectionType, { nullable: true, description: 'A connection by name; null when it does not exist or is not visible to the caller.' })
+  connection(@Ctx() ctx: GraphQLContext, @Arg('name') name: string): Promise<ConnectionEntity | null> {
+    return ctx.services.connections.get(ctx, name);
+  }
+
+  @Authorized(ADMIN)
+  @Mutation(() => ConnectionType, { description: 'Declares a connection and probes it (the probe never fails the mutation; see `connected`).' })
+  async createConnection(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('name') name: string,
+    @Arg('input', () => CreateConnectionInput) input: CreateConnectionInput,
+  ): Promise<ConnectionEntity> {
+    return (await ctx.services.connections.create(ctx, name, { ...input })).connection;
+  }
+
+  @Authorized(ADMIN)
+  @Mutation(() => ConnectionType)
+  async updateConnection(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('name') name: string,
+    @Arg('input', () => UpdateConnectionInput) input: UpdateConnectionInput,
+  ): Promise<ConnectionEntity> {
+    return (await ctx.services.connections.update(ctx, name, { ...input })).connection;
+  }
+
+  @Authorized(ADMIN)
+  @Mutation(() => ConnectionType)
+  async disableConnection(@Ctx() ctx: GraphQLContext, @Arg('name') name: string): Promise<ConnectionEntity> {
+    return (await ctx.services.connections.disable(ctx, name)).connection;
+  }
+
+  @Authorized(ADMIN)
+  @Mutation(() => ConnectionType, { description: 'Enables monitoring and probes the instance again.' })
+  async enableConnection(@Ctx() ctx: GraphQLContext, @Arg('name') name: string): Promise<ConnectionEntity> {
+    return (await ctx.services.connections.enable(ctx, name)).connection;
+  }
+
+  @Authorized(ADMIN)
+  @Mutation(() => Boolean)
+  async deleteConnection(@Ctx() ctx: GraphQLContext, @Arg('name') name: string): Promise<boolean> {
+    await ctx.services.connections.delete(ctx, name);
+    return true;
+  }
+
+  @FieldResolver(() => String, { description: 'PostgreSQL role used for monitoring.' })
+  user(@Root() connection: ConnectionEntity): string {
+    return connection.username;
+  }
+
+  @FieldResolver(() => [Tag], { description: 'User tags in the order they were written, then the automatic tags.' })
+  tags(@Root() connection: ConnectionEntity): Tag[] {
+    const user = connection.userTags.map((t) => ({ key: t.key, value: t.value, automatic: false }));
+    const automatic = AUTOMATIC_TAG_KEYS.filter((k) => connection.tags[k] !== undefined).map((key) => ({
+      key,
+      value: connection.tags[key]!,
+      automatic: true,
+    }));
+    return [...user, ...automatic];
+  }
+
+  @FieldResolver(() => String, { description: 'User tags as the vendor string `k1=v1,k2=v2` (empty when none).' })
+  tagString(@Root() connection: ConnectionEntity): string {
+    return formatTagString(connection.userTags);
+  }
+
+  @Authorized(ADMIN)
+  @FieldResolver(() => String, { nullable: true, description: 'Error of the last failed probe (administrators only).' })
+  lastProbeError(@Root() connection: ConnectionEntity): string | null {
+    return connection.lastProbeError;
+  }
+
+  @Authorized(ADMIN)
+  @FieldResolver(() => Date, { nullable: true, description: 'When the last probe ran (administrators only).' })
+  lastProbeAt(@Root() connection: ConnectionEntity): Date | null {
+    return connection.lastProbeAt;
+  }
+}

@@ -1,0 +1,84 @@
+import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { RoleEntity } from '../../entities/role.entity';
+import type { UserEntity } from '../../entities/user.entity';
+import type { ConnectionPageResult } from '../../services/connection-page';
+import { ADMIN } from '../auth-checker';
+import type { GraphQLContext } from '../context';
+import { ConnectionPage } from '../types/connection.types';
+import { RoleType } from '../types/role.types';
+import { AccessGroupInput } from '../types/tag.types';
+import { UserType } from '../types/user.types';
+
+@Resolver(() => RoleType)
+export class RoleResolver {
+  @Authorized(ADMIN)
+  @Query(() => [RoleType], { description: 'Every role, sorted by name (administration).' })
+  roles(@Ctx() ctx: GraphQLContext): Promise<RoleEntity[]> {
+    return ctx.services.roles.list(ctx);
+  }
+
+  @Authorized(ADMIN)
+  @Query(() => RoleType, { nullable: true, description: 'A role by name; null when absent (administration).' })
+  role(@Ctx() ctx: GraphQLContext, @Arg('name') name: string): Promise<RoleEntity | null> {
+    return ctx.services.roles.get(ctx, name);
+  }
+
+  @Authorized(ADMIN)
+  @Query(() => ConnectionPage, { description: 'Dry run of an access rule: the connections a role with it would match now.' })
+  previewAccess(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('access', () => [AccessGroupInput]) access: AccessGroupInput[],
+    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): ConnectionPageResult {
+    return ctx.services.roles.preview(ctx, access, first, after);
+  }
+
+  @Authorized(ADMIN)
+  @Mutation(() => RoleType)
+  createRole(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('name') name: string,
+    @Arg('access', () => [AccessGroupInput]) access: AccessGroupInput[],
+  ): Promise<RoleEntity> {
+    return ctx.services.roles.create(ctx, name, access);
+  }
+
+  @Authorized(ADMIN)
+  @Mutation(() => RoleType, { description: 'Replaces the access rule; holders see the change on their next request.' })
+  updateRole(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('name') name: string,
+    @Arg('access', () => [AccessGroupInput]) access: AccessGroupInput[],
+  ): Promise<RoleEntity> {
+    return ctx.services.roles.update(ctx, name, access);
+  }
+
+  @Authorized(ADMIN)
+  @Mutation(() => Boolean, { description: 'Fails with ROLE_IN_USE while a user holds the role.' })
+  async deleteRole(@Ctx() ctx: GraphQLContext, @Arg('name') name: string): Promise<boolean> {
+    await ctx.services.roles.delete(ctx, name);
+    return true;
+  }
+
+  @Authorized(ADMIN)
+  @FieldResolver(() => [UserType], { description: 'Users holding this role, sorted by login (administrators only).' })
+  users(@Ctx() ctx: GraphQLContext, @Root() role: RoleEntity): Promise<UserEntity[]> {
+    return ctx.loaders.usersOfRole.load(role.id);
+  }
+
+  @FieldResolver(() => ConnectionPage, { description: 'The connections the filters match now (within what the caller can see).' })
+  connections(
+    @Ctx() ctx: GraphQLContext,
+    @Root() role: RoleEntity,
+    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): ConnectionPageResult {
+    return ctx.services.roles.connectionsOf(ctx, role, first, after);
+  }
+
+  @FieldResolver(() => Int, { description: 'How many connections the filters match now (within what the caller can see).' })
+  connectionCount(@Ctx() ctx: GraphQLContext, @Root() role: RoleEntity): Promise<number> {
+    return ctx.services.roles.connectionCountOf(ctx, role);
+  }
+}

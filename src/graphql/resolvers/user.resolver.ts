@@ -1,0 +1,84 @@
+import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { RoleEntity } from '../../entities/role.entity';
+import type { UserEntity } from '../../entities/user.entity';
+import type { ConnectionPageResult } from '../../services/connection-page';
+import { permissionsOf, type Permissions as PermissionSet } from '../../services/user.service';
+import { ADMIN } from '../auth-checker';
+import type { GraphQLContext } from '../context';
+import { ConnectionFilter, ConnectionPage } from '../types/connection.types';
+import { RoleType } from '../types/role.types';
+import { CreateUserInput, Permissions, UpdateUserInput, UserType } from '../types/user.types';
+
+@Resolver(() => UserType)
+export class UserResolver {
+  @Authorized()
+  @Query(() => UserType, { description: 'The signed-in user.' })
+  me(@Ctx() ctx: GraphQLContext): Promise<UserEntity> {
+    return ctx.services.users.me(ctx);
+  }
+
+  @Authorized(ADMIN)
+  @Query(() => [UserType], { description: 'Every user, sorted by login (administration).' })
+  users(@Ctx() ctx: GraphQLContext): Promise<UserEntity[]> {
+    return ctx.services.users.list(ctx);
+  }
+
+  @Authorized(ADMIN)
+  @Query(() => UserType, { nullable: true, description: 'A user by email (case-insensitive); null when absent.' })
+  user(@Ctx() ctx: GraphQLContext, @Arg('email') email: string): Promise<UserEntity | null> {
+    return ctx.services.users.get(ctx, email);
+  }
+
+  @Authorized(ADMIN)
+  @Mutation(() => UserType, { description: 'Creates a user; the login is derived from the email.' })
+  createUser(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('email') email: string,
+    @Arg('input', () => CreateUserInput) input: CreateUserInput,
+  ): Promise<UserEntity> {
+    return ctx.services.users.create(ctx, email, { ...input });
+  }
+
+  @Authorized(ADMIN)
+  @Mutation(() => UserType, { description: 'Fails with LAST_ADMIN when it would leave no unrestricted administrator.' })
+  updateUser(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('email') email: string,
+    @Arg('input', () => UpdateUserInput) input: UpdateUserInput,
+  ): Promise<UserEntity> {
+    return ctx.services.users.update(ctx, email, { ...input });
+  }
+
+  @Authorized(ADMIN)
+  @Mutation(() => Boolean, { description: 'Deletes a user and revokes their tokens at once. Fails with LAST_ADMIN for the last unrestricted administrator.' })
+  async deleteUser(@Ctx() ctx: GraphQLContext, @Arg('email') email: string): Promise<boolean> {
+    await ctx.services.users.delete(ctx, email);
+    return true;
+  }
+
+  @FieldResolver(() => [RoleType], { description: 'Roles held, sorted by name.' })
+  roles(@Ctx() ctx: GraphQLContext, @Root() user: UserEntity): Promise<RoleEntity[]> {
+    return ctx.loaders.rolesOfUser.load(user.id);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'True when the user holds at least one role and so sees only what the roles match.' })
+  async restricted(@Ctx() ctx: GraphQLContext, @Root() user: UserEntity): Promise<boolean> {
+    return (await ctx.loaders.rolesOfUser.load(user.id)).length > 0;
+  }
+
+  @FieldResolver(() => Permissions)
+  async permissions(@Ctx() ctx: GraphQLContext, @Root() user: UserEntity): Promise<PermissionSet> {
+    return permissionsOf(user, (await ctx.loaders.rolesOfUser.load(user.id)).length);
+  }
+
+  @FieldResolver(() => ConnectionPage, { description: 'The connections this user can see (within what the caller can see).' })
+  connections(
+    @Ctx() ctx: GraphQLContext,
+    @Root() user: UserEntity,
+    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('filter', () => ConnectionFilter, { nullable: true }) filter: ConnectionFilter | null,
+  ): Promise<ConnectionPageResult> {
+    return ctx.services.users.connectionsOf(ctx, user, first, after, filter);
+  }
+}

@@ -1,0 +1,182 @@
+import { Field, Float, InputType, Int, ObjectType } from 'type-graphql';
+import { CollectionRateEnum } from './enums';
+import { AccessGroupInput, TagInput } from './tag.types';
+
+@ObjectType('Connection', {
+  description:
+    'A monitored PostgreSQL instance (agentless connection). Its password is write-only and is never returned.',
+})
+export class ConnectionType {
+  @Field({ description: 'Unique identifier: 1-64 of `A-Z a-z 0-9 _ . -`.' })
+  name!: string;
+
+  @Field({ description: 'Hostname or IP address of the instance.' })
+  host!: string;
+
+  @Field(() => Int)
+  port!: number;
+
+  // `user` is resolved from the entity's `username` by ConnectionResolver.
+
+  @Field({ description: 'Whether the instance is monitored.' })
+  enabled!: boolean;
+
+  @Field({ description: 'Result of the last connection probe (false while disabled).' })
+  connected!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Server version read by the last successful probe, e.g. `16.4`.' })
+  pgVersion!: string | null;
+
+  @Field(() => CollectionRateEnum)
+  collectionRate!: CollectionRateEnum;
+
+  @Field({ description: 'Collect query samples.' })
+  samples!: boolean;
+
+  @Field()
+  lockMonitoring!: boolean;
+
+  @Field(() => Int, { description: 'Seconds a lock must last before it is recorded.' })
+  lockMonitoringDelay!: number;
+
+  @Field()
+  tableMonitoring!: boolean;
+
+  @Field()
+  queryMonitoring!: boolean;
+
+  @Field()
+  queryMonitoringOptimize!: boolean;
+
+  @Field(() => Int, { description: 'Minimum number of calls for a query to be recorded.' })
+  queryMonitoringMinCalls!: number;
+
+  @Field(() => Float, { description: 'Minimum total time (ms) for a query to be recorded.' })
+  queryMonitoringMinTime!: number;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field()
+  updatedAt!: Date;
+}
+
+@ObjectType({ description: 'Relay-style page information.' })
+export class PageInfo {
+  @Field({ description: 'True when another page follows; fetch it with `after: endCursor`.' })
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Cursor of the last item of this page; null on an empty page.' })
+  endCursor!: string | null;
+}
+
+@ObjectType()
+export class ConnectionEdge {
+  @Field({ description: 'Opaque cursor of this item.' })
+  cursor!: string;
+
+  @Field(() => ConnectionType)
+  node!: ConnectionType;
+}
+
+@ObjectType({ description: 'A page of connections, sorted by name.' })
+export class ConnectionPage {
+  @Field(() => [ConnectionEdge])
+  edges!: ConnectionEdge[];
+
+  @Field(() => [ConnectionType], { description: 'The same items as `edges`, without cursors.' })
+  nodes!: ConnectionType[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+
+  @Field(() => Int, { description: 'Number of items in all pages together (counted only when asked for).' })
+  totalCount!: number;
+}
+
+@InputType({ description: 'Narrows a list of connections. All given conditions must hold.' })
+export class ConnectionFilter {
+  @Field(() => [AccessGroupInput], {
+    nullable: true,
+    description: 'Tag conditions with role semantics (OR of groups, AND inside a group), e.g. one dashboard tab per environment.',
+  })
+  access?: AccessGroupInput[] | null;
+
+  @Field(() => Boolean, { nullable: true })
+  enabled?: boolean | null;
+
+  @Field(() => Boolean, { nullable: true })
+  connected?: boolean | null;
+
+  @Field(() => String, { nullable: true, description: 'Case-insensitive substring of the name or the host.' })
+  search?: string | null;
+}
+
+@InputType({ description: 'Monitoring settings; omitted ones keep their current value (or the default on create).' })
+class MonitoringSettingsInput {
+  @Field(() => CollectionRateEnum, { nullable: true, description: 'Default LOW.' })
+  collectionRate?: CollectionRateEnum;
+
+  @Field({ nullable: true, description: 'Default false.' })
+  samples?: boolean;
+
+  @Field({ nullable: true, description: 'Default true.' })
+  lockMonitoring?: boolean;
+
+  @Field(() => Int, { nullable: true, description: 'Default 30 (seconds, 1-86400).' })
+  lockMonitoringDelay?: number;
+
+  @Field({ nullable: true, description: 'Default true.' })
+  tableMonitoring?: boolean;
+
+  @Field({ nullable: true, description: 'Default true.' })
+  queryMonitoring?: boolean;
+
+  @Field({ nullable: true, description: 'Default false.' })
+  queryMonitoringOptimize?: boolean;
+
+  @Field(() => Int, { nullable: true, description: 'Default 2.' })
+  queryMonitoringMinCalls?: number;
+
+  @Field(() => Float, { nullable: true, description: 'Default 1.' })
+  queryMonitoringMinTime?: number;
+
+  @Field({ nullable: true, description: 'Default true. A disabled connection is not monitored nor probed.' })
+  enabled?: boolean;
+}
+
+@InputType({ description: 'A new monitored connection.' })
+export class CreateConnectionInput extends MonitoringSettingsInput {
+  @Field()
+  host!: string;
+
+  @Field(() => Int, { description: '1-65535.' })
+  port!: number;
+
+  @Field({ description: 'PostgreSQL role used for monitoring.' })
+  user!: string;
+
+  @Field({ description: 'Password of that role. Write-only: no field returns it.' })
+  password!: string;
+
+  @Field(() => [TagInput], { nullable: true, description: 'User tags, in the order they should be shown.' })
+  tags?: TagInput[];
+}
+
+@InputType({ description: 'Changes to a connection. Every field is optional; `tags` replaces all user tags.' })
+export class UpdateConnectionInput extends MonitoringSettingsInput {
+  @Field({ nullable: true })
+  host?: string;
+
+  @Field(() => Int, { nullable: true })
+  port?: number;
+
+  @Field({ nullable: true })
+  user?: string;
+
+  @Field({ nullable: true, description: 'A new password triggers a new probe.' })
+  password?: string;
+
+  @Field(() => [TagInput], { nullable: true, description: 'The complete new list of user tags (`[]` removes them all).' })
+  tags?: TagInput[];
+}

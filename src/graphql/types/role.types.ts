@@ -1,0 +1,19 @@
+import { Field, ObjectType } from 'type-graphql';
+import { AccessGroup } from './tag.types';
+
+@ObjectType('Role', {
+  description: 'A named access rule. Users holding roles see only the connections their roles match (union).',
+})
+export class RoleType {
+  @Field({ description: 'Unique name: 1-64 of `A-Z a-z 0-9 _ . -`.' })
+  name!: string;
+
+  @Field(() => [AccessGroup], { description: 'OR of groups; inside a group, AND of tag filters.' })
+  access!: AccessGroup[];
+
+  @Field()
+  createdAt!: Date;
+
+  @Field()
+  updatedAt!: Date;
+}

@@ -1,0 +1,98 @@
+import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { PrivilegeEnum, ProfileEnum } from './enums';
+
+@ObjectType({ description: 'What a user may do, derived from privilege, profile, roles and Live360 access.' })
+export class Permissions {
+  @Field({ description: 'May administer users, roles and connections (privilege ADMIN, profile DATA_ADMIN, no role).' })
+  administer!: boolean;
+
+  @Field({ description: 'May kill sessions and backends from the dashboards (privilege READ_WRITE or ADMIN).' })
+  killSessions!: boolean;
+
+  @Field({ description: 'May use Live360 (direct access to instances).' })
+  live360!: boolean;
+
+  @Field(() => [String], { description: 'Dashboard identifiers the user may open, e.g. `top-queries`.' })
+  dashboards!: string[];
+}
+
+@ObjectType('User', { description: 'A person who signs in to the platform. Passwords are never returned.' })
+export class UserType {
+  @Field(() => ID)
+  id!: number;
+
+  @Field({ description: "Derived from the email's local part and made unique; users sign in with login or email." })
+  login!: string;
+
+  @Field()
+  email!: string;
+
+  @Field(() => ProfileEnum)
+  profile!: ProfileEnum;
+
+  @Field(() => PrivilegeEnum)
+  privilege!: PrivilegeEnum;
+
+  @Field({ description: 'Access to Live360.' })
+  live360!: boolean;
+
+  @Field(() => String, { nullable: true })
+  comment!: string | null;
+
+  @Field({ description: 'Authenticated by the directory; no local password.' })
+  ldap!: boolean;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field()
+  updatedAt!: Date;
+}
+
+@InputType({ description: 'A new user.' })
+export class CreateUserInput {
+  @Field(() => String, { nullable: true, description: 'At least 8 characters. Required unless `ldap` is true.' })
+  password?: string | null;
+
+  @Field(() => PrivilegeEnum, { nullable: true, description: 'Default ADMIN.' })
+  privilege?: PrivilegeEnum;
+
+  @Field(() => ProfileEnum, { nullable: true, description: 'Default DATA_ADMIN.' })
+  profile?: ProfileEnum;
+
+  @Field({ nullable: true, description: 'Default true.' })
+  live360?: boolean;
+
+  @Field(() => [String], { nullable: true, description: 'Role names. No role = sees every connection.' })
+  roles?: string[];
+
+  @Field(() => String, { nullable: true })
+  comment?: string | null;
+
+  @Field({ nullable: true, description: 'Default false.' })
+  ldap?: boolean;
+}
+
+@InputType({ description: 'Changes to a user. Every field is optional; `roles` replaces the assignment.' })
+export class UpdateUserInput {
+  @Field(() => String, { nullable: true, description: 'A new password revokes every token of the user at once.' })
+  password?: string | null;
+
+  @Field(() => PrivilegeEnum, { nullable: true })
+  privilege?: PrivilegeEnum;
+
+  @Field(() => ProfileEnum, { nullable: true })
+  profile?: ProfileEnum;
+
+  @Field({ nullable: true })
+  live360?: boolean;
+
+  @Field(() => [String], { nullable: true, description: 'The complete new list of role names (`[]` removes every restriction).' })
+  roles?: string[];
+
+  @Field(() => String, { nullable: true, description: 'Null clears the comment.' })
+  comment?: string | null;
+
+  @Field({ nullable: true })
+  ldap?: boolean;
+}

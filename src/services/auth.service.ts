@@ -1,0 +1,183 @@
+/**
+ * Authentication: credentials to tokens, tokens to a {@link Principal}.
+ *
+ * Tokens are HS256 JWTs (jsonwebtoken) valid 24 hours. They carry the user's token version: a password change
+ * bumps it and deleting the user removes the row, so both revoke every earlier token at once. Everything else about
+ * the caller (privilege, profile, roles) is read fresh on each request, so changes apply to the next one.
+ */
+import jwt from 'jsonwebtoken';
+import type { DataSource } from 'typeorm';
+import type { AccessRule } from '../access/access-rule';
+import type { Config } from '../config';
+import { buildPrincipal, type Principal } from '../context/principal';
+import type { RequestContext } from '../context/request-context';
+import { UserEntity, type Privilege, type Profile } from '../entities/user.entity';
+import { AppError, unauthenticated } from '../errors/app-error';
+import { verifyPassword } from './passwords';
+import type { SettingsService } from './settings.service';
+
+export const TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
+
+interface TokenClaims {
+  sub: string;
+  user: string;
+  email: string;
+  /** Organization name, under the claim name the vendor's tokens use. */
+  database: string;
+  /** Token version of the user when the token was issued. */
+  tv: number;
+  exp: number;
+  iat: number;
+}
+
+export interface IssuedToken {
+  token: string;
+  expiresAt: Date;
+  user: UserEntity;
+}
+
+export interface TokenDetails {
+  user: string;
+  email: string;
+  organizationName: string;
+  expireTime: Date;
+}
+
+const INVALID_CREDENTIALS = 'Invalid login or password';
+
+export class AuthService {
+  private secret: string | undefined;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly config: Config,
+    private readonly settings: SettingsService,
+  ) {}
+
+  /** Loads the signing key: JWT_SECRET, or the one generated once and kept in the database for every replica. */
+  async init(): Promise<void> {
+    this.secret = this.config.jwtSecret ?? (await this.settings.getOrCreate('jwt_secret'));
+  }
+
+  private signingKey(): string {
+    if (!this.secret) throw new Error('AuthService.init() was not called');
+    return this.secret;
+  }
+
+  /** Checks a login (or email) and password; the same error whatever was wrong, so accounts cannot be probed. */
+  async verifyCredentials(login: string, password: string): Promise<UserEntity> {
+    const identifier = login.trim().toLowerCase();
+    const user = identifier
+      ? await this.dataSource
+          .getRepository(UserEntity)
+          .createQueryBuilder('u')
+          .where(identifier.includes('@') ? 'lower(u.email) = :id' : 'lower(u.login) = :id', { id: identifier })
+          .getOne()
+      : null;
+    // LDAP users have no local password: the directory is not reachable from this gateway.
+    const hash = user && !user.ldap ? user.passwordHash : null;
+    const ok = await verifyPassword(hash, password);
+    if (!user || !ok) throw unauthenticated(INVALID_CREDENTIALS);
+    return user;
+  }
+
+  async createToken(login: string, password: string): Promise<IssuedToken> {
+    const user = await this.verifyCredentials(login, password);
+    return this.issue(user);
+  }
+
+  issue(user: UserEntity): IssuedToken {
+    const token = jwt.sign(
+      { user: user.login, email: user.email, database: this.config.organizationName, tv: user.tokenVersion },
+      this.signingKey(),
+      { algorithm: 'HS256', expiresIn: TOKEN_LIFETIME_SECONDS, subject: String(user.id) },
+    );
+    const { exp } = jwt.decode(token) as TokenClaims;
+    return { token, expiresAt: new Date(exp * 1000), user };
+  }
+
+  private verifySignature(token: string): TokenClaims {
+    try {
+      return jwt.verify(token, this.signingKey(), { algorithms: ['HS256'] }) as TokenClaims;
+    } catch (error) {
+      if (error instanceof jwt.TokenExpiredError) throw unauthenticated('Token expired: create a new one');
+      throw unauthenticated('Invalid token');
+    }
+  }
+
+  /** Token to caller, in one statement (user, roles and their rules). */
+  async principalFromToken(token: string): Promise<Principal> {
+    const claims = this.verifySignature(token);
+    const principal = await this.loadPrincipal(Number(claims.sub), claims.tv);
+    if (!principal) throw unauthenticated('Token revoked: create a new one');
+    return principal;
+  }
+
+  /** Basic-auth style: credentials straight to a caller (REST token endpoints). */
+  async principalFromCredentials(login: string, password: string): Promise<Principal> {
+    const user = await this.verifyCredentials(login, password);
+    const principal = await this.loadPrincipal(user.id, user.tokenVersion);
+    if (!principal) throw unauthenticated(INVALID_CREDENTIALS);
+    return principal;
+  }
+
+  /** The caller with this id if their token version is still `tokenVersion`; `null` when revoked or deleted. */
+  async loadPrincipal(userId: number, tokenVersion: number): Promise<Principal | null> {
+    if (!Number.isSafeInteger(userId)) return null;
+    const rows: {
+      id: number;
+      login: string;
+      email: string;
+      profile: Profile;
+      privilege: Privilege;
+      live360: boolean;
+      token_version: number;
+      roles: { id: number; access: AccessRule }[];
+    }[] = await this.dataSource.query(
+      `SELECT u.id, u.login, u.email, u.profile, u.privilege, u.live360, u.token_version,
+              coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'access', r.access) ORDER BY r.name)
+                         FILTER (WHERE r.id IS NOT NULL), '[]'::jsonb) AS roles
+         FROM users u
+         LEFT JOIN user_roles ur ON ur.user_id = u.id
+         LEFT JOIN roles r ON r.id = ur.role_id
+        WHERE u.id = $1
+        GROUP BY u.id`,
+      [userId],
+    );
+    const row = rows[0];
+    if (!row || row.token_version !== tokenVersion) return null;
+    return buildPrincipal(
+      {
+        userId: row.id,
+        login: row.login,
+        email: row.email,
+        profile: row.profile,
+        privilege: row.privilege,
+        live360: row.live360,
+      },
+      row.roles,
+    );
+  }
+
+  /**
+   * Details of a token (REST `GET /ds-api/user-token?token=`). Unknown, expired and revoked tokens are all
+   * NOT_FOUND: the caller is already authenticated, the token they ask about is what does not exist.
+   */
+  async tokenDetails(ctx: RequestContext, token: string): Promise<TokenDetails> {
+    if (!ctx.principal) throw ctx.authFailure ?? unauthenticated();
+    let claims: TokenClaims;
+    try {
+      claims = this.verifySignature(token);
+    } catch {
+      throw new AppError('NOT_FOUND', 'Token not found or expired');
+    }
+    const principal = await this.loadPrincipal(Number(claims.sub), claims.tv);
+    if (!principal) throw new AppError('NOT_FOUND', 'Token not found or expired');
+    return {
+      user: principal.login,
+      email: principal.email,
+      organizationName: claims.database,
+      expireTime: new Date(claims.exp * 1000),
+    };
+  }
+}

@@ -1,0 +1,366 @@
+/**
+ * Monitored connections: validation, visibility, probing, and the write paths.
+ *
+ * Reads are always scoped to the caller (the request's loaders AND the caller's visibility into every query), so an
+ * invisible connection is indistinguishable from a missing one: the same `null`, the same NOT_FOUND message.
+ */
+import { z } from 'zod';
+import type { EntityManager } from 'typeorm';
+import { normalizeAccessRule, type AccessGroup } from '../access/access-rule';
+import { compileRules, MATCH_EVERYTHING, narrow, type ConnectionPredicate } from '../access/predicate';
+import { normalizeUserTags, type TagPair } from '../access/tags';
+import { visibility } from '../context/principal';
+import { inTransaction, type RequestContext } from '../context/request-context';
+import { ConnectionEntity, type CollectionRate } from '../entities/connection.entity';
+import { AppError, conflict, notFound } from '../errors/app-error';
+import { isUniqueViolation } from '../db/pg-errors';
+import { requireAdministrator, requireSignedIn } from './authorization';
+import { ConnectionPageResult } from './connection-page';
+import type { ConnectionConditions, ConnectionQueries } from './connection-queries';
+import { pageArgs } from './pagination';
+import type { ProbeOutcome, ProbeService } from './probe.service';
+import type { SecretBox } from './secret-box';
+import {
+  connectionPasswordSchema,
+  hostSchema,
+  nameSchema,
+  parseInput,
+  pgUserSchema,
+  portSchema,
+} from './validation';
+
+export interface MonitoringSettings {
+  collectionRate: CollectionRate;
+  samples: boolean;
+  lockMonitoring: boolean;
+  lockMonitoringDelay: number;
+  tableMonitoring: boolean;
+  queryMonitoring: boolean;
+  queryMonitoringOptimize: boolean;
+  queryMonitoringMinCalls: number;
+  queryMonitoringMinTime: number;
+}
+
+/** The vendor's defaults, as its Connection API displays them. */
+export const DEFAULT_MONITORING_SETTINGS: MonitoringSettings = {
+  collectionRate: 'low',
+  samples: false,
+  lockMonitoring: true,
+  lockMonitoringDelay: 30,
+  tableMonitoring: true,
+  queryMonitoring: true,
+  queryMonitoringOptimize: false,
+  queryMonitoringMinCalls: 2,
+  queryMonitoringMinTime: 1,
+};
+
+export interface ConnectionInput extends Partial<MonitoringSettings> {
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  tags?: TagPair[];
+  enabled?: boolean;
+}
+
+export interface ConnectionFilterInput extends ConnectionConditions {
+  access?: AccessGroup[] | null;
+}
+
+/** The result of a write: the connection as stored, and what the probe said (REST words its answer after it). */
+export interface ConnectionWrite {
+  connection: ConnectionEntity;
+  probe: ProbeOutcome | null;
+}
+
+const settingsShape = {
+  collectionRate: z.enum(['low', 'medium', 'high'], 'must be one of low, medium, high'),
+  samples: z.boolean(),
+  lockMonitoring: z.boolean(),
+  lockMonitoringDelay: z.number().int('must be an integer').min(1, 'must be at least 1 second').max(86_400, 'must be at most 86400 seconds'),
+  tableMonitoring: z.boolean(),
+  queryMonitoring: z.boolean(),
+  queryMonitoringOptimize: z.boolean(),
+  queryMonitoringMinCalls: z.number().int('must be an integer').min(0, 'must be 0 or more').max(1_000_000_000, 'is too large'),
+  queryMonitoringMinTime: z.number().min(0, 'must be 0 or more').max(1_000_000_000, 'is too large'),
+};
+const tagsShape = z.array(z.object({ key: z.string(), value: z.string() }));
+
+const createSchema = z.object({
+  host: hostSchema,
+  port: portSchema,
+  user: pgUserSchema,
+  password: connectionPasswordSchema,
+  tags: tagsShape.default([]),
+  enabled: z.boolean().default(true),
+  ...Object.fromEntries(Object.entries(settingsShape).map(([k, s]) => [k, s.optional()])),
+});
+
+const updateSchema = z.object({
+  host: hostSchema.optional(),
+  port: portSchema.optional(),
+  user: pgUserSchema.optional(),
+  password: connectionPasswordSchema.optional(),
+  tags: tagsShape.optional(),
+  enabled: z.boolean().optional(),
+  ...Object.fromEntries(Object.entries(settingsShape).map(([k, s]) => [k, s.optional()])),
+});
+
+const NOT_FOUND = (name: string) => notFound(`Connection ${JSON.stringify(name)} not found`);
+
+/** Drops keys whose value is `undefined`, so "not given" never overwrites a column. */
+function defined<T extends object>(input: T): Partial<T> {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export class ConnectionService {
+  constructor(
+    private readonly queries: ConnectionQueries,
+    private readonly probes: ProbeService,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  // ---------------------------------------------------------------- reads (any signed-in caller, scoped)
+
+  /** The caller's visible connections, optionally narrowed by a filter; sorted by name. */
+  list(ctx: RequestContext, first?: number | null, after?: string | null, filter?: ConnectionFilterInput | null): ConnectionPageResult {
+    requireSignedIn(ctx);
+    return this.pageOf(ctx, MATCH_EVERYTHING, first, after, filter);
+  }
+
+  /**
+   * A page of what `predicate` matches, within the caller's visibility (applied by the request's loaders).
+   * Used by role previews, `Role.connections` and `User.connections`.
+   */
+  pageOf(
+    ctx: RequestContext,
+    predicate: ConnectionPredicate,
+    first?: number | null,
+    after?: string | null,
+    filter?: ConnectionFilterInput | null,
+  ): ConnectionPageResult {
+    const page = pageArgs(first, after);
+    const access = filter?.access ? compileRules([normalizeAccessRule(filter.access, 'filter.access')]) : null;
+    const search = filter?.search ?? null;
+    if (search !== null && search.length > 200) throw new AppError('BAD_USER_INPUT', 'filter.search: is longer than 200 characters', { field: 'filter.search' });
+    const conditions: ConnectionConditions = defined({ enabled: filter?.enabled ?? undefined, connected: filter?.connected ?? undefined, search: search ?? undefined });
+    return new ConnectionPageResult(ctx, narrow(predicate, access), conditions, page);
+  }
+
+  /** How many connections `predicate` matches within the caller's visibility. */
+  countOf(ctx: RequestContext, predicate: ConnectionPredicate): Promise<number> {
+    return ctx.loaders.connectionCount.load({ predicate });
+  }
+
+  /** A visible connection by name, or `null` when it does not exist or the caller may not see it. */
+  async get(ctx: RequestContext, name: string): Promise<ConnectionEntity | null> {
+    const principal = requireSignedIn(ctx);
+    const [found] = await this.queries.byNames(ctx.manager, visibility(principal), [name]);
+    return found ?? null;
+  }
+
+  /** Tag keys and values over the caller's visible connections, with how many carry each. */
+  async tagSummary(ctx: RequestContext): Promise<{ key: string; values: { value: string; count: number }[] }[]> {
+    const principal = requireSignedIn(ctx);
+    const rows = await this.queries.tagSummary(ctx.manager, visibility(principal));
+    const byKey = new Map<string, { value: string; count: number }[]>();
+    for (const row of rows) {
+      if (!byKey.has(row.key)) byKey.set(row.key, []);
+      byKey.get(row.key)!.push({ value: row.value, count: row.count });
+    }
+    return [...byKey].map(([key, values]) => ({ key, values }));
+  }
+
+  // ---------------------------------------------------------------- writes (administrators)
+
+  async create(ctx: RequestContext, name: string, input: ConnectionInput): Promise<ConnectionWrite> {
+    requireAdministrator(ctx);
+    parseInput(nameSchema('name'), name, 'name');
+    const data = parseInput(createSchema, defined(input)) as z.output<typeof createSchema> & Partial<MonitoringSettings>;
+    const tags = normalizeUserTags(data.tags);
+    const saved = await inTransaction(ctx, async (tx) => {
+      const repo = tx.manager.getRepository(ConnectionEntity);
+      const entity = repo.create({
+        ...DEFAULT_MONITORING_SETTINGS,
+        ...defined(pickSettings(data)),
+        name,
+        host: data.host,
+        port: data.port,
+        username: data.user,
+        passwordEncrypted: this.secrets.seal(data.password),
+        userTags: tags,
+        enabled: data.enabled,
+        connected: false,
+        probeGeneration: 1,
+      });
+      try {
+        return await repo.save(entity);
+      } catch (error) {
+        if (isUniqueViolation(error, 'connections_name_key')) throw conflict(`Connection ${JSON.stringify(name)} already exists`);
+        throw error;
+      }
+    });
+    const probe = saved.enabled ? await this.probeAndRecord(ctx.manager, saved.id, saved.probeGeneration, data) : null;
+    return { connection: await this.reload(ctx.manager, saved.id), probe };
+  }
+
+  /** Updates the given fields; `tags` replaces the user tags. Host, port, user or password changes trigger a probe. */
+  async update(ctx: RequestContext, name: string, input: ConnectionInput): Promise<ConnectionWrite> {
+    requireAdministrator(ctx);
+    const data = parseInput(updateSchema, defined(input)) as z.output<typeof updateSchema> & Partial<MonitoringSettings>;
+    const tags = data.tags === undefined ? undefined : normalizeUserTags(data.tags);
+    const { entity, needsProbe, password } = await inTransaction(ctx, async (tx) => {
+      const current = await this.lockByName(tx.manager, name);
+      const credentialsChanged =
+        (data.host !== undefined && data.host !== current.host) ||
+        (data.port !== undefined && data.port !== current.port) ||
+        (data.user !== undefined && data.user !== current.username) ||
+        data.password !== undefined;
+      const enabling = data.enabled === true && !current.enabled;
+      const changes: Partial<ConnectionEntity> = defined({
+        ...pickSettings(data),
+        host: data.host,
+        port: data.port,
+        username: data.user,
+        passwordEncrypted: data.password === undefined ? undefined : this.secrets.seal(data.password),
+        userTags: tags,
+        enabled: data.enabled,
+      });
+      const enabled = data.enabled ?? current.enabled;
+      const probeNow = enabled && (credentialsChanged || enabling);
+      if (probeNow) changes.probeGeneration = current.probeGeneration + 1;
+      if (!enabled) changes.connected = false;
+      await tx.manager.update(ConnectionEntity, { id: current.id }, changes);
+      return {
+        entity: { ...current, ...changes } as ConnectionEntity,
+        needsProbe: probeNow,
+        password: data.password ?? this.secrets.open(current.passwordEncrypted),
+      };
+    });
+    const probe = needsProbe
+      ? await this.probeAndRecord(ctx.manager, entity.id, entity.probeGeneration, {
+          host: entity.host,
+          port: entity.port,
+          user: entity.username,
+          password,
+        })
+      : null;
+    return { connection: await this.reload(ctx.manager, entity.id), probe };
+  }
+
+  /** Stops monitoring: `enabled` false, `connected` false. Idempotent. */
+  disable(ctx: RequestContext, name: string): Promise<ConnectionWrite> {
+    return this.update(ctx, name, { enabled: false });
+  }
+
+  /** Resumes monitoring and probes again, even when it was already enabled (an explicit "try again"). */
+  async enable(ctx: RequestContext, name: string): Promise<ConnectionWrite> {
+    requireAdministrator(ctx);
+    const current = await inTransaction(ctx, async (tx) => {
+      const row = await this.lockByName(tx.manager, name);
+      row.enabled = true;
+      row.probeGeneration += 1;
+      await tx.manager.update(ConnectionEntity, { id: row.id }, { enabled: true, probeGeneration: row.probeGeneration });
+      return row;
+    });
+    const probe = await this.probeAndRecord(ctx.manager, current.id, current.probeGeneration, {
+      host: current.host,
+      port: current.port,
+      user: current.username,
+      password: this.secrets.open(current.passwordEncrypted),
+    });
+    return { connection: await this.reload(ctx.manager, current.id), probe };
+  }
+
+  async delete(ctx: RequestContext, name: string): Promise<void> {
+    requireAdministrator(ctx);
+    const result = await ctx.manager.delete(ConnectionEntity, { name });
+    if (!result.affected) throw NOT_FOUND(name);
+  }
+
+  /** Re-probes every enabled connection, a few at a time (operators' CLI). */
+  async reprobeAll(ctx: RequestContext, onProgress?: (done: number, total: number) => void): Promise<{ connected: number; failed: number }> {
+    requireAdministrator(ctx);
+    const rows = await ctx.manager.find(ConnectionEntity, { where: { enabled: true }, order: { name: 'ASC' } });
+    let connected = 0;
+    let failed = 0;
+    let done = 0;
+    const queue = [...rows];
+    const worker = async () => {
+      for (let row = queue.shift(); row; row = queue.shift()) {
+        const generation = row.probeGeneration + 1;
+        await ctx.manager.update(ConnectionEntity, { id: row.id }, { probeGeneration: generation });
+        const outcome = await this.probeAndRecord(ctx.manager, row.id, generation, {
+          host: row.host,
+          port: row.port,
+          user: row.username,
+          password: this.secrets.open(row.passwordEncrypted),
+        });
+        if (outcome.status === 'connected') connected += 1;
+        else failed += 1;
+        onProgress?.(++done, rows.length);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    return { connected, failed };
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private async lockByName(manager: EntityManager, name: string): Promise<ConnectionEntity> {
+    const row = await manager
+      .getRepository(ConnectionEntity)
+      .createQueryBuilder('c')
+      .setLock('pessimistic_write')
+      .where('c.name = :name', { name })
+      .getOne();
+    if (!row) throw NOT_FOUND(name);
+    return row;
+  }
+
+  private async reload(manager: EntityManager, id: number): Promise<ConnectionEntity> {
+    const row = await manager.findOneBy(ConnectionEntity, { id });
+    // Deleted between the write and this read: report it like any missing connection.
+    if (!row) throw new AppError('NOT_FOUND', 'Connection was deleted meanwhile');
+    return row;
+  }
+
+  /**
+   * Probes outside any transaction (a probe may take PROBE_TIMEOUT_MS) and records the outcome only if no newer
+   * change has asked for another probe meanwhile.
+   */
+  private async probeAndRecord(
+    manager: EntityManager,
+    id: number,
+    generation: number,
+    target: { host: string; port: number; user: string; password: string },
+  ): Promise<ProbeOutcome> {
+    const outcome = await this.probes.probe(target);
+    if (outcome.status === 'skipped') return outcome;
+    const changes: Partial<ConnectionEntity> =
+      outcome.status === 'connected'
+        ? { connected: true, pgVersion: outcome.version, lastProbeError: null, lastProbeAt: new Date() }
+        : { connected: false, lastProbeError: outcome.error, lastProbeAt: new Date() };
+    await manager
+      .createQueryBuilder()
+      .update(ConnectionEntity)
+      .set(changes)
+      .where('id = :id AND probe_generation = :generation AND enabled', { id, generation })
+      .execute();
+    return outcome;
+  }
+}
+
+function pickSettings(data: Partial<MonitoringSettings>): Partial<MonitoringSettings> {
+  return {
+    collectionRate: data.collectionRate,
+    samples: data.samples,
+    lockMonitoring: data.lockMonitoring,
+    lockMonitoringDelay: data.lockMonitoringDelay,
+    tableMonitoring: data.tableMonitoring,
+    queryMonitoring: data.queryMonitoring,
+    queryMonitoringOptimize: data.queryMonitoringOptimize,
+    queryMonitoringMinCalls: data.queryMonitoringMinCalls,
+    queryMonitoringMinTime: data.queryMonitoringMinTime,
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * Roles: named access rules. Administration only; the connections a role matches are computed from current tags on
+ * every read, never stored.
+ */
+import { normalizeAccessRule, type AccessGroup } from '../access/access-rule';
+import { compileRules } from '../access/predicate';
+import { inTransaction, type RequestContext } from '../context/request-context';
+import { RoleEntity } from '../entities/role.entity';
+import { UserRoleEntity } from '../entities/user-role.entity';
+import { AppError, conflict, notFound } from '../errors/app-error';
+import { isForeignKeyViolation, isUniqueViolation } from '../db/pg-errors';
+import { requireAdministrator } from './authorization';
+import type { ConnectionPageResult } from './connection-page';
+import type { ConnectionService } from './connection.service';
+import { nameSchema, parseInput } from './validation';
+
+const NOT_FOUND = (name: string) => notFound(`Role ${JSON.stringify(name)} not found`);
+
+export class RoleService {
+  constructor(private readonly connections: ConnectionService) {}
+
+  list(ctx: RequestContext): Promise<RoleEntity[]> {
+    requireAdministrator(ctx);
+    return ctx.manager.find(RoleEntity, { order: { name: 'ASC' } });
+  }
+
+  async get(ctx: RequestContext, name: string): Promise<RoleEntity | null> {
+    requireAdministrator(ctx);
+    return ctx.manager.findOneBy(RoleEntity, { name });
+  }
+
+  async getOrThrow(ctx: RequestContext, name: string): Promise<RoleEntity> {
+    const role = await this.get(ctx, name);
+    if (!role) throw NOT_FOUND(name);
+    return role;
+  }
+
+  async create(ctx: RequestContext, name: string, access: AccessGroup[]): Promise<RoleEntity> {
+    requireAdministrator(ctx);
+    parseInput(nameSchema('name'), name, 'name');
+    const rule = normalizeAccessRule(access);
+    try {
+      return await ctx.manager.save(ctx.manager.create(RoleEntity, { name, access: rule }));
+    } catch (error) {
+      if (isUniqueViolation(error, 'roles_name_key')) throw conflict(`Role ${JSON.stringify(name)} already exists`);
+      throw error;
+    }
+  }
+
+  async update(ctx: RequestContext, name: string, access: AccessGroup[]): Promise<RoleEntity> {
+    requireAdministrator(ctx);
+    const rule = normalizeAccessRule(access);
+    return inTransaction(ctx, async (tx) => {
+      const role = await tx.manager.findOne(RoleEntity, { where: { name }, lock: { mode: 'pessimistic_write' } });
+      if (!role) throw NOT_FOUND(name);
+      role.access = rule;
+      return tx.manager.save(role);
+    });
+  }
+
+  /** Deletes a role nobody holds. The foreign key makes this safe against a concurrent assignment, too. */
+  async delete(ctx: RequestContext, name: string): Promise<void> {
+    requireAdministrator(ctx);
+    const inUse = () => new AppError('ROLE_IN_USE', `Role ${JSON.stringify(name)} is assigned to users; unassign it first`);
+    try {
+      await inTransaction(ctx, async (tx) => {
+        const role = await tx.manager.findOne(RoleEntity, { where: { name }, lock: { mode: 'pessimistic_write' } });
+        if (!role) throw NOT_FOUND(name);
+        const holders = await tx.manager.countBy(UserRoleEntity, { roleId: role.id });
+        if (holders > 0) {
+          throw new AppError('ROLE_IN_USE', `Role ${JSON.stringify(name)} is assigned to ${holders} user(s); unassign it first`);
+        }
+        await tx.manager.delete(RoleEntity, { id: role.id });
+      });
+    } catch (error) {
+      if (isForeignKeyViolation(error, 'user_roles_role_fkey')) throw inUse();
+      throw error;
+    }
+  }
+
+  /** What the role's filters match now, within the caller's visibility. */
+  connectionsOf(ctx: RequestContext, role: RoleEntity, first?: number | null, after?: string | null): ConnectionPageResult {
+    return this.connections.pageOf(ctx, [compileRules([role.access])], first, after);
+  }
+
+  connectionCountOf(ctx: RequestContext, role: RoleEntity): Promise<number> {
+    return this.connections.countOf(ctx, [compileRules([role.access])]);
+  }
+
+  /** Dry run of a rule: what a role with this access would match, without saving anything. */
+  preview(ctx: RequestContext, access: AccessGroup[], first?: number | null, after?: string | null): ConnectionPageResult {
+    requireAdministrator(ctx);
+    const rule = normalizeAccessRule(access);
+    return this.connections.pageOf(ctx, [compileRules([rule])], first, after);
+  }
+}

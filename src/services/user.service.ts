@@ -1,0 +1,271 @@
+/**
+ * Users: accounts, their privileges and role assignments.
+ *
+ * Guards the one invariant that keeps the platform administrable: there is always at least one unrestricted
+ * administrator (privilege admin, profile data admin, no role). Checks that could race take a transaction-scoped
+ * advisory lock first, so two concurrent demotions cannot both pass.
+ */
+import { z } from 'zod';
+import { In, type EntityManager } from 'typeorm';
+import { compileRules, MATCH_EVERYTHING } from '../access/predicate';
+import { canAdminister } from '../context/principal';
+import { inTransaction, type RequestContext } from '../context/request-context';
+import { RoleEntity } from '../entities/role.entity';
+import { UserRoleEntity } from '../entities/user-role.entity';
+import { UserEntity, type Privilege, type Profile } from '../entities/user.entity';
+import { AppError, badInput, conflict, notFound } from '../errors/app-error';
+import { isForeignKeyViolation, isUniqueViolation } from '../db/pg-errors';
+import { requireAdministrator, requireSignedIn } from './authorization';
+import type { ConnectionFilterInput, ConnectionService } from './connection.service';
+import type { ConnectionPageResult } from './connection-page';
+import { hashPassword } from './passwords';
+import { commentSchema, emailSchema, parseInput, userPasswordSchema } from './validation';
+
+export interface UserInput {
+  password?: string | null;
+  privilege?: Privilege;
+  profile?: Profile;
+  live360?: boolean;
+  roles?: string[];
+  comment?: string | null;
+  ldap?: boolean;
+}
+
+export interface Permissions {
+  administer: boolean;
+  killSessions: boolean;
+  live360: boolean;
+  dashboards: string[];
+}
+
+/** Every dashboard of the platform, in menu order. */
+export const ALL_DASHBOARDS = [
+  'session-history',
+  'top-queries',
+  'top-tables',
+  'lock-explorer',
+  'cluster-metrics',
+  'system-metrics',
+  'reporting',
+  'alerting',
+] as const;
+/** The developer profile sees Top Queries, Session History, Top Tables/Indexes and their PDF reports. */
+export const DEVELOPER_DASHBOARDS = ['session-history', 'top-queries', 'top-tables', 'reporting'] as const;
+
+const ADMIN_INVARIANT_LOCK = 0x64735f61; // "ds_a": serializes changes that could remove the last administrator
+
+const inputSchema = z.object({
+  password: userPasswordSchema.nullable().optional(),
+  privilege: z.enum(['read', 'read write', 'admin'], 'must be one of read, read write, admin').optional(),
+  profile: z.enum(['developer', 'data admin'], 'must be one of developer, data admin').optional(),
+  live360: z.boolean().optional(),
+  roles: z.array(z.string()).max(100, 'at most 100 roles').optional(),
+  comment: commentSchema.optional(),
+  ldap: z.boolean().optional(),
+});
+
+const NOT_FOUND = (email: string) => notFound(`User ${JSON.stringify(email)} not found`);
+
+export function permissionsOf(user: Pick<UserEntity, 'privilege' | 'profile' | 'live360'>, roleCount: number): Permissions {
+  return {
+    administer: canAdminister({ privilege: user.privilege, profile: user.profile, roleIds: new Array(roleCount) }),
+    killSessions: user.privilege === 'read write' || user.privilege === 'admin',
+    live360: user.live360,
+    dashboards: [...(user.profile === 'developer' ? DEVELOPER_DASHBOARDS : ALL_DASHBOARDS)],
+  };
+}
+
+/** `Jean.Lapioffe@corp.com` → `jean.lapioffe`. */
+export function loginBase(email: string): string {
+  const local = email.slice(0, email.lastIndexOf('@')).toLowerCase();
+  return local === '' ? 'user' : local;
+}
+
+export class UserService {
+  constructor(private readonly connections: ConnectionService) {}
+
+  list(ctx: RequestContext): Promise<UserEntity[]> {
+    requireAdministrator(ctx);
+    return ctx.manager.find(UserEntity, { order: { login: 'ASC' } });
+  }
+
+  async get(ctx: RequestContext, email: string): Promise<UserEntity | null> {
+    requireAdministrator(ctx);
+    return this.findByEmail(ctx.manager, email);
+  }
+
+  async getOrThrow(ctx: RequestContext, email: string): Promise<UserEntity> {
+    const user = await this.get(ctx, email);
+    if (!user) throw NOT_FOUND(email);
+    return user;
+  }
+
+  /** The signed-in caller's own account. */
+  async me(ctx: RequestContext): Promise<UserEntity> {
+    const principal = requireSignedIn(ctx);
+    const user = await ctx.manager.findOneBy(UserEntity, { id: principal.userId });
+    if (!user) throw new AppError('UNAUTHENTICATED', 'Token revoked: create a new one');
+    return user;
+  }
+
+  async create(ctx: RequestContext, email: string, input: UserInput): Promise<UserEntity> {
+    requireAdministrator(ctx);
+    const address = parseInput(emailSchema, email, 'email');
+    const data = parseInput(inputSchema, input);
+    const ldap = data.ldap ?? false;
+    if (ldap && data.password != null) throw badInput('password: LDAP users have no local password', 'password');
+    if (!ldap && data.password == null) throw badInput('password: is required (unless ldap is true)', 'password');
+    const passwordHash = data.password == null ? null : await hashPassword(data.password);
+    return inTransaction(ctx, async (tx) => {
+      if (await this.findByEmail(tx.manager, address)) throw conflict(`User ${JSON.stringify(address)} already exists`);
+      const roleIds = await this.resolveRoles(tx.manager, data.roles ?? []);
+      const user = await this.insertWithUniqueLogin(tx.manager, {
+        email: address,
+        passwordHash,
+        privilege: data.privilege ?? 'admin',
+        profile: data.profile ?? 'data admin',
+        live360: data.live360 ?? true,
+        comment: data.comment ?? null,
+        ldap,
+        tokenVersion: 1,
+      });
+      await this.assignRoles(tx.manager, user.id, roleIds);
+      return user;
+    });
+  }
+
+  /** Updates the given fields; `roles` replaces the assignment. A password change revokes the user's tokens. */
+  async update(ctx: RequestContext, email: string, input: UserInput): Promise<UserEntity> {
+    requireAdministrator(ctx);
+    const data = parseInput(inputSchema, input);
+    const newHash = data.password == null ? undefined : await hashPassword(data.password);
+    return inTransaction(ctx, async (tx) => {
+      await tx.manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_INVARIANT_LOCK]);
+      const user = await this.findByEmail(tx.manager, email, true);
+      if (!user) throw NOT_FOUND(email);
+      const ldap = data.ldap ?? user.ldap;
+      if (ldap && data.password != null) throw badInput('password: LDAP users have no local password', 'password');
+      if (!ldap && user.ldap && data.password == null) {
+        throw badInput('password: is required when a user stops being an LDAP user', 'password');
+      }
+      if (data.password === null && !ldap) throw badInput('password: cannot be removed from a local user', 'password');
+      const roleIds = data.roles === undefined ? undefined : await this.resolveRoles(tx.manager, data.roles);
+      const currentRoleCount = await tx.manager.countBy(UserRoleEntity, { userId: user.id });
+      const after = {
+        privilege: data.privilege ?? user.privilege,
+        profile: data.profile ?? user.profile,
+        roleIds: new Array(roleIds?.length ?? currentRoleCount),
+      };
+      const wasAdmin = canAdminister({ privilege: user.privilege, profile: user.profile, roleIds: new Array(currentRoleCount) });
+      if (wasAdmin && !canAdminister(after)) await this.ensureAnotherAdministrator(tx.manager, user);
+
+      const revokeTokens = newHash !== undefined || (ldap && !user.ldap);
+      Object.assign(user, {
+        privilege: after.privilege,
+        profile: after.profile,
+        live360: data.live360 ?? user.live360,
+        comment: data.comment === undefined ? user.comment : data.comment,
+        ldap,
+        passwordHash: ldap ? null : (newHash ?? user.passwordHash),
+        tokenVersion: revokeTokens ? user.tokenVersion + 1 : user.tokenVersion,
+      });
+      const saved = await tx.manager.save(user);
+      if (roleIds !== undefined) {
+        await tx.manager.delete(UserRoleEntity, { userId: user.id });
+        await this.assignRoles(tx.manager, user.id, roleIds);
+      }
+      return saved;
+    });
+  }
+
+  async delete(ctx: RequestContext, email: string): Promise<UserEntity> {
+    requireAdministrator(ctx);
+    return inTransaction(ctx, async (tx) => {
+      await tx.manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_INVARIANT_LOCK]);
+      const user = await this.findByEmail(tx.manager, email, true);
+      if (!user) throw NOT_FOUND(email);
+      const roleCount = await tx.manager.countBy(UserRoleEntity, { userId: user.id });
+      if (canAdminister({ ...user, roleIds: new Array(roleCount) })) await this.ensureAnotherAdministrator(tx.manager, user);
+      await tx.manager.delete(UserEntity, { id: user.id });
+      return user;
+    });
+  }
+
+  /** What `user` can see, within what the caller can see. */
+  async connectionsOf(
+    ctx: RequestContext,
+    user: UserEntity,
+    first?: number | null,
+    after?: string | null,
+    filter?: ConnectionFilterInput | null,
+  ): Promise<ConnectionPageResult> {
+    requireSignedIn(ctx);
+    const roles = await ctx.loaders.rolesOfUser.load(user.id);
+    const predicate = roles.length === 0 ? MATCH_EVERYTHING : [compileRules(roles.map((r) => r.access))];
+    return this.connections.pageOf(ctx, predicate, first, after, filter);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private findByEmail(manager: EntityManager, email: string, lock = false): Promise<UserEntity | null> {
+    const query = manager
+      .getRepository(UserEntity)
+      .createQueryBuilder('u')
+      .where('lower(u.email) = lower(:email)', { email: email.trim() });
+    if (lock) query.setLock('pessimistic_write');
+    return query.getOne();
+  }
+
+  private async resolveRoles(manager: EntityManager, names: string[]): Promise<number[]> {
+    const unique = [...new Set(names)];
+    if (unique.length === 0) return [];
+    const roles = await manager.find(RoleEntity, { where: { name: In(unique) }, lock: { mode: 'pessimistic_read' } });
+    const missing = unique.filter((n) => !roles.some((r) => r.name === n));
+    if (missing.length > 0) throw badInput(`roles: unknown role ${missing.map((n) => JSON.stringify(n)).join(', ')}`, 'roles');
+    return roles.map((r) => r.id);
+  }
+
+  private async assignRoles(manager: EntityManager, userId: number, roleIds: number[]): Promise<void> {
+    if (roleIds.length === 0) return;
+    try {
+      await manager.insert(UserRoleEntity, roleIds.map((roleId) => ({ userId, roleId })));
+    } catch (error) {
+      // The role vanished between resolution and insert (a concurrent delete won the race).
+      if (isForeignKeyViolation(error)) throw badInput('roles: a role was deleted meanwhile', 'roles');
+      throw error;
+    }
+  }
+
+  private async ensureAnotherAdministrator(manager: EntityManager, user: UserEntity): Promise<void> {
+    const [{ n }] = await manager.query(
+      `SELECT count(*)::int AS n FROM users u
+        WHERE u.id <> $1 AND u.privilege = 'admin' AND u.profile = 'data admin'
+          AND NOT EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = u.id)`,
+      [user.id],
+    );
+    if (n === 0) {
+      throw new AppError(
+        'LAST_ADMIN',
+        `${user.login} is the last unrestricted administrator: it cannot be deleted, demoted or given a role`,
+      );
+    }
+  }
+
+  private async insertWithUniqueLogin(manager: EntityManager, fields: Omit<UserEntity, 'id' | 'login' | 'createdAt' | 'updatedAt'>): Promise<UserEntity> {
+    const base = loginBase(fields.email);
+    const taken: { login: string }[] = await manager.query(
+      `SELECT lower(login) AS login FROM users WHERE lower(login) = $1 OR lower(login) LIKE $2`,
+      [base, `${base.replace(/[\\%_]/g, (c) => `\\${c}`)}%`],
+    );
+    const used = new Set(taken.map((t) => t.login));
+    let login = base;
+    for (let n = 2; used.has(login); n += 1) login = `${base}${n}`;
+    try {
+      return await manager.save(manager.create(UserEntity, { ...fields, login }));
+    } catch (error) {
+      if (isUniqueViolation(error, 'users_email_lower_key')) throw conflict(`User ${JSON.stringify(fields.email)} already exists`);
+      if (isUniqueViolation(error, 'users_login_lower_key')) throw conflict(`Login ${login} was taken meanwhile; try again`);
+      throw error;
+    }
+  }
+}
