@@ -4,7 +4,7 @@
  * `<DATA_DIR>/embedded-postgres.json` (mode 0600); the server listens on 127.0.0.1 only.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
@@ -53,6 +53,9 @@ export interface EmbeddedOptions {
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
+  const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  // As root, PostgreSQL runs as a dedicated system user, which must be able to reach its folder inside ours.
+  if (asRoot) chmodSync(dataDir, 0o755);
   const credentials = loadOrCreateCredentials(dataDir);
   const databaseDir = resolve(dataDir, 'pg');
   const port = options.port ?? (await findFreePort());
@@ -66,7 +69,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     persistent: !options.ephemeral,
     authMethod: 'scram-sha-256',
     // PostgreSQL refuses to run as root; the package then runs it as a dedicated system user.
-    createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
+    createPostgresUser: asRoot,
     // TCP on loopback only, no Unix socket: nothing outside this machine (or beside this data folder) can reach it.
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
     onLog: (message: string) => options.log?.(String(message).trim()),

@@ -5,8 +5,10 @@ import type { ConnectionPageResult } from '../../services/connection-page';
 import { ADMIN } from '../auth-checker';
 import type { GraphQLContext } from '../context';
 import {
+  AFTER_ARG,
   ConnectionFilter,
   ConnectionPage,
+  FIRST_ARG,
   ConnectionType,
   CreateConnectionInput,
   UpdateConnectionInput,
@@ -19,8 +21,8 @@ export class ConnectionResolver {
   @Query(() => ConnectionPage, { description: 'The connections the caller can see, sorted by name.' })
   connections(
     @Ctx() ctx: GraphQLContext,
-    @Arg('first', () => Int, { defaultValue: 50, description: 'Page size, at most 500.' }) first: number,
-    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page.' }) after: string | null,
+    @Arg('first', () => Int, FIRST_ARG) first: number | null,
+    @Arg('after', () => String, AFTER_ARG) after: string | null,
     @Arg('filter', () => ConnectionFilter, { nullable: true }) filter: ConnectionFilter | null,
   ): ConnectionPageResult {
     return ctx.services.connections.list(ctx, first, after, filter);
@@ -43,7 +45,7 @@ export class ConnectionResolver {
   }
 
   @Authorized(ADMIN)
-  @Mutation(() => ConnectionType)
+  @Mutation(() => ConnectionType, { description: 'Changes the given fields; a new host, port, user or password triggers a probe.' })
   async updateConnection(
     @Ctx() ctx: GraphQLContext,
     @Arg('name') name: string,
@@ -53,7 +55,7 @@ export class ConnectionResolver {
   }
 
   @Authorized(ADMIN)
-  @Mutation(() => ConnectionType)
+  @Mutation(() => ConnectionType, { description: 'Stops monitoring the instance (idempotent).' })
   async disableConnection(@Ctx() ctx: GraphQLContext, @Arg('name') name: string): Promise<ConnectionEntity> {
     return (await ctx.services.connections.disable(ctx, name)).connection;
   }
@@ -65,7 +67,7 @@ export class ConnectionResolver {
   }
 
   @Authorized(ADMIN)
-  @Mutation(() => Boolean)
+  @Mutation(() => Boolean, { description: 'Deletes the connection; NOT_FOUND when it does not exist.' })
   async deleteConnection(@Ctx() ctx: GraphQLContext, @Arg('name') name: string): Promise<boolean> {
     await ctx.services.connections.delete(ctx, name);
     return true;

@@ -4,7 +4,7 @@ import type { UserEntity } from '../../entities/user.entity';
 import type { ConnectionPageResult } from '../../services/connection-page';
 import { ADMIN } from '../auth-checker';
 import type { GraphQLContext } from '../context';
-import { ConnectionPage } from '../types/connection.types';
+import { AFTER_ARG, ConnectionPage, FIRST_ARG } from '../types/connection.types';
 import { RoleType } from '../types/role.types';
 import { AccessGroupInput } from '../types/tag.types';
 import { UserType } from '../types/user.types';
@@ -28,14 +28,14 @@ export class RoleResolver {
   previewAccess(
     @Ctx() ctx: GraphQLContext,
     @Arg('access', () => [AccessGroupInput]) access: AccessGroupInput[],
-    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('first', () => Int, FIRST_ARG) first: number | null,
+    @Arg('after', () => String, AFTER_ARG) after: string | null,
   ): ConnectionPageResult {
     return ctx.services.roles.preview(ctx, access, first, after);
   }
 
   @Authorized(ADMIN)
-  @Mutation(() => RoleType)
+  @Mutation(() => RoleType, { description: 'Creates a role. Filters may name tags no connection carries yet: they match nothing until one does.' })
   createRole(
     @Ctx() ctx: GraphQLContext,
     @Arg('name') name: string,
@@ -71,8 +71,8 @@ export class RoleResolver {
   connections(
     @Ctx() ctx: GraphQLContext,
     @Root() role: RoleEntity,
-    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('first', () => Int, FIRST_ARG) first: number | null,
+    @Arg('after', () => String, AFTER_ARG) after: string | null,
   ): ConnectionPageResult {
     return ctx.services.roles.connectionsOf(ctx, role, first, after);
   }

@@ -5,7 +5,7 @@ import type { ConnectionPageResult } from '../../services/connection-page';
 import { permissionsOf, type Permissions as PermissionSet } from '../../services/user.service';
 import { ADMIN } from '../auth-checker';
 import type { GraphQLContext } from '../context';
-import { ConnectionFilter, ConnectionPage } from '../types/connection.types';
+import { AFTER_ARG, ConnectionFilter, ConnectionPage, FIRST_ARG } from '../types/connection.types';
 import { RoleType } from '../types/role.types';
 import { CreateUserInput, Permissions, UpdateUserInput, UserType } from '../types/user.types';
 
@@ -66,7 +66,7 @@ export class UserResolver {
     return (await ctx.loaders.rolesOfUser.load(user.id)).length > 0;
   }
 
-  @FieldResolver(() => Permissions)
+  @FieldResolver(() => Permissions, { description: 'What the user may do; dashboards use it to show or hide features.' })
   async permissions(@Ctx() ctx: GraphQLContext, @Root() user: UserEntity): Promise<PermissionSet> {
     return permissionsOf(user, (await ctx.loaders.rolesOfUser.load(user.id)).length);
   }
@@ -75,8 +75,8 @@ export class UserResolver {
   connections(
     @Ctx() ctx: GraphQLContext,
     @Root() user: UserEntity,
-    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('first', () => Int, FIRST_ARG) first: number | null,
+    @Arg('after', () => String, AFTER_ARG) after: string | null,
     @Arg('filter', () => ConnectionFilter, { nullable: true }) filter: ConnectionFilter | null,
   ): Promise<ConnectionPageResult> {
     return ctx.services.users.connectionsOf(ctx, user, first, after, filter);

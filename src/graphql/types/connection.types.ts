@@ -180,3 +180,13 @@ export class UpdateConnectionInput extends MonitoringSettingsInput {
   @Field(() => [TagInput], { nullable: true, description: 'The complete new list of user tags (`[]` removes them all).' })
   tags?: TagInput[];
 }
+
+/** Options of every `first` argument: `first: Int = 50`, as the contract spells it. */
+export const FIRST_ARG = {
+  nullable: true,
+  defaultValue: 50,
+  description: 'Page size: default 50, at most 500 (larger values are capped).',
+} as const;
+
+/** Options of every `after` argument. */
+export const AFTER_ARG = { nullable: true, description: 'The `endCursor` of the previous page.' } as const;

@@ -1,0 +1,107 @@
+/** The CLI commands, separate from process handling so tests can run them in-process. */
+import { randomBytes } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import type { Config } from '../config';
+import { createDataSource, migrateDown, migrateUp } from '../db/data-source';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded-postgres';
+import { schemaToSdl } from '../graphql/print-schema';
+import { buildGatewaySchema } from '../graphql/schema';
+import { hashPassword } from '../services/passwords';
+
+export const SCHEMA_PATH = 'schema/schema.graphql';
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+  readFile(path: string): string;
+  writeFile(path: string, text: string): void;
+}
+
+/** Opens the configured database (embedded when DATABASE_URL is unset) for the duration of `work`. */
+export async function withDatabase<T>(config: Config, work: (dataSource: DataSource) => Promise<T>): Promise<T> {
+  let embedded: EmbeddedDatabase | undefined;
+  try {
+    const url = config.databaseUrl ?? (embedded = await startEmbeddedPostgres({ dataDir: config.dataDir })).url;
+    const dataSource = createDataSource({ url, poolSize: 2, applicationName: 'ds-access-gateway cli' });
+    await dataSource.initialize();
+    try {
+      return await work(dataSource);
+    } finally {
+      await dataSource.destroy();
+    }
+  } finally {
+    await embedded?.stop();
+  }
+}
+
+export async function runCommand(command: string, args: string[], config: Config, io: CliIo): Promise<number> {
+  switch (command) {
+    case 'migrate': {
+      const direction = args[0] ?? 'up';
+      return withDatabase(config, async (dataSource) => {
+        if (direction === 'up') {
+          const applied = await migrateUp(dataSource);
+          io.out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+        } else if (direction === 'down') {
+          await migrateDown(dataSource);
+          io.out('reverted the last migration');
+        } else if (direction === 'status') {
+          const done: { name: string }[] = await dataSource
+            .query(`SELECT name FROM migrations ORDER BY id`)
+            .catch(() => []);
+          for (const migration of dataSource.migrations) {
+            const name = migration.name ?? migration.constructor.name;
+            io.out(`${done.some((d) => d.name === name) ? '[x]' : '[ ]'} ${name}`);
+          }
+        } else {
+          io.err(`unknown migrate direction "${direction}" (use up, down or status)`);
+          return 2;
+        }
+        return 0;
+      });
+    }
+    case 'schema': {
+      const sdl = schemaToSdl(await buildGatewaySchema());
+      if (args.includes('--check')) {
+        let current = '';
+        try {
+          current = io.readFile(SCHEMA_PATH);
+        } catch {
+          /* missing file is stale */
+        }
+        if (current !== sdl) {
+          io.err(`${SCHEMA_PATH} is stale: run \`npm run schema\` and commit the result`);
+          return 1;
+        }
+        io.out(`${SCHEMA_PATH} is up to date`);
+        return 0;
+      }
+      io.writeFile(SCHEMA_PATH, sdl);
+      io.out(`wrote ${SCHEMA_PATH}`);
+      return 0;
+    }
+    case 'reset-admin-password': {
+      const login = args[0] ?? 'datasentinel';
+      const generated = config.adminPassword ? undefined : randomBytes(18).toString('base64url');
+      const password = config.adminPassword ?? generated!;
+      return withDatabase(config, async (dataSource) => {
+        const result = await dataSource.query(
+          `UPDATE users SET password_hash = $2, ldap = false, token_version = token_version + 1, updated_at = now()
+            WHERE lower(login) = lower($1) RETURNING login`,
+          [login, await hashPassword(password)],
+        );
+        const rows = Array.isArray(result[0]) ? result[0] : result;
+        if (rows.length === 0) {
+          io.err(`no account with login "${login}"`);
+          return 1;
+        }
+        io.out(generated ? `new password for ${login}: ${generated}` : `password of ${login} set from ADMIN_PASSWORD`);
+        io.out('every earlier token of this account is revoked');
+        return 0;
+      });
+    }
+    default:
+      io.err(`unknown command "${command}"; run with --help`);
+      return 2;
+  }
+}

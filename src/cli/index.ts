@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/**
+ * Operator commands: `npm run cli -- <command>` (or `npx ds-gateway <command>` after a build).
+ *
+ *   migrate [up|down|status]        apply, revert the last, or list migrations
+ *   schema [--check]                write schema/schema.graphql (or fail if it is stale)
+ *   reset-admin-password [login]    set a new password (ADMIN_PASSWORD or a generated one) and revoke tokens
+ *
+ * They use the same configuration as the server (DATABASE_URL, or the embedded PostgreSQL in DATA_DIR).
+ */
+import 'reflect-metadata';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError, loadConfig } from '../config';
+import { runCommand } from './commands';
+
+const USAGE = `usage: ds-gateway <command>
+
+  migrate [up|down|status]       apply pending migrations (default), revert the last one, or list them
+  schema [--check]               write schema/schema.graphql from the code, or check that it is up to date
+  reset-admin-password [login]   set a new password for an account (default: datasentinel); uses
+                                 ADMIN_PASSWORD or prints a generated one; revokes the account's tokens
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  const config = loadConfig();
+  return runCommand(command, args, config, {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    readFile: (path) => readFileSync(resolve(path), 'utf8'),
+    writeFile: (path, text) => writeFileSync(resolve(path), text),
+  });
+}
+
+main(process.argv.slice(2))
+  .then((code) => process.exit(code))
+  .catch((error) => {
+    process.stderr.write(`${error instanceof ConfigError ? 'Configuration error: ' : ''}${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });

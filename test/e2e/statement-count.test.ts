@@ -1,0 +1,70 @@
+/**
+ * N+1 guard: the number of SQL statements for nested queries must not grow with the number of rows. Deterministic
+ * (counts statements, never times them).
+ */
+import { seedConnections, seedRoles, seedUsers } from '../support/seed';
+import { startTestGateway, type TestGateway } from '../support/gateway';
+
+let gw: TestGateway;
+let token: string;
+beforeAll(async () => {
+  gw = await startTestGateway({ probeTimeoutMs: 0 });
+  token = await gw.token();
+});
+afterAll(() => gw.stop());
+
+let worldSize = 0;
+/** Grows the world to `roles` roles, each with 2 users (each holding 2 roles) and 3 connections. */
+async function growWorld(roles: number): Promise<void> {
+  const ds = gw.gateway.dataSource;
+  const from = worldSize;
+  const names = Array.from({ length: roles - from }, (_, i) => `role-${String(from + i).padStart(3, '0')}`);
+  await seedRoles(ds, names.map((name) => ({ name, access: [{ filters: [{ tag: 'team', value: name }] }, { filters: [{ tag: 'env', value: 'shared' }] }] })));
+  await seedConnections(ds, names.flatMap((name) => [0, 1, 2].map((k) => ({ name: `${name}-db${k}`, tags: { team: name, env: k === 0 ? 'shared' : 'prod' } }))));
+  await seedUsers(ds, names.flatMap((name, i) => [0, 1].map((k) => ({ email: `u${from + i}-${k}@corp.test`, roles: [name, names[(i + 1) % names.length]!] }))));
+  worldSize = roles;
+}
+
+async function countStatements(query: string, variables: Record<string, unknown> = {}): Promise<{ count: number; data: any }> {
+  gw.resetStatements();
+  const data = await gw.gqlOk(query, variables, token);
+  return { count: gw.statements.length, data };
+}
+
+const NESTED_ADMIN = `{
+  roles {
+    name
+    connectionCount
+    connections(first: 5) { totalCount nodes { name tags { key value } } }
+    users { login roles { name connectionCount } permissions { administer } connections(first: 2) { totalCount } }
+  }
+}`;
+
+const DASHBOARD = `query($first: Int) {
+  me { login restricted roles { name } }
+  connections(first: $first) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { name tags { key value automatic } } } }
+}`;
+
+test('the nested administrator query costs the same number of statements for 3 roles and for 40', async () => {
+  await growWorld(3);
+  const small = await countStatements(NESTED_ADMIN);
+  expect(small.data.roles).toHaveLength(3);
+  await growWorld(40);
+  const large = await countStatements(NESTED_ADMIN);
+  expect(large.data.roles).toHaveLength(40);
+  expect(large.data.roles[0].users[0].roles.length).toBe(2);
+  expect(large.count).toBe(small.count);
+  // caller, roles, users of roles, roles of users, one batched count, one batched page per nesting level
+  expect(large.count).toBeLessThanOrEqual(9);
+});
+
+test('the dashboard query costs the same number of statements for a page of 1 and a page of 100', async () => {
+  if (worldSize < 40) await growWorld(40);
+  const one = await countStatements(DASHBOARD, { first: 1 });
+  const hundred = await countStatements(DASHBOARD, { first: 100 });
+  expect(one.data.connections.edges).toHaveLength(1);
+  expect(hundred.data.connections.edges).toHaveLength(100);
+  expect(hundred.count).toBe(one.count);
+  // caller, me, the page, its count, my roles
+  expect(hundred.count).toBeLessThanOrEqual(5);
+});

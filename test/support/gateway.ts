@@ -1,0 +1,88 @@
+/**
+ * Starts a real gateway (HTTP server, services, PostgreSQL database of its own) for end-to-end tests, and gives
+ * small helpers to call it over HTTP.
+ */
+import type { Config } from '../../src/config';
+import { loadConfig } from '../../src/config';
+import { startGateway, type RunningGateway } from '../../src/gateway';
+import { createLogger } from '../../src/logger';
+import { createTestDatabase, type TestDatabase } from './database';
+
+export const ADMIN_PASSWORD = 'admin-password-for-tests';
+
+export interface GraphQLResponse<T = Record<string, any>> {
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [k: string]: unknown } }[];
+}
+
+export interface TestGateway {
+  url: string;
+  gateway: RunningGateway;
+  database: TestDatabase;
+  /** SQL statements sent by the gateway since the last `resetStatements()`. */
+  statements: string[];
+  resetStatements(): void;
+  /** POSTs a GraphQL operation; `token` goes in `Authorization: Bearer`. */
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResponse<T>>;
+  /** Like `gql`, but throws when the response has errors, and returns `data`. */
+  gqlOk<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<T>;
+  /** A token for `login`/`password` (default: the administrator). */
+  token(login?: string, password?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startTestGateway(overrides: Partial<Config> = {}): Promise<TestGateway> {
+  const database = await createTestDatabase();
+  const config: Config = {
+    ...loadConfig({ NODE_ENV: 'test' }),
+    databaseUrl: database.url,
+    port: 0,
+    host: '127.0.0.1',
+    adminPassword: ADMIN_PASSWORD,
+    probeTimeoutMs: 1000,
+    databasePoolSize: 4,
+    ...overrides,
+  };
+  const statements: string[] = [];
+  const gateway = await startGateway(config, createLogger(config), { onQuery: (sql) => statements.push(sql) });
+
+  const gql = async <T>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResponse<T>> => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    const response = await fetch(`${gateway.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+    return (await response.json()) as GraphQLResponse<T>;
+  };
+  const gqlOk = async <T>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<T> => {
+    const result = await gql<T>(query, variables, token);
+    if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+    return result.data as T;
+  };
+  const token = async (login = 'datasentinel', password = ADMIN_PASSWORD) => {
+    const data = await gqlOk<{ createToken: { token: string } }>(
+      `mutation($login: String!, $password: String!) { createToken(login: $login, password: $password) { token } }`,
+      { login, password },
+    );
+    return data.createToken.token;
+  };
+  return {
+    url: gateway.url,
+    gateway,
+    database,
+    statements,
+    resetStatements: () => {
+      statements.length = 0;
+    },
+    gql,
+    gqlOk,
+    token,
+    stop: async () => {
+      await gateway.stop();
+      await database.drop();
+    },
+  };
+}
+
+/** The `extensions.code` of the first error, for terse assertions. */
+export function errorCode(result: GraphQLResponse): string | undefined {
+  return result.errors?.[0]?.extensions?.code;
+}
