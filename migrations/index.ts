@@ -1,4 +1,6 @@
 /** Every migration, in order. The data source takes this list, so compiled and test runs apply the same set. */
 import { InitialSchema1732320000000 } from './1732320000000-InitialSchema';
+import { AccessChangeNotifications1732320000001 } from './1732320000001-AccessChangeNotifications';
+import { LoginThrottle1732320000010 } from './1732320000010-LoginThrottle';
 
-export const migrations = [InitialSchema1732320000000];
+export const migrations = [InitialSchema1732320000000, AccessChangeNotifications1732320000001, LoginThrottle1732320000010];

@@ -3,7 +3,11 @@
  *
  * Every variable is documented in the README's configuration table; keep the two in step.
  */
-export interface Config {
+import { loadOpsConfig, type OpsConfig } from './ops/ops-config';
+import { loadSecurityConfig, type SecurityConfig } from './security-config';
+
+/** Security settings (GraphQL limits, sign-in throttling, CORS ...) are declared in src/security-config.ts. */
+export interface Config extends SecurityConfig, OpsConfig {
   port: number;
   host: string;
   /** External PostgreSQL; `undefined` means "start the embedded server in {@link dataDir}". */
@@ -13,6 +17,8 @@ export interface Config {
   jwtSecret: string | undefined;
   /** Key for connection passwords at rest; unset = generated once and kept in the database. */
   encryptionKey: string | undefined;
+  /** Earlier encryption keys (ENCRYPTION_KEY_PREVIOUS, comma-separated): they only open what they sealed, until `rotate-encryption-key` re-seals it. */
+  encryptionKeyPrevious: string[];
   /** Email of the default administrator created at first start. */
   adminEmail: string;
   organizationName: string;
@@ -22,6 +28,8 @@ export interface Config {
   logLevel: string;
   /** Size of the gateway's PostgreSQL connection pool. */
   databasePoolSize: number;
+  /** Lifetime of a cached caller (user, roles, visibility); 0 disables the cache. Invalidated by LISTEN/NOTIFY. */
+  principalCacheTtlMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -59,11 +67,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminPassword,
     jwtSecret,
     encryptionKey: nonEmpty(env, 'ENCRYPTION_KEY'),
+    encryptionKeyPrevious: (env.ENCRYPTION_KEY_PREVIOUS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== ''),
     adminEmail: nonEmpty(env, 'ADMIN_EMAIL') ?? 'datasentinel@localhost',
     organizationName: nonEmpty(env, 'ORGANIZATION_NAME') ?? 'ds-data',
     probeTimeoutMs: integer(env, 'PROBE_TIMEOUT_MS', 2000, 0, 600_000),
     environment,
     logLevel: nonEmpty(env, 'LOG_LEVEL') ?? (environment === 'test' ? 'silent' : 'info'),
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+    ...loadSecurityConfig(env, environment),
+    ...loadOpsConfig(env),
+    principalCacheTtlMs: integer(env, 'PRINCIPAL_CACHE_TTL_MS', 60_000, 0, 86_400_000),
   };
 }

@@ -37,7 +37,7 @@ export async function initializeWithRetry(dataSource: DataSource, log: Logger, a
   }
 }
 
-export async function startGateway(config: Config, log: Logger, options: { onQuery?: (sql: string) => void } = {}): Promise<RunningGateway> {
+export async function startGateway(config: Config, log: Logger, options: { onQuery?: (sql: string, parameters?: unknown[]) => void } = {}): Promise<RunningGateway> {
   let embedded: EmbeddedDatabase | undefined;
   let url = config.databaseUrl;
   if (!url) {
@@ -46,7 +46,12 @@ export async function startGateway(config: Config, log: Logger, options: { onQue
     embedded = started;
     url = started.url;
   }
-  const dataSource = createDataSource({ url, poolSize: config.databasePoolSize, onQuery: options.onQuery });
+  const dataSource = createDataSource({
+    url,
+    poolSize: config.databasePoolSize,
+    onQuery: options.onQuery,
+    onConnectionRetry: (info) => log.warn(info, 'database connection lost; statement sent again on a new connection'),
+  });
   try {
     await initializeWithRetry(dataSource, log);
     const applied = await migrateUp(dataSource);
@@ -59,7 +64,7 @@ export async function startGateway(config: Config, log: Logger, options: { onQue
           `  It is shown only this once. Set ADMIN_PASSWORD to choose it instead.\n\n`,
       );
     }
-    const services = await createServices(dataSource, config);
+    const services = await createServices(dataSource, config, log);
     const http = await createHttpGateway(services, log);
     await new Promise<void>((resolve, reject) => {
       http.server.once('error', reject);
@@ -74,6 +79,7 @@ export async function startGateway(config: Config, log: Logger, options: { onQue
       dataSource,
       stop: async () => {
         await http.close();
+        await services.close();
         await dataSource.destroy();
         await embedded?.stop();
       },

@@ -6,15 +6,20 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { authenticate } from './context/authenticate';
 import type { GraphQLContext } from './graphql/context';
 import { createErrorFormatter } from './graphql/format-error';
-import { PLAYGROUND_ASSETS_PATH, playgroundAssetsDir, playgroundHtml } from './graphql/playground';
+import { graphqlLimits } from './graphql/limits';
+import { PLAYGROUND_ASSETS_PATH, PLAYGROUND_INIT_PATH, PLAYGROUND_INIT_SCRIPT, playgroundAssetsDir, playgroundHtml } from './graphql/playground';
+import { PLAYGROUND_SESSION_PATH, PLAYGROUND_SESSION_SCRIPT } from './graphql/playground-session';
 import { buildGatewaySchema } from './graphql/schema';
+import { corsPolicy, playgroundContentSecurityPolicy, securityHeaders } from './http/security';
 import type { Logger } from './logger';
+import { createOpsInstrumentation } from './ops/metrics';
+import { createRestRouter } from './rest/router';
 import type { Services } from './services';
 
 export const BODY_LIMIT = '1mb';
@@ -26,15 +31,22 @@ export interface HttpGateway {
   close(): Promise<void>;
 }
 
+/**
+ * A browser navigating to /graphql (it prefers HTML to JSON). `?query=` does not change that: the IDE keeps the
+ * current query in the URL, so reloading or sharing the page must still open the IDE; API clients asking for JSON
+ * still get Apollo's answer to a GET query.
+ */
 function wantsHtml(req: Request): boolean {
-  return req.method === 'GET' && Boolean(req.accepts(['application/json', 'text/html']) === 'text/html') && !req.query.query;
+  return req.method === 'GET' && Boolean(req.accepts(['application/json', 'text/html']) === 'text/html');
 }
 
 export async function createHttpGateway(services: Services, log: Logger): Promise<HttpGateway> {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // Whose X-Forwarded-For to believe for req.ip (sign-in throttling keys on it): TRUST_PROXY, none by default.
+  app.set('trust proxy', services.config.trustProxy ?? false);
   const server = createServer(app);
+  const ops = createOpsInstrumentation({ dataSource: services.dataSource, enabled: services.config.metricsEnabled, log });
 
   app.use((req, res, next) => {
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
@@ -48,7 +60,8 @@ export async function createHttpGateway(services: Services, log: Logger): Promis
         {
           requestId,
           method: req.method,
-          path: req.path,
+          // originalUrl: routers rewrite req.url while they run; the query string may carry a token, so it is left out.
+          path: req.originalUrl.split('?')[0],
           status: res.statusCode,
           durationMs: Number(process.hrtime.bigint() - started) / 1e6,
           operation: res.locals.operationName,
@@ -59,6 +72,11 @@ export async function createHttpGateway(services: Services, log: Logger): Promis
     });
     next();
   });
+  // Security headers on every answer, and CORS (closed unless CORS_ORIGINS): src/http/security.ts.
+  app.use(securityHeaders());
+  app.use(corsPolicy(services.config.corsOrigins ?? []));
+  // Route names for the log, request metrics and GET /metrics (src/ops/metrics.ts).
+  ops.install(app);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -74,34 +92,61 @@ export async function createHttpGateway(services: Services, log: Logger): Promis
     }
   });
 
-  // GraphQL IDE, served with its assets for offline networks.
-  app.use(PLAYGROUND_ASSETS_PATH, express.static(playgroundAssetsDir(), { immutable: true, maxAge: '1d', index: false }));
-  app.get('/graphql', (req, res, next) => {
-    if (!wantsHtml(req)) return next();
-    res.type('html').send(playgroundHtml('/graphql'));
-  });
+  // GraphQL IDE, served with its assets for offline networks (GRAPHQL_PLAYGROUND), under a CSP with no inline script.
+  if (services.config.graphqlPlayground) {
+    const ideCsp = playgroundContentSecurityPolicy();
+    app.use(PLAYGROUND_ASSETS_PATH, ideCsp, express.static(playgroundAssetsDir(), { immutable: true, maxAge: '1d', index: false }));
+    app.get(PLAYGROUND_INIT_PATH, ideCsp, (_req, res) => {
+      res.type('text/javascript').send(PLAYGROUND_INIT_SCRIPT);
+    });
+    // Session bar (sign in / paste a token) and the editor's worker URLs: src/graphql/playground-session.ts.
+    app.get(PLAYGROUND_SESSION_PATH, ideCsp, (_req, res) => {
+      res.type('text/javascript').send(PLAYGROUND_SESSION_SCRIPT);
+    });
+    app.get('/graphql', (req, res, next) => {
+      if (!wantsHtml(req)) return next();
+      ideCsp(req, res, () => res.type('html').send(playgroundHtml('/graphql')));
+    });
+  }
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema: await buildGatewaySchema(),
-    introspection: true,
+    introspection: services.config.graphqlIntrospection ?? true,
+    // With introspection off, validation errors do not suggest field names ("Did you mean …?") either.
+    hideSchemaDetailsFromClientErrors: !(services.config.graphqlIntrospection ?? true),
     includeStacktraceInErrorResponses: false,
+    // main.ts owns SIGINT/SIGTERM: it drains HTTP, then closes the cache listener, the pool and the embedded server.
+    stopOnTerminationSignals: false,
     formatError: createErrorFormatter((error) => log.error({ err: error }, 'internal error in a GraphQL operation')),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server }), ApolloServerPluginLandingPageDisabled()],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      ApolloServerPluginLandingPageDisabled(),
+      // No HTTP caching of GraphQL answers here; without this plugin Apollo would wrap every field resolver.
+      ApolloServerPluginCacheControlDisabled(),
+      ops.apolloPlugin,
+    ],
   });
   await apollo.start();
 
   app.use(
     '/graphql',
     express.json({ limit: BODY_LIMIT }),
+    // Depth, cost, aliases, directives, document size and batching, refused before any context or SQL.
+    graphqlLimits(await buildGatewaySchema(), services.config.graphqlLimits),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
-        const ctx = await authenticate(services, req.headers, res.locals.requestId);
+        const ctx = await authenticate(services, req.headers, res.locals.requestId, req.ip);
         res.locals.login = ctx.principal?.login;
         res.locals.operationName = typeof req.body?.operationName === 'string' ? req.body.operationName : undefined;
-        return { ...ctx, services };
+        const context = { ...ctx, services };
+        ops.trackGraphQLContext(context, res);
+        return context;
       },
     }),
   );
+
+  // REST compatibility API (CONTRACT section 3): its own JSON errors, `{"error": "..."}`.
+  app.use('/ds-api', createRestRouter(services, log));
 
   // Errors raised before GraphQL or REST handlers run (body too large, malformed JSON): answer in JSON, never HTML.
   app.use((error: Error & { status?: number; type?: string }, _req: Request, res: Response, next: NextFunction) => {

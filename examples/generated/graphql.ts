@@ -6,20 +6,26 @@ export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' |
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
 /** A non-empty group of tag conditions, all of which must match. */
 export type AccessGroupInput = {
+  /** Non-empty list of conditions that must all hold (AND). */
   filters: Array<TagFilterInput>;
 };
 
 /** How often metrics are collected from a monitored instance. */
 export type CollectionRate =
+  /** Most frequent collection, for instances under close watch. */
   | 'HIGH'
+  /** The vendor default: lightest load on the monitored instance. */
   | 'LOW'
+  /** More frequent collection. */
   | 'MEDIUM';
 
 /** Narrows a list of connections. All given conditions must hold. */
 export type ConnectionFilter = {
   /** Tag conditions with role semantics (OR of groups, AND inside a group), e.g. one dashboard tab per environment. */
   access?: Array<AccessGroupInput> | null | undefined;
+  /** Only connections whose last probe succeeded (true) or did not (false); omit for both. */
   connected?: boolean | null | undefined;
+  /** Only enabled (true) or only disabled (false) connections; omit for both. */
   enabled?: boolean | null | undefined;
   /** Case-insensitive substring of the name or the host. */
   search?: string | null | undefined;
@@ -31,6 +37,7 @@ export type CreateConnectionInput = {
   collectionRate?: CollectionRate | null | undefined;
   /** Default true. A disabled connection is not monitored nor probed. */
   enabled?: boolean | null | undefined;
+  /** Hostname or IP address the gateway and the collector can reach. */
   host: string;
   /** Default true. */
   lockMonitoring?: boolean | null | undefined;
@@ -60,6 +67,7 @@ export type CreateConnectionInput = {
 
 /** A new user. */
 export type CreateUserInput = {
+  /** Free text, e.g. the team or ticket the account is for. */
   comment?: string | null | undefined;
   /** Default false. */
   ldap?: boolean | null | undefined;
@@ -93,7 +101,9 @@ export type Profile =
 
 /** One tag condition of an access group. */
 export type TagFilterInput = {
+  /** Tag key, e.g. `environment`; automatic tags (`pg_instance`, `server`, `pg_version`) may be used. */
   tag: string;
+  /** Exact, case-sensitive value the connection must carry, e.g. `production`. */
   value: string;
 };
 

@@ -7,6 +7,8 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded-pos
 import { schemaToSdl } from '../graphql/print-schema';
 import { buildGatewaySchema } from '../graphql/schema';
 import { hashPassword } from '../services/passwords';
+import { runOperatorCommand } from './operator-commands';
+import { runRotateEncryptionKey } from './rotate-key-command';
 
 export const SCHEMA_PATH = 'schema/schema.graphql';
 
@@ -15,6 +17,8 @@ export interface CliIo {
   err(line: string): void;
   readFile(path: string): string;
   writeFile(path: string, text: string): void;
+  /** stderr is a terminal: long tasks show a progress bar instead of progress lines. */
+  isTTY?: boolean;
 }
 
 /** Opens the configured database (embedded when DATABASE_URL is unset) for the duration of `work`. */
@@ -100,6 +104,13 @@ export async function runCommand(command: string, args: string[], config: Config
         return 0;
       });
     }
+    case 'import-connections':
+    case 'export':
+    case 'import-roles':
+    case 'reprobe':
+      return runOperatorCommand(command, args, config, io);
+    case 'rotate-encryption-key':
+      return runRotateEncryptionKey(args, config, io);
     default:
       io.err(`unknown command "${command}"; run with --help`);
       return 2;

@@ -5,6 +5,8 @@
  *   migrate [up|down|status]        apply, revert the last, or list migrations
  *   schema [--check]                write schema/schema.graphql (or fail if it is stale)
  *   reset-admin-password [login]    set a new password (ADMIN_PASSWORD or a generated one) and revoke tokens
+ *   import-connections, export, import-roles, reprobe   operators' tasks through the service layer (operator-commands.ts)
+ *   rotate-encryption-key [--batch-size N]   re-seal connection passwords with ENCRYPTION_KEY (rotate-key-command.ts)
  *
  * They use the same configuration as the server (DATABASE_URL, or the embedded PostgreSQL in DATA_DIR).
  */
@@ -20,6 +22,17 @@ const USAGE = `usage: ds-gateway <command>
   schema [--check]               write schema/schema.graphql from the code, or check that it is up to date
   reset-admin-password [login]   set a new password for an account (default: datasentinel); uses
                                  ADMIN_PASSWORD or prints a generated one; revokes the account's tokens
+  import-connections <file.csv|file.json> [--no-probe] [--as login]
+                                 declare connections in one transaction (every row valid, or nothing is
+                                 written), then probe them; CSV header: name,host,port,user,password,tags,...
+  export [file.json] [--as login]
+                                 roles and users as JSON for backup (no password, no hash); stdout by default
+  import-roles <file.json> [--as login]
+                                 create or update the roles of an export file, all or nothing
+  reprobe [--as login]           probe every enabled connection again and report how many answer
+  rotate-encryption-key [--batch-size N]
+                                 re-seal every connection password with ENCRYPTION_KEY (old keys in
+                                 ENCRYPTION_KEY_PREVIOUS); idempotent, in batches, with progress
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -34,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
     err: (line) => process.stderr.write(`${line}\n`),
     readFile: (path) => readFileSync(resolve(path), 'utf8'),
     writeFile: (path, text) => writeFileSync(resolve(path), text),
+    isTTY: process.stderr.isTTY === true,
   });
 }
 

@@ -22,14 +22,19 @@ export function tokenFromHeaders(headers: IncomingHttpHeaders): string | null {
  * Builds the request context. Bad credentials do not fail here (some operations, such as `createToken`, need none):
  * the reason is kept in `authFailure` and reported by the first operation that needs a caller.
  */
-export async function authenticate(services: Services, headers: IncomingHttpHeaders, requestId?: string): Promise<RequestContext> {
+export async function authenticate(
+  services: Services,
+  headers: IncomingHttpHeaders,
+  requestId?: string,
+  clientAddress?: string,
+): Promise<RequestContext> {
   const token = tokenFromHeaders(headers);
-  if (token === null) return createRequestContext(services, null, null, requestId);
+  if (token === null) return createRequestContext(services, null, null, requestId, clientAddress);
   try {
     const principal = await services.auth.principalFromToken(token);
-    return createRequestContext(services, principal, null, requestId);
+    return createRequestContext(services, principal, null, requestId, clientAddress);
   } catch (error) {
-    if (error instanceof AppError) return createRequestContext(services, null, error, requestId);
+    if (error instanceof AppError) return createRequestContext(services, null, error, requestId, clientAddress);
     throw error;
   }
 }

@@ -19,6 +19,8 @@ export interface RequestContext {
   readonly manager: EntityManager;
   /** Per-request DataLoaders, created with the caller's visibility baked in. */
   readonly loaders: Loaders;
+  /** The client's IP address as the adapter saw it (TRUST_PROXY decides whether proxies are believed). */
+  readonly clientAddress?: string;
 }
 
 export function createRequestContext(
@@ -26,9 +28,10 @@ export function createRequestContext(
   principal: Principal | null,
   authFailure: AppError | null = null,
   requestId: string = randomUUID(),
+  clientAddress?: string,
 ): RequestContext {
   const manager = services.dataSource.manager;
-  return { requestId, principal, authFailure, manager, loaders: createLoaders(services, principal) };
+  return { requestId, principal, authFailure, manager, loaders: createLoaders(services, principal), clientAddress };
 }
 
 /**

@@ -2,19 +2,22 @@ import 'reflect-metadata';
 import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
 import { entities } from '../entities';
 import { migrations } from '../../migrations';
+import { retryOnDeadConnections } from './connection-retry';
 
 export interface DataSourceOptions {
   url: string;
   poolSize?: number;
   /** Called with every SQL statement the gateway sends; used by tests that count statements. */
-  onQuery?: (sql: string) => void;
+  onQuery?: (sql: string, parameters?: unknown[]) => void;
   applicationName?: string;
+  /** Told when a statement is sent again because the server dropped its connection (see connection-retry). */
+  onConnectionRetry?: (info: { attempt: number; reason: string; statement: string }) => void;
 }
 
 class QueryObserver implements TypeOrmLogger {
-  constructor(private readonly onQuery?: (sql: string) => void) {}
-  logQuery(query: string): void {
-    this.onQuery?.(query);
+  constructor(private readonly onQuery?: (sql: string, parameters?: unknown[]) => void) {}
+  logQuery(query: string, parameters?: unknown[]): void {
+    this.onQuery?.(query, parameters);
   }
   logQueryError(): void {}
   logQuerySlow(): void {}
@@ -27,7 +30,7 @@ class QueryObserver implements TypeOrmLogger {
  * The gateway's TypeORM data source. Schema changes happen only through `migrations/` (never `synchronize`).
  */
 export function createDataSource(options: DataSourceOptions): DataSource {
-  return new DataSource({
+  const dataSource = new DataSource({
     type: 'postgres',
     url: options.url,
     entities,
@@ -45,6 +48,9 @@ export function createDataSource(options: DataSourceOptions): DataSource {
       connectionTimeoutMillis: 5_000,
     },
   });
+  // Sessions the server ends (restart, failover, pg_terminate_backend) cost no request: safe statements run again.
+  retryOnDeadConnections(dataSource, options.onConnectionRetry);
+  return dataSource;
 }
 
 /** Applies pending migrations in one transaction each; returns their names. */

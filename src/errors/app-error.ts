@@ -13,6 +13,15 @@ export const ERROR_CODES = [
   'BAD_USER_INPUT',
   'ROLE_IN_USE',
   'LAST_ADMIN',
+  // Sign-in throttling (src/services/login-throttle.ts); `retryAfterSeconds` in the details.
+  'RATE_LIMITED',
+  // GraphQL request limits (src/graphql/limits.ts), refused before anything runs.
+  'QUERY_TOO_DEEP',
+  'QUERY_TOO_COSTLY',
+  'TOO_MANY_ALIASES',
+  'TOO_MANY_DIRECTIVES',
+  'DOCUMENT_TOO_LARGE',
+  'BATCHING_DISABLED',
   'INTERNAL_SERVER_ERROR',
 ] as const;
 
@@ -46,6 +55,13 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   BAD_USER_INPUT: 400,
   ROLE_IN_USE: 400,
   LAST_ADMIN: 400,
+  RATE_LIMITED: 429,
+  QUERY_TOO_DEEP: 400,
+  QUERY_TOO_COSTLY: 400,
+  TOO_MANY_ALIASES: 400,
+  TOO_MANY_DIRECTIVES: 400,
+  DOCUMENT_TOO_LARGE: 400,
+  BATCHING_DISABLED: 400,
   INTERNAL_SERVER_ERROR: 500,
 };
 

@@ -1,5 +1,6 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { callerFaultFromDatabase } from '../db/pg-errors';
 import { AppError } from '../errors/app-error';
 
 /**
@@ -9,7 +10,8 @@ import { AppError } from '../errors/app-error';
  */
 export function createErrorFormatter(onInternal: (error: unknown) => void) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    const unwrapped = unwrapResolverError(error);
+    const original = callerFaultFromDatabase(unwrapped) ?? unwrapped;
     if (original instanceof AppError) {
       return {
         message: original.message,

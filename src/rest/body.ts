@@ -44,9 +44,7 @@ export function jsonBody(body: unknown): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw badBody(`Request body must be a JSON object, not ${describe(value)}`);
   }
-  const nul = findNul(value);
-  // PostgreSQL text cannot hold NUL; no field of this API can contain one.
-  if (nul !== null) throw badBody(`${nul}: contains a NUL character`, nul);
+  rejectHostileValues(value);
   return value as Record<string, unknown>;
 }
 
@@ -60,24 +58,35 @@ function describe(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-/** Path of the first string (key or value) containing U+0000, or `null`. */
-function findNul(value: unknown, path: (string | number)[] = []): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? formatPath(path) || 'body' : null;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i += 1) {
-      const found = findNul(value[i], [...path, i]);
-      if (found !== null) return found;
+/** No body of this API nests deeper than 5 levels; a much deeper one is an attack on the parser's recursion. */
+export const MAX_BODY_DEPTH = 32;
+
+/**
+ * Walks the parsed body without recursion: rejects nesting deeper than {@link MAX_BODY_DEPTH}, and NUL characters in
+ * any key or string (PostgreSQL text cannot hold NUL, and no field of this API may contain one).
+ */
+function rejectHostileValues(body: unknown): void {
+  const stack: { value: unknown; path: (string | number)[] }[] = [{ value: body, path: [] }];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const { value, path } = item;
+    if (path.length > MAX_BODY_DEPTH) throw badBody(`Request body is nested more than ${MAX_BODY_DEPTH} levels deep`);
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) {
+        const field = formatPath(path) || 'body';
+        throw badBody(`${field}: contains a NUL character`, field);
+      }
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i -= 1) stack.push({ value: value[i], path: [...path, i] });
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, child] of Object.entries(value).reverse()) {
+        if (key.includes('\u0000')) {
+          const field = formatPath([...path, key.replace(/\u0000/g, '\\u0000')]);
+          throw badBody(`${field}: contains a NUL character`, field);
+        }
+        stack.push({ value: child, path: [...path, key] });
+      }
     }
-    return null;
   }
-  if (value && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      if (key.includes('\u0000')) return formatPath([...path, key.replace(/\u0000/g, '\\u0000')]);
-      const found = findNul(item, [...path, key]);
-      if (found !== null) return found;
-    }
-  }
-  return null;
 }
 
 /** `['access', 0, 'filters', 1, 'tag']` → `access[1].filters[2].tag` (1-based, as the service layer counts). */

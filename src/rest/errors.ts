@@ -5,6 +5,7 @@
  * answered with a generic message (no SQL, no stack trace).
  */
 import type { NextFunction, Request, Response } from 'express';
+import { callerFaultFromDatabase } from '../db/pg-errors';
 import { AppError, httpStatusOf } from '../errors/app-error';
 import type { Logger } from '../logger';
 
@@ -52,13 +53,17 @@ function transportError(error: { status?: number; statusCode?: number; type?: st
 }
 
 /** Turns anything thrown by a handler into the REST answer. `internal` is called for faults that are logged. */
-export function toErrorAnswer(error: unknown, internal: (error: unknown) => void): ErrorAnswer {
+export function toErrorAnswer(thrown: unknown, internal: (error: unknown) => void): ErrorAnswer {
+  const error = callerFaultFromDatabase(thrown) ?? thrown;
   if (error instanceof AppError) {
     if (error.code === 'INTERNAL_SERVER_ERROR') {
       internal(error);
       return { status: 500, body: { error: INTERNAL }, headers: {} };
     }
-    return { status: httpStatusOf(error.code), body: { error: error.message }, headers: {} };
+    // Sign-in throttling (RATE_LIMITED, 429) says when to come back, as HTTP clients expect.
+    const retryAfter = error.details.retryAfterSeconds;
+    const headers: Record<string, string> = typeof retryAfter === 'number' ? { 'Retry-After': String(retryAfter) } : {};
+    return { status: httpStatusOf(error.code), body: { error: error.message }, headers };
   }
   if (error instanceof HttpError) return { status: error.status, body: { error: error.message }, headers: error.headers };
   if (error && typeof error === 'object') {

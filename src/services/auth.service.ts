@@ -5,6 +5,7 @@
  * bumps it and deleting the user removes the row, so both revoke every earlier token at once. Everything else about
  * the caller (privilege, profile, roles) is read fresh on each request, so changes apply to the next one.
  */
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { DataSource } from 'typeorm';
 import type { AccessRule } from '../access/access-rule';
@@ -13,7 +14,9 @@ import { buildPrincipal, type Principal } from '../context/principal';
 import type { RequestContext } from '../context/request-context';
 import { UserEntity, type Privilege, type Profile } from '../entities/user.entity';
 import { AppError, unauthenticated } from '../errors/app-error';
+import { LoginThrottle } from './login-throttle';
 import { verifyPassword } from './passwords';
+import type { PrincipalCache } from './principal-cache';
 import type { SettingsService } from './settings.service';
 
 export const TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
@@ -46,26 +49,41 @@ export interface TokenDetails {
 const INVALID_CREDENTIALS = 'Invalid login or password';
 
 export class AuthService {
-  private secret: string | undefined;
+  /** The signing key as a KeyObject, built once: given a string, jsonwebtoken would rebuild it on every call. */
+  private secret: KeyObject | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: Config,
     private readonly settings: SettingsService,
+    private readonly cache?: PrincipalCache,
   ) {}
 
   /** Loads the signing key: JWT_SECRET, or the one generated once and kept in the database for every replica. */
   async init(): Promise<void> {
-    this.secret = this.config.jwtSecret ?? (await this.settings.getOrCreate('jwt_secret'));
+    const secret = this.config.jwtSecret ?? (await this.settings.getOrCreate('jwt_secret'));
+    this.secret = createSecretKey(Buffer.from(secret, 'utf8'));
   }
 
-  private signingKey(): string {
+  private throttleInstance: LoginThrottle | undefined;
+
+  /** Sign-in throttling, shared by every way of signing in (GraphQL and REST both come through here). */
+  private get throttle(): LoginThrottle {
+    return (this.throttleInstance ??= new LoginThrottle(this.dataSource, this.config.loginThrottle));
+  }
+
+  private signingKey(): KeyObject {
     if (!this.secret) throw new Error('AuthService.init() was not called');
     return this.secret;
   }
 
-  /** Checks a login (or email) and password; the same error whatever was wrong, so accounts cannot be probed. */
-  async verifyCredentials(login: string, password: string): Promise<UserEntity> {
+  /**
+   * Checks a login (or email) and password; the same error whatever was wrong, so accounts cannot be probed.
+   * Throttled per login and per `clientAddress` ({@link LoginThrottle}): too many failures give `RATE_LIMITED`
+   * before any lookup or password hash.
+   */
+  async verifyCredentials(login: string, password: string, clientAddress?: string): Promise<UserEntity> {
+    const attempt = await this.throttle.begin(login, clientAddress);
     const identifier = login.trim().toLowerCase();
     const user = identifier
       ? await this.dataSource
@@ -78,12 +96,23 @@ export class AuthService {
     const hash = user && !user.ldap ? user.passwordHash : null;
     const ok = await verifyPassword(hash, password);
     if (!user || !ok) throw unauthenticated(INVALID_CREDENTIALS);
+    await attempt.succeeded();
     return user;
   }
 
-  async createToken(login: string, password: string): Promise<IssuedToken> {
-    const user = await this.verifyCredentials(login, password);
+  async createToken(login: string, password: string, clientAddress?: string): Promise<IssuedToken> {
+    const user = await this.verifyCredentials(login, password, clientAddress);
     return this.issue(user);
+  }
+
+  /**
+   * The gateway serves one organization (ORGANIZATION_NAME). A caller naming another one (REST
+   * `POST /ds-api/user-token/{organization}`) gets no token: it would claim an organization it does not belong to.
+   */
+  checkOrganization(organization: string): void {
+    if (organization !== this.config.organizationName) {
+      throw unauthenticated(`Unknown organization ${JSON.stringify(organization)}`);
+    }
   }
 
   issue(user: UserEntity): IssuedToken {
@@ -108,14 +137,17 @@ export class AuthService {
   /** Token to caller, in one statement (user, roles and their rules). */
   async principalFromToken(token: string): Promise<Principal> {
     const claims = this.verifySignature(token);
-    const principal = await this.loadPrincipal(Number(claims.sub), claims.tv);
+    const userId = Number(claims.sub);
+    const principal = this.cache
+      ? await this.cache.resolve(userId, claims.tv, () => this.loadPrincipal(userId, claims.tv))
+      : await this.loadPrincipal(userId, claims.tv);
     if (!principal) throw unauthenticated('Token revoked: create a new one');
     return principal;
   }
 
   /** Basic-auth style: credentials straight to a caller (REST token endpoints). */
-  async principalFromCredentials(login: string, password: string): Promise<Principal> {
-    const user = await this.verifyCredentials(login, password);
+  async principalFromCredentials(login: string, password: string, clientAddress?: string): Promise<Principal> {
+    const user = await this.verifyCredentials(login, password, clientAddress);
     const principal = await this.loadPrincipal(user.id, user.tokenVersion);
     if (!principal) throw unauthenticated(INVALID_CREDENTIALS);
     return principal;

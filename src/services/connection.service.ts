@@ -63,6 +63,26 @@ export interface ConnectionInput extends Partial<MonitoringSettings> {
   enabled?: boolean;
 }
 
+export interface ImportItem {
+  name: string;
+  input: ConnectionInput;
+}
+
+export interface ImportProblem {
+  /** 0-based position in the import. */
+  index: number;
+  name: string;
+  message: string;
+}
+
+export interface ImportResult {
+  created: number;
+  names: string[];
+}
+
+export const MAX_IMPORT_ITEMS = 100_000;
+const IMPORT_CHUNK = 1000;
+
 export interface ConnectionFilterInput extends ConnectionConditions {
   access?: AccessGroup[] | null;
 }
@@ -157,6 +177,13 @@ export class ConnectionService {
     const principal = requireSignedIn(ctx);
     const [found] = await this.queries.byNames(ctx.manager, visibility(principal), [name]);
     return found ?? null;
+  }
+
+  /** Like {@link get}, but NOT_FOUND (the same message for a missing and an invisible connection) instead of `null`. */
+  async getOrThrow(ctx: RequestContext, name: string): Promise<ConnectionEntity> {
+    const found = await this.get(ctx, name);
+    if (!found) throw NOT_FOUND(name);
+    return found;
   }
 
   /** Tag keys and values over the caller's visible connections, with how many carry each. */
@@ -303,6 +330,112 @@ export class ConnectionService {
     };
     await Promise.all(Array.from({ length: 8 }, worker));
     return { connected, failed };
+  }
+
+  /**
+   * Bulk import: validates every item first and reports all problems together (nothing is written if one item is
+   * bad), then inserts in one transaction with multi-row statements. Probes run after the commit, in the
+   * background, a few at a time (`connected` turns true as they succeed), so a large import does not wait for
+   * thousands of probes; pass `probe: false` to skip them.
+   */
+  async importMany(ctx: RequestContext, items: readonly ImportItem[], options: { probe?: boolean } = {}): Promise<ImportResult> {
+    requireAdministrator(ctx);
+    if (items.length === 0) return { created: 0, names: [] };
+    if (items.length > MAX_IMPORT_ITEMS) {
+      throw new AppError('BAD_USER_INPUT', `At most ${MAX_IMPORT_ITEMS} connections per import; split the file`, { field: 'inputs' });
+    }
+    const problems: ImportProblem[] = [];
+    const rows: { item: ImportItem; data: z.output<typeof createSchema> & Partial<MonitoringSettings>; tags: TagPair[] }[] = [];
+    const seen = new Map<string, number>();
+    items.forEach((item, index) => {
+      try {
+        parseInput(nameSchema('name'), item.name, 'name');
+        const data = parseInput(createSchema, defined(item.input)) as z.output<typeof createSchema> & Partial<MonitoringSettings>;
+        const tags = normalizeUserTags(data.tags);
+        if (seen.has(item.name)) throw new AppError('BAD_USER_INPUT', `name: also used by item ${seen.get(item.name)! + 1}`);
+        seen.set(item.name, index);
+        rows.push({ item, data, tags });
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        problems.push({ index, name: String(item.name), message: error.message });
+      }
+    });
+    const names = items.map((i) => i.name);
+    const created = await inTransaction(ctx, async (tx) => {
+      const existing: { name: string }[] = await tx.manager.query(`SELECT name FROM connections WHERE name = ANY($1::text[])`, [names]);
+      for (const { name } of existing) problems.push({ index: seen.get(name) ?? names.indexOf(name), name, message: `Connection ${JSON.stringify(name)} already exists` });
+      if (problems.length > 0) {
+        problems.sort((a, b) => a.index - b.index);
+        throw new AppError(
+          'BAD_USER_INPUT',
+          `${problems.length} of ${items.length} connections are invalid; nothing was imported. First: item ${problems[0]!.index + 1} (${problems[0]!.name}): ${problems[0]!.message}`,
+          { field: 'inputs', problems: problems.slice(0, 100) },
+        );
+      }
+      const records = rows.map(({ item, data, tags }) => ({
+        ...DEFAULT_MONITORING_SETTINGS,
+        ...defined(pickSettings(data)),
+        name: item.name,
+        host: data.host,
+        port: data.port,
+        username: data.user,
+        password_encrypted: this.secrets.seal(data.password),
+        user_tags: tags,
+        enabled: data.enabled,
+      }));
+      for (let start = 0; start < records.length; start += IMPORT_CHUNK) {
+        const chunk = records.slice(start, start + IMPORT_CHUNK).map((r) => ({
+          name: r.name, host: r.host, port: r.port, username: r.username, password_encrypted: r.password_encrypted,
+          user_tags: r.user_tags, enabled: r.enabled, collection_rate: r.collectionRate, samples: r.samples,
+          lock_monitoring: r.lockMonitoring, lock_monitoring_delay: r.lockMonitoringDelay, table_monitoring: r.tableMonitoring,
+          query_monitoring: r.queryMonitoring, query_monitoring_optimize: r.queryMonitoringOptimize,
+          query_monitoring_min_calls: r.queryMonitoringMinCalls, query_monitoring_min_time: r.queryMonitoringMinTime,
+        }));
+        try {
+          await tx.manager.query(
+            `INSERT INTO connections (name, host, port, username, password_encrypted, user_tags, enabled, collection_rate, samples,
+                                      lock_monitoring, lock_monitoring_delay, table_monitoring, query_monitoring,
+                                      query_monitoring_optimize, query_monitoring_min_calls, query_monitoring_min_time, probe_generation)
+             SELECT name, host, port, username, password_encrypted, user_tags, enabled, collection_rate, samples,
+                    lock_monitoring, lock_monitoring_delay, table_monitoring, query_monitoring,
+                    query_monitoring_optimize, query_monitoring_min_calls, query_monitoring_min_time, 1
+               FROM jsonb_to_recordset($1::jsonb) AS x(name text, host text, port int, username text, password_encrypted text,
+                    user_tags jsonb, enabled boolean, collection_rate text, samples boolean, lock_monitoring boolean,
+                    lock_monitoring_delay int, table_monitoring boolean, query_monitoring boolean, query_monitoring_optimize boolean,
+                    query_monitoring_min_calls int, query_monitoring_min_time double precision)`,
+            [JSON.stringify(chunk)],
+          );
+        } catch (error) {
+          if (isUniqueViolation(error, 'connections_name_key')) throw conflict('A connection of this import was created meanwhile; nothing was imported');
+          throw error;
+        }
+      }
+      return rows;
+    });
+    if (options.probe !== false && this.probes.enabled) this.probeInBackground(ctx.manager, created.map((r) => ({ name: r.item.name, data: r.data })));
+    return { created: created.length, names: created.map((r) => r.item.name) };
+  }
+
+  /** Background probes still running (awaited by {@link drain} at shutdown). */
+  private readonly background = new Set<Promise<unknown>>();
+
+  private probeInBackground(manager: EntityManager, targets: { name: string; data: { host: string; port: number; user: string; password: string; enabled: boolean } }[]): void {
+    const queue = targets.filter((t) => t.data.enabled);
+    const worker = async () => {
+      for (let t = queue.shift(); t; t = queue.shift()) {
+        const row = await manager.findOneBy(ConnectionEntity, { name: t.name }).catch(() => null);
+        if (!row) continue;
+        await this.probeAndRecord(manager, row.id, row.probeGeneration, t.data).catch(() => undefined);
+      }
+    };
+    const work = Promise.all(Array.from({ length: 8 }, worker));
+    this.background.add(work);
+    void work.finally(() => this.background.delete(work));
+  }
+
+  /** Waits for background probes (bounded by the probe timeout each), for a clean shutdown. */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.background]);
   }
 
   // ---------------------------------------------------------------- internals

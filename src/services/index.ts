@@ -4,6 +4,7 @@
  */
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
+import type { Logger } from '../logger';
 import { EntityRowMapper } from '../db/row-mapper';
 import { ConnectionEntity } from '../entities/connection.entity';
 import { RoleEntity } from '../entities/role.entity';
@@ -11,9 +12,10 @@ import { UserEntity } from '../entities/user.entity';
 import { AuthService } from './auth.service';
 import { ConnectionQueries } from './connection-queries';
 import { ConnectionService } from './connection.service';
+import { PrincipalCache } from './principal-cache';
 import { ProbeService } from './probe.service';
 import { RoleService } from './role.service';
-import { SecretBox } from './secret-box';
+import { openSecretBox } from './key-rotation';
 import { SettingsService } from './settings.service';
 import { UserService } from './user.service';
 
@@ -32,12 +34,16 @@ export interface Services {
   connections: ConnectionService;
   roles: RoleService;
   users: UserService;
+  principalCache: PrincipalCache;
+  /** Stops background work (the cache's LISTEN connection). The data source is the caller's to close. */
+  close(): Promise<void>;
 }
 
 /** Wires the services over an initialized, migrated data source. */
-export async function createServices(dataSource: DataSource, config: Config): Promise<Services> {
+export async function createServices(dataSource: DataSource, config: Config, log?: Logger): Promise<Services> {
   const settings = new SettingsService(dataSource);
-  const encryptionKey = config.encryptionKey ?? (await settings.getOrCreate('encryption_key'));
+  // ENCRYPTION_KEY (or the generated one kept in settings) seals; ENCRYPTION_KEY_PREVIOUS only opens (key-rotation.ts).
+  const secrets = await openSecretBox(dataSource, config);
   const mappers = {
     user: new EntityRowMapper(dataSource, UserEntity, { exclude: ['passwordHash'] }),
     role: new EntityRowMapper(dataSource, RoleEntity),
@@ -45,8 +51,12 @@ export async function createServices(dataSource: DataSource, config: Config): Pr
   };
   const connectionQueries = new ConnectionQueries(mappers.connection);
   const probes = new ProbeService(config.probeTimeoutMs);
-  const connections = new ConnectionService(connectionQueries, probes, new SecretBox(encryptionKey));
-  const auth = new AuthService(dataSource, config, settings);
+  const connections = new ConnectionService(connectionQueries, probes, secrets);
+  const principalCache = new PrincipalCache(String((dataSource.options as { url?: string }).url), config.principalCacheTtlMs, log);
+  await principalCache.start();
+  // The replica that commits a change forgets the affected callers at once; the others learn it by NOTIFY.
+  const accessChanged = (payload: string) => principalCache.invalidate(payload);
+  const auth = new AuthService(dataSource, config, settings, principalCache);
   await auth.init();
   return {
     dataSource,
@@ -57,7 +67,12 @@ export async function createServices(dataSource: DataSource, config: Config): Pr
     auth,
     probes,
     connections,
-    roles: new RoleService(connections),
-    users: new UserService(connections),
+    roles: new RoleService(connections, accessChanged),
+    users: new UserService(connections, accessChanged),
+    principalCache,
+    close: async () => {
+      await connections.drain();
+      await principalCache.stop();
+    },
   };
 }

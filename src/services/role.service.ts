@@ -17,7 +17,11 @@ import { nameSchema, parseInput } from './validation';
 const NOT_FOUND = (name: string) => notFound(`Role ${JSON.stringify(name)} not found`);
 
 export class RoleService {
-  constructor(private readonly connections: ConnectionService) {}
+  constructor(
+    private readonly connections: ConnectionService,
+    /** Told after a commit that changed what some callers may see (`all`). */
+    private readonly accessChanged: (payload: string) => void = () => undefined,
+  ) {}
 
   list(ctx: RequestContext): Promise<RoleEntity[]> {
     requireAdministrator(ctx);
@@ -50,12 +54,14 @@ export class RoleService {
   async update(ctx: RequestContext, name: string, access: AccessGroup[]): Promise<RoleEntity> {
     requireAdministrator(ctx);
     const rule = normalizeAccessRule(access);
-    return inTransaction(ctx, async (tx) => {
+    const saved = await inTransaction(ctx, async (tx) => {
       const role = await tx.manager.findOne(RoleEntity, { where: { name }, lock: { mode: 'pessimistic_write' } });
       if (!role) throw NOT_FOUND(name);
       role.access = rule;
       return tx.manager.save(role);
     });
+    this.accessChanged('all');
+    return saved;
   }
 
   /** Deletes a role nobody holds. The foreign key makes this safe against a concurrent assignment, too. */
@@ -72,6 +78,7 @@ export class RoleService {
         }
         await tx.manager.delete(RoleEntity, { id: role.id });
       });
+      this.accessChanged('all');
     } catch (error) {
       if (isForeignKeyViolation(error, 'user_roles_role_fkey')) throw inUse();
       throw error;

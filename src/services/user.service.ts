@@ -53,6 +53,7 @@ export const ALL_DASHBOARDS = [
 export const DEVELOPER_DASHBOARDS = ['session-history', 'top-queries', 'top-tables', 'reporting'] as const;
 
 const ADMIN_INVARIANT_LOCK = 0x64735f61; // "ds_a": serializes changes that could remove the last administrator
+const LOGIN_CHOICE_LOCK = 0x64735f6c; // "ds_l": serializes the choice of a new user's unique login
 
 const inputSchema = z.object({
   password: userPasswordSchema.nullable().optional(),
@@ -82,7 +83,11 @@ export function loginBase(email: string): string {
 }
 
 export class UserService {
-  constructor(private readonly connections: ConnectionService) {}
+  constructor(
+    private readonly connections: ConnectionService,
+    /** Told after a commit that changed what a user may do or see (`user:<id>`). */
+    private readonly accessChanged: (payload: string) => void = () => undefined,
+  ) {}
 
   list(ctx: RequestContext): Promise<UserEntity[]> {
     requireAdministrator(ctx);
@@ -139,7 +144,7 @@ export class UserService {
     requireAdministrator(ctx);
     const data = parseInput(inputSchema, input);
     const newHash = data.password == null ? undefined : await hashPassword(data.password);
-    return inTransaction(ctx, async (tx) => {
+    const updated = await inTransaction(ctx, async (tx) => {
       await tx.manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_INVARIANT_LOCK]);
       const user = await this.findByEmail(tx.manager, email, true);
       if (!user) throw NOT_FOUND(email);
@@ -176,11 +181,13 @@ export class UserService {
       }
       return saved;
     });
+    this.accessChanged(`user:${updated.id}`);
+    return updated;
   }
 
   async delete(ctx: RequestContext, email: string): Promise<UserEntity> {
     requireAdministrator(ctx);
-    return inTransaction(ctx, async (tx) => {
+    const deleted = await inTransaction(ctx, async (tx) => {
       await tx.manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_INVARIANT_LOCK]);
       const user = await this.findByEmail(tx.manager, email, true);
       if (!user) throw NOT_FOUND(email);
@@ -189,6 +196,8 @@ export class UserService {
       await tx.manager.delete(UserEntity, { id: user.id });
       return user;
     });
+    this.accessChanged(`user:${deleted.id}`);
+    return deleted;
   }
 
   /** What `user` can see, within what the caller can see. */
@@ -253,6 +262,9 @@ export class UserService {
 
   private async insertWithUniqueLogin(manager: EntityManager, fields: Omit<UserEntity, 'id' | 'login' | 'createdAt' | 'updatedAt'>): Promise<UserEntity> {
     const base = loginBase(fields.email);
+    // Serializes login choice until commit: two new users sharing a local part (jean@a, jean@b) created at the same
+    // instant would otherwise both pick `jean`, and one would fail. Callers run this inside their transaction.
+    await manager.query('SELECT pg_advisory_xact_lock($1)', [LOGIN_CHOICE_LOCK]);
     const taken: { login: string }[] = await manager.query(
       `SELECT lower(login) AS login FROM users WHERE lower(login) = $1 OR lower(login) LIKE $2`,
       [base, `${base.replace(/[\\%_]/g, (c) => `\\${c}`)}%`],

@@ -5,7 +5,7 @@
 import type { Config } from '../../src/config';
 import { loadConfig } from '../../src/config';
 import { startGateway, type RunningGateway } from '../../src/gateway';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 import { createTestDatabase, type TestDatabase } from './database';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
@@ -31,7 +31,8 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
-export async function startTestGateway(overrides: Partial<Config> = {}): Promise<TestGateway> {
+/** `options.log`: the gateway's logger (default: one built from the config, silent under tests). */
+export async function startTestGateway(overrides: Partial<Config> = {}, options: { log?: Logger } = {}): Promise<TestGateway> {
   const database = await createTestDatabase();
   const config: Config = {
     ...loadConfig({ NODE_ENV: 'test' }),
@@ -44,7 +45,7 @@ export async function startTestGateway(overrides: Partial<Config> = {}): Promise
     ...overrides,
   };
   const statements: string[] = [];
-  const gateway = await startGateway(config, createLogger(config), { onQuery: (sql) => statements.push(sql) });
+  const gateway = await startGateway(config, options.log ?? createLogger(config), { onQuery: (sql) => statements.push(sql) });
 
   const gql = async <T>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResponse<T>> => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };

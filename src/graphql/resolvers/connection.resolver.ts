@@ -23,14 +23,15 @@ export class ConnectionResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('first', () => Int, FIRST_ARG) first: number | null,
     @Arg('after', () => String, AFTER_ARG) after: string | null,
-    @Arg('filter', () => ConnectionFilter, { nullable: true }) filter: ConnectionFilter | null,
+    @Arg('filter', () => ConnectionFilter, { nullable: true, description: 'Optional conditions (tags, enabled, connected, search); omit to list everything visible.' })
+    filter: ConnectionFilter | null,
   ): ConnectionPageResult {
     return ctx.services.connections.list(ctx, first, after, filter);
   }
 
   @Authorized()
   @Query(() => ConnectionType, { nullable: true, description: 'A connection by name; null when it does not exist or is not visible to the caller.' })
-  connection(@Ctx() ctx: GraphQLContext, @Arg('name') name: string): Promise<ConnectionEntity | null> {
+  connection(@Ctx() ctx: GraphQLContext, @Arg('name', { description: 'Name of the connection, e.g. `sales-production`.' }) name: string): Promise<ConnectionEntity | null> {
     return ctx.services.connections.get(ctx, name);
   }
 
@@ -38,8 +39,9 @@ export class ConnectionResolver {
   @Mutation(() => ConnectionType, { description: 'Declares a connection and probes it (the probe never fails the mutation; see `connected`).' })
   async createConnection(
     @Ctx() ctx: GraphQLContext,
-    @Arg('name') name: string,
-    @Arg('input', () => CreateConnectionInput) input: CreateConnectionInput,
+    @Arg('name', { description: 'Unique name of the new connection: 1-64 of `A-Z a-z 0-9 _ . -`.' }) name: string,
+    @Arg('input', () => CreateConnectionInput, { description: 'Where the instance is, how to sign in to it, its tags and monitoring settings.' })
+    input: CreateConnectionInput,
   ): Promise<ConnectionEntity> {
     return (await ctx.services.connections.create(ctx, name, { ...input })).connection;
   }
@@ -48,27 +50,28 @@ export class ConnectionResolver {
   @Mutation(() => ConnectionType, { description: 'Changes the given fields; a new host, port, user or password triggers a probe.' })
   async updateConnection(
     @Ctx() ctx: GraphQLContext,
-    @Arg('name') name: string,
-    @Arg('input', () => UpdateConnectionInput) input: UpdateConnectionInput,
+    @Arg('name', { description: 'Name of the connection, e.g. `sales-production`.' }) name: string,
+    @Arg('input', () => UpdateConnectionInput, { description: 'Only the fields to change; omitted fields keep their value.' })
+    input: UpdateConnectionInput,
   ): Promise<ConnectionEntity> {
     return (await ctx.services.connections.update(ctx, name, { ...input })).connection;
   }
 
   @Authorized(ADMIN)
   @Mutation(() => ConnectionType, { description: 'Stops monitoring the instance (idempotent).' })
-  async disableConnection(@Ctx() ctx: GraphQLContext, @Arg('name') name: string): Promise<ConnectionEntity> {
+  async disableConnection(@Ctx() ctx: GraphQLContext, @Arg('name', { description: 'Name of the connection, e.g. `sales-production`.' }) name: string): Promise<ConnectionEntity> {
     return (await ctx.services.connections.disable(ctx, name)).connection;
   }
 
   @Authorized(ADMIN)
   @Mutation(() => ConnectionType, { description: 'Enables monitoring and probes the instance again.' })
-  async enableConnection(@Ctx() ctx: GraphQLContext, @Arg('name') name: string): Promise<ConnectionEntity> {
+  async enableConnection(@Ctx() ctx: GraphQLContext, @Arg('name', { description: 'Name of the connection, e.g. `sales-production`.' }) name: string): Promise<ConnectionEntity> {
     return (await ctx.services.connections.enable(ctx, name)).connection;
   }
 
   @Authorized(ADMIN)
   @Mutation(() => Boolean, { description: 'Deletes the connection; NOT_FOUND when it does not exist.' })
-  async deleteConnection(@Ctx() ctx: GraphQLContext, @Arg('name') name: string): Promise<boolean> {
+  async deleteConnection(@Ctx() ctx: GraphQLContext, @Arg('name', { description: 'Name of the connection, e.g. `sales-production`.' }) name: string): Promise<boolean> {
     await ctx.services.connections.delete(ctx, name);
     return true;
   }

@@ -19,7 +19,7 @@ export class RoleResolver {
 
   @Authorized(ADMIN)
   @Query(() => RoleType, { nullable: true, description: 'A role by name; null when absent (administration).' })
-  role(@Ctx() ctx: GraphQLContext, @Arg('name') name: string): Promise<RoleEntity | null> {
+  role(@Ctx() ctx: GraphQLContext, @Arg('name', { description: 'Name of the role, e.g. `sales-role`.' }) name: string): Promise<RoleEntity | null> {
     return ctx.services.roles.get(ctx, name);
   }
 
@@ -27,7 +27,8 @@ export class RoleResolver {
   @Query(() => ConnectionPage, { description: 'Dry run of an access rule: the connections a role with it would match now.' })
   previewAccess(
     @Ctx() ctx: GraphQLContext,
-    @Arg('access', () => [AccessGroupInput]) access: AccessGroupInput[],
+    @Arg('access', () => [AccessGroupInput], { description: 'The access rule to try, exactly as `createRole` would take it.' })
+    access: AccessGroupInput[],
     @Arg('first', () => Int, FIRST_ARG) first: number | null,
     @Arg('after', () => String, AFTER_ARG) after: string | null,
   ): ConnectionPageResult {
@@ -38,8 +39,8 @@ export class RoleResolver {
   @Mutation(() => RoleType, { description: 'Creates a role. Filters may name tags no connection carries yet: they match nothing until one does.' })
   createRole(
     @Ctx() ctx: GraphQLContext,
-    @Arg('name') name: string,
-    @Arg('access', () => [AccessGroupInput]) access: AccessGroupInput[],
+    @Arg('name', { description: 'Unique name of the new role: 1-64 of `A-Z a-z 0-9 _ . -`.' }) name: string,
+    @Arg('access', () => [AccessGroupInput], { description: 'The access rule: OR of groups, each an AND of tag filters; at least one non-empty group.' }) access: AccessGroupInput[],
   ): Promise<RoleEntity> {
     return ctx.services.roles.create(ctx, name, access);
   }
@@ -48,15 +49,15 @@ export class RoleResolver {
   @Mutation(() => RoleType, { description: 'Replaces the access rule; holders see the change on their next request.' })
   updateRole(
     @Ctx() ctx: GraphQLContext,
-    @Arg('name') name: string,
-    @Arg('access', () => [AccessGroupInput]) access: AccessGroupInput[],
+    @Arg('name', { description: 'Name of the role, e.g. `sales-role`.' }) name: string,
+    @Arg('access', () => [AccessGroupInput], { description: 'The complete new access rule (replaces the current one).' }) access: AccessGroupInput[],
   ): Promise<RoleEntity> {
     return ctx.services.roles.update(ctx, name, access);
   }
 
   @Authorized(ADMIN)
   @Mutation(() => Boolean, { description: 'Fails with ROLE_IN_USE while a user holds the role.' })
-  async deleteRole(@Ctx() ctx: GraphQLContext, @Arg('name') name: string): Promise<boolean> {
+  async deleteRole(@Ctx() ctx: GraphQLContext, @Arg('name', { description: 'Name of the role, e.g. `sales-role`.' }) name: string): Promise<boolean> {
     await ctx.services.roles.delete(ctx, name);
     return true;
   }

@@ -25,7 +25,7 @@ export class UserResolver {
 
   @Authorized(ADMIN)
   @Query(() => UserType, { nullable: true, description: 'A user by email (case-insensitive); null when absent.' })
-  user(@Ctx() ctx: GraphQLContext, @Arg('email') email: string): Promise<UserEntity | null> {
+  user(@Ctx() ctx: GraphQLContext, @Arg('email', { description: 'Email of the user (case-insensitive).' }) email: string): Promise<UserEntity | null> {
     return ctx.services.users.get(ctx, email);
   }
 
@@ -33,8 +33,8 @@ export class UserResolver {
   @Mutation(() => UserType, { description: 'Creates a user; the login is derived from the email.' })
   createUser(
     @Ctx() ctx: GraphQLContext,
-    @Arg('email') email: string,
-    @Arg('input', () => CreateUserInput) input: CreateUserInput,
+    @Arg('email', { description: 'Email of the new user, unique (case-insensitive); the login is derived from its local part.' }) email: string,
+    @Arg('input', () => CreateUserInput, { description: 'Password, privilege, profile, roles and the other settings of the user.' }) input: CreateUserInput,
   ): Promise<UserEntity> {
     return ctx.services.users.create(ctx, email, { ...input });
   }
@@ -43,15 +43,15 @@ export class UserResolver {
   @Mutation(() => UserType, { description: 'Fails with LAST_ADMIN when it would leave no unrestricted administrator.' })
   updateUser(
     @Ctx() ctx: GraphQLContext,
-    @Arg('email') email: string,
-    @Arg('input', () => UpdateUserInput) input: UpdateUserInput,
+    @Arg('email', { description: 'Email of the user (case-insensitive).' }) email: string,
+    @Arg('input', () => UpdateUserInput, { description: 'Only the fields to change; omitted fields keep their value.' }) input: UpdateUserInput,
   ): Promise<UserEntity> {
     return ctx.services.users.update(ctx, email, { ...input });
   }
 
   @Authorized(ADMIN)
   @Mutation(() => Boolean, { description: 'Deletes a user and revokes their tokens at once. Fails with LAST_ADMIN for the last unrestricted administrator.' })
-  async deleteUser(@Ctx() ctx: GraphQLContext, @Arg('email') email: string): Promise<boolean> {
+  async deleteUser(@Ctx() ctx: GraphQLContext, @Arg('email', { description: 'Email of the user (case-insensitive).' }) email: string): Promise<boolean> {
     await ctx.services.users.delete(ctx, email);
     return true;
   }
@@ -77,7 +77,8 @@ export class UserResolver {
     @Root() user: UserEntity,
     @Arg('first', () => Int, FIRST_ARG) first: number | null,
     @Arg('after', () => String, AFTER_ARG) after: string | null,
-    @Arg('filter', () => ConnectionFilter, { nullable: true }) filter: ConnectionFilter | null,
+    @Arg('filter', () => ConnectionFilter, { nullable: true, description: 'Optional conditions (tags, enabled, connected, search); omit for everything this user can see.' })
+    filter: ConnectionFilter | null,
   ): Promise<ConnectionPageResult> {
     return ctx.services.users.connectionsOf(ctx, user, first, after, filter);
   }

@@ -13,7 +13,7 @@ export class ConnectionType {
   @Field({ description: 'Hostname or IP address of the instance.' })
   host!: string;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'TCP port of the instance (1-65535).' })
   port!: number;
 
   // `user` is resolved from the entity's `username` by ConnectionResolver.
@@ -27,25 +27,25 @@ export class ConnectionType {
   @Field(() => String, { nullable: true, description: 'Server version read by the last successful probe, e.g. `16.4`.' })
   pgVersion!: string | null;
 
-  @Field(() => CollectionRateEnum)
+  @Field(() => CollectionRateEnum, { description: 'How often metrics are collected (vendor default LOW).' })
   collectionRate!: CollectionRateEnum;
 
   @Field({ description: 'Collect query samples.' })
   samples!: boolean;
 
-  @Field()
+  @Field({ description: 'Record lock waits longer than `lockMonitoringDelay` (default true).' })
   lockMonitoring!: boolean;
 
   @Field(() => Int, { description: 'Seconds a lock must last before it is recorded.' })
   lockMonitoringDelay!: number;
 
-  @Field()
+  @Field({ description: 'Collect table and index statistics for the Top Tables/Indexes dashboard (default true).' })
   tableMonitoring!: boolean;
 
-  @Field()
+  @Field({ description: 'Collect query statistics for the Top Queries dashboard (default true).' })
   queryMonitoring!: boolean;
 
-  @Field()
+  @Field({ description: 'Keep only queries above `queryMonitoringMinCalls` and `queryMonitoringMinTime` to save space (default false).' })
   queryMonitoringOptimize!: boolean;
 
   @Field(() => Int, { description: 'Minimum number of calls for a query to be recorded.' })
@@ -54,10 +54,10 @@ export class ConnectionType {
   @Field(() => Float, { description: 'Minimum total time (ms) for a query to be recorded.' })
   queryMonitoringMinTime!: number;
 
-  @Field()
+  @Field({ description: 'When the connection was declared (ISO 8601, UTC).' })
   createdAt!: Date;
 
-  @Field()
+  @Field({ description: 'When the connection was last changed (ISO 8601, UTC); probes do not count as changes.' })
   updatedAt!: Date;
 }
 
@@ -70,24 +70,24 @@ export class PageInfo {
   endCursor!: string | null;
 }
 
-@ObjectType()
+@ObjectType({ description: 'One connection of a page with its cursor (Relay style); use `nodes` when cursors are not needed.' })
 export class ConnectionEdge {
   @Field({ description: 'Opaque cursor of this item.' })
   cursor!: string;
 
-  @Field(() => ConnectionType)
+  @Field(() => ConnectionType, { description: 'The connection.' })
   node!: ConnectionType;
 }
 
 @ObjectType({ description: 'A page of connections, sorted by name.' })
 export class ConnectionPage {
-  @Field(() => [ConnectionEdge])
+  @Field(() => [ConnectionEdge], { description: 'The items of this page with their cursors, sorted by name.' })
   edges!: ConnectionEdge[];
 
   @Field(() => [ConnectionType], { description: 'The same items as `edges`, without cursors.' })
   nodes!: ConnectionType[];
 
-  @Field(() => PageInfo)
+  @Field(() => PageInfo, { description: 'Whether another page follows, and the cursor to ask for it.' })
   pageInfo!: PageInfo;
 
   @Field(() => Int, { description: 'Number of items in all pages together (counted only when asked for).' })
@@ -102,10 +102,10 @@ export class ConnectionFilter {
   })
   access?: AccessGroupInput[] | null;
 
-  @Field(() => Boolean, { nullable: true })
+  @Field(() => Boolean, { nullable: true, description: 'Only enabled (true) or only disabled (false) connections; omit for both.' })
   enabled?: boolean | null;
 
-  @Field(() => Boolean, { nullable: true })
+  @Field(() => Boolean, { nullable: true, description: 'Only connections whose last probe succeeded (true) or did not (false); omit for both.' })
   connected?: boolean | null;
 
   @Field(() => String, { nullable: true, description: 'Case-insensitive substring of the name or the host.' })
@@ -147,7 +147,7 @@ class MonitoringSettingsInput {
 
 @InputType({ description: 'A new monitored connection.' })
 export class CreateConnectionInput extends MonitoringSettingsInput {
-  @Field()
+  @Field({ description: 'Hostname or IP address the gateway and the collector can reach.' })
   host!: string;
 
   @Field(() => Int, { description: '1-65535.' })
@@ -165,13 +165,13 @@ export class CreateConnectionInput extends MonitoringSettingsInput {
 
 @InputType({ description: 'Changes to a connection. Every field is optional; `tags` replaces all user tags.' })
 export class UpdateConnectionInput extends MonitoringSettingsInput {
-  @Field({ nullable: true })
+  @Field({ nullable: true, description: 'New hostname or IP address; triggers a new probe.' })
   host?: string;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'New port (1-65535); triggers a new probe.' })
   port?: number;
 
-  @Field({ nullable: true })
+  @Field({ nullable: true, description: 'New monitoring role; triggers a new probe.' })
   user?: string;
 
   @Field({ nullable: true, description: 'A new password triggers a new probe.' })

@@ -40,4 +40,9 @@ registerEnumType(PrivilegeEnum, {
 registerEnumType(CollectionRateEnum, {
   name: 'CollectionRate',
   description: 'How often metrics are collected from a monitored instance.',
+  valuesConfig: {
+    LOW: { description: 'The vendor default: lightest load on the monitored instance.' },
+    MEDIUM: { description: 'More frequent collection.' },
+    HIGH: { description: 'Most frequent collection, for instances under close watch.' },
+  },
 });

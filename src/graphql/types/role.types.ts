@@ -11,9 +11,9 @@ export class RoleType {
   @Field(() => [AccessGroup], { description: 'OR of groups; inside a group, AND of tag filters.' })
   access!: AccessGroup[];
 
-  @Field()
+  @Field({ description: 'When the role was created (ISO 8601, UTC).' })
   createdAt!: Date;
 
-  @Field()
+  @Field({ description: 'When the access rule last changed (ISO 8601, UTC).' })
   updatedAt!: Date;
 }

@@ -23,7 +23,7 @@ export class TagFilter {
 
 @ObjectType({ description: 'A group of filters that must all match (AND). A role matches when any group matches (OR).' })
 export class AccessGroup {
-  @Field(() => [TagFilter])
+  @Field(() => [TagFilter], { description: 'Conditions that must all hold (AND); never empty.' })
   filters!: TagFilter[];
 }
 
@@ -38,22 +38,22 @@ export class TagInput {
 
 @InputType({ description: 'One tag condition of an access group.' })
 export class TagFilterInput {
-  @Field()
+  @Field({ description: 'Tag key, e.g. `environment`; automatic tags (`pg_instance`, `server`, `pg_version`) may be used.' })
   tag!: string;
 
-  @Field()
+  @Field({ description: 'Exact, case-sensitive value the connection must carry, e.g. `production`.' })
   value!: string;
 }
 
 @InputType({ description: 'A non-empty group of tag conditions, all of which must match.' })
 export class AccessGroupInput {
-  @Field(() => [TagFilterInput])
+  @Field(() => [TagFilterInput], { description: 'Non-empty list of conditions that must all hold (AND).' })
   filters!: TagFilterInput[];
 }
 
 @ObjectType({ description: 'How many visible connections carry one value of a tag.' })
 export class TagValueCount {
-  @Field()
+  @Field({ description: 'One value of the tag, e.g. `production`.' })
   value!: string;
 
   @Field(() => Int, { description: 'Number of visible connections with this value.' })
@@ -62,7 +62,7 @@ export class TagValueCount {
 
 @ObjectType({ description: 'A tag key and its values over the connections the caller can see.' })
 export class TagSummary {
-  @Field()
+  @Field({ description: 'Tag key, e.g. `environment`.' })
   key!: string;
 
   @Field({ description: 'True for tags the gateway sets itself.' })

@@ -6,10 +6,10 @@ export class AccessToken {
   @Field({ description: 'Send it as `Authorization: Bearer <token>` or as a `user-token` header.' })
   token!: string;
 
-  @Field()
+  @Field({ description: 'When the token stops working (ISO 8601, UTC); sign in again before then.' })
   expiresAt!: Date;
 
-  @Field(() => UserType)
+  @Field(() => UserType, { description: 'The signed-in user, to show who is connected without another query.' })
   user!: UserType;
 }
 
@@ -18,12 +18,12 @@ export class TokenInfo {
   @Field({ description: 'Login of the token owner.' })
   user!: string;
 
-  @Field()
+  @Field({ description: 'Email of the token owner.' })
   email!: string;
 
-  @Field()
+  @Field({ description: 'Organization the token was issued for (ORGANIZATION_NAME of the gateway).' })
   organizationName!: string;
 
-  @Field()
+  @Field({ description: 'When the token stops working (ISO 8601, UTC).' })
   expireTime!: Date;
 }

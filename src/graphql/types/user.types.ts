@@ -18,34 +18,34 @@ export class Permissions {
 
 @ObjectType('User', { description: 'A person who signs in to the platform. Passwords are never returned.' })
 export class UserType {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Stable numeric identifier (the vendor API shows it); use `email` in mutations.' })
   id!: number;
 
   @Field({ description: "Derived from the email's local part and made unique; users sign in with login or email." })
   login!: string;
 
-  @Field()
+  @Field({ description: 'Unique (case-insensitive); identifies the user in mutations and REST paths.' })
   email!: string;
 
-  @Field(() => ProfileEnum)
+  @Field(() => ProfileEnum, { description: 'Which dashboards the user sees; see `permissions.dashboards`.' })
   profile!: ProfileEnum;
 
-  @Field(() => PrivilegeEnum)
+  @Field(() => PrivilegeEnum, { description: 'What the user may do; see `permissions` for the derived flags.' })
   privilege!: PrivilegeEnum;
 
   @Field({ description: 'Access to Live360.' })
   live360!: boolean;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Free text written by an administrator; null when none.' })
   comment!: string | null;
 
   @Field({ description: 'Authenticated by the directory; no local password.' })
   ldap!: boolean;
 
-  @Field()
+  @Field({ description: 'When the user was created (ISO 8601, UTC).' })
   createdAt!: Date;
 
-  @Field()
+  @Field({ description: 'When the user was last changed (ISO 8601, UTC).' })
   updatedAt!: Date;
 }
 
@@ -66,7 +66,7 @@ export class CreateUserInput {
   @Field(() => [String], { nullable: true, description: 'Role names. No role = sees every connection.' })
   roles?: string[];
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Free text, e.g. the team or ticket the account is for.' })
   comment?: string | null;
 
   @Field({ nullable: true, description: 'Default false.' })
@@ -78,13 +78,13 @@ export class UpdateUserInput {
   @Field(() => String, { nullable: true, description: 'A new password revokes every token of the user at once.' })
   password?: string | null;
 
-  @Field(() => PrivilegeEnum, { nullable: true })
+  @Field(() => PrivilegeEnum, { nullable: true, description: 'New privilege; applies to the next request of the user.' })
   privilege?: PrivilegeEnum;
 
-  @Field(() => ProfileEnum, { nullable: true })
+  @Field(() => ProfileEnum, { nullable: true, description: 'New profile; applies to the next request of the user.' })
   profile?: ProfileEnum;
 
-  @Field({ nullable: true })
+  @Field({ nullable: true, description: 'Grant (true) or remove (false) access to Live360.' })
   live360?: boolean;
 
   @Field(() => [String], { nullable: true, description: 'The complete new list of role names (`[]` removes every restriction).' })
@@ -93,6 +93,6 @@ export class UpdateUserInput {
   @Field(() => String, { nullable: true, description: 'Null clears the comment.' })
   comment?: string | null;
 
-  @Field({ nullable: true })
+  @Field({ nullable: true, description: 'True: authenticate by the directory (the local password is removed); false needs a `password`.' })
   ldap?: boolean;
 }

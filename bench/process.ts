@@ -1,0 +1,49 @@
+/** Starts the built gateway as a separate process (so the load generator does not share its event loop). */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+export interface GatewayChild {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export async function spawnGateway(env: Record<string, string>): Promise<GatewayChild> {
+  const main = join(__dirname, '../src/main.js');
+  const child = spawn(process.execPath, [main], {
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr!.on('data', (c) => (output += c));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), 60_000);
+    child.stdout!.on('data', (chunk) => {
+      if (output.length > 100_000) return; // request logs keep flowing; only the start matters here
+      output += chunk;
+      const match = /ready at (http:\/\/[^\s"]+)\/graphql/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${output}`)));
+  });
+  return {
+    url,
+    pid: child.pid!,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export async function gqlAt(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<any> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  return response.json();
+}

@@ -1,0 +1,324 @@
+/**
+ * `npm run bench [-- --sizes 1000,10000,100000] [--million] [--duration 5] [--connections 8]`
+ *
+ * For each fleet size: a fresh database, the world of bench/world.ts seeded in bulk SQL, the built gateway started as
+ * its own process (`dist/src/main.js`), then, at a fixed concurrency, over HTTP with autocannon:
+ *   dashboard  a restricted user's connections(first: 50) with tags and totalCount
+ *   admin      roles { name connectionCount users { login } } over all 300 roles
+ *   tags       the tag summary for the restricted user
+ *   preview    previewAccess of a three-group rule
+ *   dashboardTwoReplicas  the dashboard again, same total concurrency split over two gateway processes (one size)
+ *   raw SQL    the very statements the gateway sends for the dashboard query (captured from a gateway instance),
+ *              replayed through `pg` at the same concurrency: the floor the gateway is compared with.
+ * Peak RSS is the gateway process's VmHWM. Uses DATABASE_URL when set, else an embedded PostgreSQL.
+ */
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { Client, Pool } from 'pg';
+import { loadConfig } from '../src/config';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded-postgres';
+import { startGateway } from '../src/gateway';
+import { createLogger } from '../src/logger';
+import { DASHBOARD_ROLES, PREVIEW_ACCESS, seedWorld } from './world';
+import { spawnGateway, gqlAt } from './process';
+
+interface Options {
+  sizes: number[];
+  duration: number;
+  connections: number;
+  importCount: number;
+  /** The fleet size at which the dashboard is also measured on two replicas. */
+  replicaSize: number;
+}
+
+interface Measure {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+interface SizeResult {
+  size: number;
+  visible: number;
+  seedSeconds: number;
+  scenarios: Record<string, Measure>;
+  peakRssMb: number;
+}
+
+const ADMIN_PASSWORD = 'bench-admin-password';
+const USER_PASSWORD = 'bench-user-password';
+
+const DASHBOARD = `query Dashboard { connections(first: 50) { totalCount pageInfo { hasNextPage endCursor } nodes { name host port connected tags { key value automatic } } } }`;
+const ADMIN = `query AdminRoles { roles { name connectionCount users { login } } }`;
+const TAGS = `query Tags { tags { key values { value count } } }`;
+const PREVIEW = `query Preview($access: [AccessGroupInput!]!) { previewAccess(access: $access, first: 50) { totalCount nodes { name } } }`;
+
+function parseArgs(argv: string[]): Options {
+  const get = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const sizes = (get('--sizes') ?? '1000,10000,100000').split(',').map(Number);
+  if (argv.includes('--million')) sizes.push(1_000_000);
+  return {
+    sizes,
+    duration: Number(get('--duration') ?? 5),
+    connections: Number(get('--connections') ?? 8),
+    importCount: Number(get('--import') ?? 1000),
+    replicaSize: Number(get('--replicas-at') ?? 10_000),
+  };
+}
+
+function urlFor(base: string, database: string): string {
+  const u = new URL(base);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+async function load(url: string, token: string, query: string, variables: Record<string, unknown>, options: Options, duration = options.duration): Promise<Measure> {
+  const result = await autocannon({
+    url: `${url}/graphql`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+    connections: options.connections,
+    duration,
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+}
+
+/** The statements one dashboard request sends once the caller is cached, with their parameters. */
+async function captureDashboardStatements(databaseUrl: string): Promise<{ sql: string; params: unknown[] }[]> {
+  const config = { ...loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent' }), databaseUrl, port: 0, probeTimeoutMs: 0 };
+  let capturing = false;
+  const captured: { sql: string; params: unknown[] }[] = [];
+  const gateway = await startGateway(config, createLogger(config), {
+    onQuery: (sql, params) => {
+      if (capturing) captured.push({ sql, params: params ?? [] });
+    },
+  });
+  try {
+    const token = (await gqlAt(gateway.url, `mutation { createToken(login: "bench.user", password: "${USER_PASSWORD}") { token } }`)).data.createToken.token;
+    await gqlAt(gateway.url, DASHBOARD, {}, token); // warms the caller cache
+    capturing = true;
+    await gqlAt(gateway.url, DASHBOARD, {}, token);
+    capturing = false;
+    // A cached caller costs one barrier query on the listener connection (outside TypeORM, so not captured).
+    if (gateway.services.principalCache.active) captured.unshift({ sql: 'SELECT 1', params: [] });
+    return captured;
+  } finally {
+    await gateway.stop();
+  }
+}
+
+/** Replays the captured statements as the gateway sends them (the barrier, then page and count in parallel). */
+async function rawFloor(databaseUrl: string, statements: { sql: string; params: unknown[] }[], options: Options): Promise<Measure> {
+  const pool = new Pool({ connectionString: databaseUrl, max: options.connections + 2 });
+  const [first, ...rest] = statements;
+  const once = async () => {
+    if (first?.sql === 'SELECT 1') {
+      await pool.query(first.sql);
+      await Promise.all(rest.map((s) => pool.query(s.sql, s.params)));
+    } else {
+      await Promise.all(statements.map((s) => pool.query(s.sql, s.params)));
+    }
+  };
+  for (let i = 0; i < 20; i += 1) await once();
+  const latencies: number[] = [];
+  const deadline = Date.now() + options.duration * 1000;
+  let errors = 0;
+  await Promise.all(
+    Array.from({ length: options.connections }, async () => {
+      while (Date.now() < deadline) {
+        const started = process.hrtime.bigint();
+        try {
+          await once();
+        } catch {
+          errors += 1;
+        }
+        latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+      }
+    }),
+  );
+  await pool.end();
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
+  return { rps: latencies.length / options.duration, p50: pct(50), p99: pct(99), errors };
+}
+
+/** EXPLAIN ANALYZE of the dashboard's statements, kept next to the results to show index use. */
+async function explain(databaseUrl: string, size: number, statements: { sql: string; params: unknown[] }[]): Promise<void> {
+  const db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+  const parts: string[] = [];
+  for (const { sql, params } of statements) {
+    if (sql === 'SELECT 1') continue;
+    const plan = await db.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${sql}`, params);
+    parts.push(`-- ${sql.replace(/\s+/g, ' ').slice(0, 300)}…\n-- parameters: ${JSON.stringify(params).slice(0, 300)}\n${plan.rows.map((r) => r['QUERY PLAN']).join('\n')}`);
+  }
+  await db.end();
+  mkdirSync(join(__dirname, '../../bench/results'), { recursive: true });
+  writeFileSync(join(__dirname, `../../bench/results/explain-${size}.txt`), `${parts.join('\n\n')}\n`);
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /VmHWM:\s+(\d+) kB/.exec(status);
+  return match ? Math.round(Number(match[1]) / 1024) : NaN;
+}
+
+async function runSize(serverUrl: string, size: number, options: Options): Promise<SizeResult> {
+  const database = 'ds_bench';
+  const admin = new Client({ connectionString: urlFor(serverUrl, 'postgres') });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${database}`);
+  await admin.end();
+  const databaseUrl = urlFor(serverUrl, database);
+
+  const gateway = await spawnGateway({ DATABASE_URL: databaseUrl, ADMIN_PASSWORD, PROBE_TIMEOUT_MS: '0', LOG_LEVEL: 'info', DATABASE_POOL_SIZE: '10' });
+  try {
+    const db = new Client({ connectionString: databaseUrl });
+    await db.connect();
+    const seedStarted = Date.now();
+    await seedWorld(db, size);
+    const seedSeconds = (Date.now() - seedStarted) / 1000;
+    await db.end();
+
+    const adminToken = (await gqlAt(gateway.url, `mutation { createToken(login: "datasentinel", password: "${ADMIN_PASSWORD}") { token } }`)).data.createToken.token;
+    const created = await gqlAt(
+      gateway.url,
+      `mutation($roles: [String!]!) { createUser(email: "bench.user@corp.example", input: { password: "${USER_PASSWORD}", privilege: READ, roles: $roles }) { connections { totalCount } } }`,
+      { roles: DASHBOARD_ROLES },
+      adminToken,
+    );
+    const visible = created.data.createUser.connections.totalCount as number;
+    const userToken = (await gqlAt(gateway.url, `mutation { createToken(login: "bench.user", password: "${USER_PASSWORD}") { token } }`)).data.createToken.token;
+
+    // Correctness before speed: each operation must answer without errors.
+    for (const [query, variables, token] of [[DASHBOARD, {}, userToken], [ADMIN, {}, adminToken], [TAGS, {}, userToken], [PREVIEW, { access: PREVIEW_ACCESS }, adminToken]] as const) {
+      const answer = await gqlAt(gateway.url, query, variables, token);
+      if (answer.errors) throw new Error(`${query}: ${JSON.stringify(answer.errors)}`);
+    }
+
+    const scenarios: Record<string, Measure> = {};
+    await load(gateway.url, userToken, DASHBOARD, {}, options, 1); // warm-up
+    scenarios.dashboard = await load(gateway.url, userToken, DASHBOARD, {}, options);
+    scenarios.admin = await load(gateway.url, adminToken, ADMIN, {}, options);
+    scenarios.tags = await load(gateway.url, userToken, TAGS, {}, options);
+    scenarios.preview = await load(gateway.url, adminToken, PREVIEW, { access: PREVIEW_ACCESS }, options);
+    const peak = peakRssMb(gateway.pid);
+    if (size === options.replicaSize) {
+      // Same total concurrency, split over two processes on the same database.
+      const second = await spawnGateway({ DATABASE_URL: databaseUrl, ADMIN_PASSWORD, PROBE_TIMEOUT_MS: '0', LOG_LEVEL: 'info', DATABASE_POOL_SIZE: '10' });
+      try {
+        const half = { ...options, connections: Math.max(1, Math.floor(options.connections / 2)) };
+        await load(second.url, userToken, DASHBOARD, {}, half, 1);
+        const [one, two] = await Promise.all([load(gateway.url, userToken, DASHBOARD, {}, half), load(second.url, userToken, DASHBOARD, {}, half)]);
+        scenarios.dashboardTwoReplicas = { rps: one.rps + two.rps, p50: (one.p50 + two.p50) / 2, p99: Math.max(one.p99, two.p99), errors: one.errors + two.errors };
+      } finally {
+        await second.stop();
+      }
+    }
+    const statements = await captureDashboardStatements(databaseUrl);
+    scenarios.rawSql = await rawFloor(databaseUrl, statements, options);
+    await explain(databaseUrl, size, statements);
+    return { size, visible, seedSeconds, scenarios, peakRssMb: peak };
+  } finally {
+    await gateway.stop();
+  }
+}
+
+/** Time to create `count` connections with one mutation each (sequential, as a script would) vs one import. */
+async function importRatio(serverUrl: string, count: number): Promise<{ count: number; singleMs: number; importMs: number }> {
+  const admin = new Client({ connectionString: urlFor(serverUrl, 'postgres') });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ds_bench_import WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ds_bench_import`);
+  await admin.end();
+  const gateway = await spawnGateway({ DATABASE_URL: urlFor(serverUrl, 'ds_bench_import'), ADMIN_PASSWORD, PROBE_TIMEOUT_MS: '0', LOG_LEVEL: 'info' });
+  try {
+    const token = (await gqlAt(gateway.url, `mutation { createToken(login: "datasentinel", password: "${ADMIN_PASSWORD}") { token } }`)).data.createToken.token;
+    const input = (i: number, prefix: string) => ({ name: `${prefix}-${i}`, host: `db-${i}.example`, port: 5432, user: 'monitor', password: 'secret', tags: [{ key: 'environment', value: 'production' }, { key: 'application', value: `app-${i % 20}` }] });
+    let started = Date.now();
+    for (let i = 0; i < count; i += 1) {
+      const { name, ...rest } = input(i, 'single');
+      const answer = await gqlAt(gateway.url, `mutation($n: String!, $i: CreateConnectionInput!) { createConnection(name: $n, input: $i) { name } }`, { n: name, i: rest }, token);
+      if (answer.errors) throw new Error(JSON.stringify(answer.errors));
+    }
+    const singleMs = Date.now() - started;
+    started = Date.now();
+    const answer = await gqlAt(
+      gateway.url,
+      `mutation($inputs: [ImportConnectionInput!]!) { importConnections(inputs: $inputs) { created } }`,
+      { inputs: Array.from({ length: count }, (_, i) => input(i, 'bulk')) },
+      token,
+    );
+    if (answer.errors) throw new Error(JSON.stringify(answer.errors));
+    return { count, singleMs, importMs: Date.now() - started };
+  } finally {
+    await gateway.stop();
+  }
+}
+
+function table(results: SizeResult[], options: Options): string {
+  const lines = [
+    `| connections | visible to the dashboard user | scenario | req/s | p50 ms | p99 ms | errors |`,
+    `| ---: | ---: | --- | ---: | ---: | ---: | ---: |`,
+  ];
+  for (const r of results) {
+    for (const [name, m] of Object.entries(r.scenarios)) {
+      lines.push(`| ${r.size.toLocaleString('en')} | ${r.visible.toLocaleString('en')} | ${name} | ${m.rps.toFixed(0)} | ${m.p50.toFixed(2)} | ${m.p99.toFixed(2)} | ${m.errors} |`);
+    }
+  }
+  lines.push('', `| connections | dashboard p50 / raw SQL p50 | dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | peak RSS (MB) | seed (s) |`, `| ---: | ---: | ---: | ---: | ---: |`);
+  const base = results[0]!.scenarios.dashboard!.p50;
+  for (const r of results) {
+    const d = r.scenarios.dashboard!;
+    const raw = r.scenarios.rawSql!;
+    lines.push(`| ${r.size.toLocaleString('en')} | ${(d.p50 / raw.p50).toFixed(2)}x | ${(d.p50 / base).toFixed(2)}x | ${r.peakRssMb} | ${r.seedSeconds.toFixed(1)} |`);
+  }
+  lines.push('', `concurrency ${options.connections}, ${options.duration} s per scenario, ${cpus().length} CPU (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  let embedded: EmbeddedDatabase | undefined;
+  let serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) {
+    embedded = await startEmbeddedPostgres({ dataDir: mkdtempSync(join(tmpdir(), 'ds-bench-')), ephemeral: true, database: 'postgres' });
+    serverUrl = embedded.url;
+  }
+  const results: SizeResult[] = [];
+  let ratio: Awaited<ReturnType<typeof importRatio>> | undefined;
+  try {
+    for (const size of options.sizes) {
+      process.stderr.write(`bench: ${size.toLocaleString('en')} connections…\n`);
+      results.push(await runSize(serverUrl, size, options));
+      process.stderr.write(`bench: ${size.toLocaleString('en')} done: dashboard p50 ${results.at(-1)!.scenarios.dashboard!.p50} ms\n`);
+    }
+    process.stderr.write('bench: bulk import vs one mutation per connection…\n');
+    ratio = await importRatio(serverUrl, options.importCount);
+  } finally {
+    await embedded?.stop();
+  }
+  let output = table(results, options);
+  if (ratio) {
+    output +=
+      `\n\nimport of ${ratio.count} connections: ${ratio.singleMs} ms as ${ratio.count} sequential createConnection mutations, ` +
+      `${ratio.importMs} ms as one importConnections: ${(ratio.singleMs / ratio.importMs).toFixed(1)}x faster`;
+  }
+  process.stdout.write(`${output}\n`);
+  mkdirSync(join(__dirname, '../../bench/results'), { recursive: true });
+  writeFileSync(join(__dirname, '../../bench/results/latest.json'), JSON.stringify({ date: new Date().toISOString(), options, results, importRatio: ratio }, null, 2));
+  writeFileSync(join(__dirname, '../../bench/results/latest.md'), `${output}\n`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

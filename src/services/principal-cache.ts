@@ -1,0 +1,174 @@
+/**
+ * Per-replica cache of resolved callers (user, roles, compiled visibility), so the hot path of a request costs no
+ * database round trip to find out who is asking.
+ *
+ * Correctness rests on PostgreSQL, not on timing: triggers (migration AccessChangeNotifications) NOTIFY
+ * `ds_access_changed` on every change to users, roles or assignments, whoever makes it, and every replica LISTENs.
+ * - No listening connection (not yet started, dropped, reconnecting): the cache is bypassed and emptied.
+ * - A load that raced with a notification is not stored (generation check), so a stale read cannot be cached.
+ * - Before a cached entry is used, a *barrier* (`SELECT 1` on the LISTEN connection) makes sure every notification
+ *   committed before the request arrived has been received: PostgreSQL delivers pending notifications to a
+ *   listening session before it answers its next query. This makes "a change is seen by every replica on its
+ *   next request" hold strictly, not just "within a few milliseconds". One barrier serves every request that
+ *   arrived before it started, so under load it costs far less than one round trip per request.
+ * - Entries also expire after a TTL, a last safety net.
+ * The replica that makes a change also invalidates locally right after its commit, so its own next request never
+ * waits for the notification's round trip.
+ */
+import { Client } from 'pg';
+import type { Principal } from '../context/principal';
+import type { Logger } from '../logger';
+
+export const ACCESS_CHANNEL = 'ds_access_changed';
+
+interface Entry {
+  principal: Principal;
+  tokenVersion: number;
+  expiresAt: number;
+}
+
+export class PrincipalCache {
+  private readonly entries = new Map<number, Entry>();
+  private generation = 0;
+  private client: Client | null = null;
+  private listening = false;
+  private stopped = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  /** The barrier query in flight, and the one queued behind it for requests that arrived after it started. */
+  private barrierInFlight: Promise<void> | null = null;
+  private barrierQueued: Promise<void> | null = null;
+  /** Counters, exposed for tests and metrics. */
+  readonly stats = { hits: 0, misses: 0, invalidations: 0, barriers: 0 };
+
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly ttlMs: number,
+    private readonly log?: Pick<Logger, 'warn' | 'info'>,
+  ) {}
+
+  get enabled(): boolean {
+    return this.ttlMs > 0;
+  }
+
+  /** True while notifications are being received, i.e. while cached entries can be trusted. */
+  get active(): boolean {
+    return this.enabled && this.listening;
+  }
+
+  async start(): Promise<void> {
+    if (!this.enabled) return;
+    await this.connect().catch((error) => {
+      this.log?.warn({ reason: (error as Error).message }, 'principal cache: cannot LISTEN, running uncached');
+      this.scheduleReconnect();
+    });
+  }
+
+  private async connect(): Promise<void> {
+    const client = new Client({ connectionString: this.databaseUrl, application_name: 'ds-access-gateway listener' });
+    const lost = (reason: string) => {
+      if (this.client !== client) return;
+      this.client = null;
+      this.goDeaf();
+      if (!this.stopped) {
+        this.log?.warn({ reason }, 'principal cache: lost the LISTEN connection, running uncached until it is back');
+        this.scheduleReconnect();
+      }
+    };
+    client.on('error', (error) => lost(error.message));
+    client.on('end', () => lost('connection ended'));
+    client.on('notification', (message) => this.invalidate(message.payload ?? 'all'));
+    await client.connect();
+    await client.query(`LISTEN ${ACCESS_CHANNEL}`);
+    if (this.stopped) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.client = client;
+    // Anything cached before we were listening may have missed a notification.
+    this.goDeaf();
+    this.listening = true;
+  }
+
+  private scheduleReconnect(delayMs = 1000): void {
+    if (this.stopped || this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.connect().catch(() => this.scheduleReconnect(Math.min(delayMs * 2, 30_000)));
+    }, delayMs);
+    this.reconnectTimer.unref();
+  }
+
+  private goDeaf(): void {
+    this.listening = false;
+    this.generation += 1;
+    this.entries.clear();
+  }
+
+  /** Applies a notification payload: `user:<id>` or anything else (= everything). */
+  invalidate(payload: string): void {
+    this.stats.invalidations += 1;
+    this.generation += 1;
+    const match = /^user:(\d+)$/.exec(payload);
+    if (match) this.entries.delete(Number(match[1]));
+    else this.entries.clear();
+  }
+
+  /**
+   * The caller with this id and token version, from the cache when it can be trusted, else from `load` (which
+   * returns `null` for a deleted user or a revoked token version).
+   */
+  async resolve(userId: number, tokenVersion: number, load: () => Promise<Principal | null>): Promise<Principal | null> {
+    if (this.active && this.entries.has(userId)) {
+      await this.barrier().catch(() => this.goDeaf());
+    }
+    if (this.active) {
+      const entry = this.entries.get(userId);
+      if (entry && entry.expiresAt > Date.now() && entry.tokenVersion === tokenVersion) {
+        this.stats.hits += 1;
+        return entry.principal;
+      }
+    }
+    this.stats.misses += 1;
+    const generation = this.generation;
+    const principal = await load();
+    if (principal && this.active && generation === this.generation) {
+      this.entries.set(userId, { principal, tokenVersion, expiresAt: Date.now() + this.ttlMs });
+    }
+    return principal;
+  }
+
+  /**
+   * Resolves once every notification committed before this call has been processed. Requests arriving while a
+   * barrier is in flight share the next one (the in-flight one may have started before they arrived).
+   */
+  private barrier(): Promise<void> {
+    if (!this.barrierInFlight) {
+      this.barrierInFlight = this.runBarrier().finally(() => {
+        this.barrierInFlight = this.barrierQueued;
+        this.barrierQueued = null;
+      });
+      return this.barrierInFlight;
+    }
+    this.barrierQueued ??= this.barrierInFlight.then(
+      () => this.runBarrier(),
+      () => this.runBarrier(),
+    );
+    return this.barrierQueued;
+  }
+
+  private async runBarrier(): Promise<void> {
+    const client = this.client;
+    if (!client) throw new Error('not listening');
+    this.stats.barriers += 1;
+    await client.query('SELECT 1');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    const client = this.client;
+    this.client = null;
+    this.goDeaf();
+    await client?.end().catch(() => undefined);
+  }
+}

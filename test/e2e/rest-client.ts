@@ -1,0 +1,71 @@
+/**
+ * A raw HTTP client for the REST tests (not a test file itself). Uses node:http, not fetch, so paths go out exactly
+ * as written (fetch would normalize `..` and `%2e%2e` away) and any body bytes can be sent.
+ */
+import { request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+
+export interface RestResponse<T = any> {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  /** The parsed JSON body (`undefined` when the body is empty or not JSON). */
+  body: T;
+}
+
+export interface RestOptions {
+  /** Sent in the `user-token` header. */
+  token?: string;
+  /** HTTP Basic credentials. */
+  basic?: { login: string; password: string };
+  /** A value to send as JSON, or raw bytes / text sent as is. */
+  json?: unknown;
+  raw?: string | Buffer;
+  headers?: OutgoingHttpHeaders;
+}
+
+export function basicHeader(login: string, password: string): string {
+  return `Basic ${Buffer.from(`${login}:${password}`, 'utf8').toString('base64')}`;
+}
+
+export function restClient(baseUrl: string) {
+  const base = new URL(baseUrl);
+  const call = <T = any>(method: string, path: string, options: RestOptions = {}): Promise<RestResponse<T>> =>
+    new Promise((resolve, reject) => {
+      const headers: OutgoingHttpHeaders = { ...options.headers };
+      if (options.token) headers['user-token'] = options.token;
+      if (options.basic) headers.authorization = basicHeader(options.basic.login, options.basic.password);
+      let payload: Buffer | undefined;
+      if (options.json !== undefined) {
+        payload = Buffer.from(JSON.stringify(options.json), 'utf8');
+        headers['content-type'] ??= 'application/json';
+      } else if (options.raw !== undefined) {
+        payload = Buffer.isBuffer(options.raw) ? options.raw : Buffer.from(options.raw, 'utf8');
+        headers['content-type'] ??= 'application/json';
+      }
+      if (payload) headers['content-length'] = payload.length;
+      const req = request({ host: base.hostname, port: base.port, method, path, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: any;
+          if (/application\/json/.test(res.headers['content-type'] ?? '') && text !== '') body = JSON.parse(text);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      if (payload) req.write(payload);
+      req.end();
+    });
+  return {
+    call,
+    get: <T = any>(path: string, options?: RestOptions) => call<T>('GET', path, options),
+    post: <T = any>(path: string, options?: RestOptions) => call<T>('POST', path, options),
+    put: <T = any>(path: string, options?: RestOptions) => call<T>('PUT', path, options),
+    patch: <T = any>(path: string, options?: RestOptions) => call<T>('PATCH', path, options),
+    delete: <T = any>(path: string, options?: RestOptions) => call<T>('DELETE', path, options),
+  };
+}
+
+export type RestClient = ReturnType<typeof restClient>;

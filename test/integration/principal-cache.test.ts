@@ -1,0 +1,66 @@
+/** The principal cache really caches, and forgets on every kind of access change (in-process, two replicas). */
+import { startGateway, type RunningGateway } from '../../src/gateway';
+import { loadConfig, type Config } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { gqlAt } from '../support/processes';
+
+let db: TestDatabase;
+let a: RunningGateway;
+let b: RunningGateway;
+let admin: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const config: Config = { ...loadConfig({ NODE_ENV: 'test' }), databaseUrl: db.url, port: 0, adminPassword: 'cache-test-admin', probeTimeoutMs: 0, principalCacheTtlMs: 600_000 };
+  a = await startGateway(config, createLogger(config));
+  b = await startGateway(config, createLogger(config));
+  admin = (await gqlAt(a.url, `mutation { createToken(login: "datasentinel", password: "cache-test-admin") { token } }`)).data.createToken.token;
+  await gqlAt(a.url, `mutation { createRole(name: "r", access: [{ filters: [{ tag: "env", value: "prod" }] }]) { name } }`, {}, admin);
+  await gqlAt(a.url, `mutation { createUser(email: "eve@corp.test", input: { password: "eve-password-1", roles: ["r"] }) { login } }`, {}, admin);
+});
+afterAll(async () => {
+  await a?.stop();
+  await b?.stop();
+  await db?.drop();
+});
+
+test('repeated requests hit the cache, a role change on A invalidates B by NOTIFY', async () => {
+  const eve = (await gqlAt(b.url, `mutation { createToken(login: "eve", password: "eve-password-1") { token } }`)).data.createToken.token;
+  const cache = b.services.principalCache;
+  expect(cache.active).toBe(true);
+  const before = { ...cache.stats };
+  for (let i = 0; i < 5; i += 1) await gqlAt(b.url, `{ me { login } }`, {}, eve);
+  expect(cache.stats.misses - before.misses).toBe(1);
+  expect(cache.stats.hits - before.hits).toBe(4);
+
+  const invalidations = cache.stats.invalidations;
+  await gqlAt(a.url, `mutation { updateRole(name: "r", access: [{ filters: [{ tag: "env", value: "dev" }] }]) { name } }`, {}, admin);
+  // B learns about it from PostgreSQL, not from A.
+  await waitFor(() => cache.stats.invalidations > invalidations);
+  const misses = cache.stats.misses;
+  await gqlAt(b.url, `{ me { login } }`, {}, eve);
+  expect(cache.stats.misses).toBe(misses + 1);
+});
+
+test('with the LISTEN connection gone, the cache is bypassed until it is back', async () => {
+  const cache = b.services.principalCache;
+  await b.dataSource.query(
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ds-access-gateway listener' AND datname = current_database()`,
+  );
+  await waitFor(() => !cache.active);
+  const misses = cache.stats.misses;
+  const eve = (await gqlAt(b.url, `mutation { createToken(login: "eve", password: "eve-password-1") { token } }`)).data.createToken.token;
+  await gqlAt(b.url, `{ me { login } }`, {}, eve);
+  await gqlAt(b.url, `{ me { login } }`, {}, eve);
+  expect(cache.stats.misses - misses).toBeGreaterThanOrEqual(1);
+  await waitFor(() => cache.active, 10_000);
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
