@@ -2,7 +2,7 @@
  * `node --cpu-prof dist/bench/profile.js [size] [requests]`: an in-process gateway, the bench world, and the
  * dashboard query sent sequentially, for CPU profiles of the request path. Not part of `npm run bench`.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -17,7 +17,8 @@ async function main(): Promise<void> {
   const size = Number(process.argv[2] ?? 10_000);
   const requests = Number(process.argv[3] ?? 2000);
   const query = process.argv[4] ?? `{ connections(first: 50) { totalCount pageInfo { hasNextPage endCursor } nodes { name host port connected tags { key value automatic } } } }`;
-  const embedded = await startEmbeddedPostgres({ dataDir: mkdtempSync(join(tmpdir(), 'ds-prof-')), ephemeral: true });
+  const dataDir = mkdtempSync(join(tmpdir(), 'ds-prof-'));
+  const embedded = await startEmbeddedPostgres({ dataDir, ephemeral: true });
   const config = { ...loadConfig({ NODE_ENV: 'production', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' }), databaseUrl: embedded.url, port: 0, probeTimeoutMs: 0, adminPassword: 'profile-admin' };
   const gateway = await startGateway(config, createLogger(config));
   const db = new Client({ connectionString: embedded.url });
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${requests} requests, ${(ms / requests).toFixed(2)} ms each\n`);
   await gateway.stop();
   await embedded.stop();
+  rmSync(dataDir, { recursive: true, force: true });
 }
 
 main().catch((e) => {

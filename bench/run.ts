@@ -12,7 +12,7 @@
  *              replayed through `pg` at the same concurrency: the floor the gateway is compared with.
  * Peak RSS is the gateway process's VmHWM. Uses DATABASE_URL when set, else an embedded PostgreSQL.
  */
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -289,8 +289,9 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   let embedded: EmbeddedDatabase | undefined;
   let serverUrl = process.env.DATABASE_URL;
+  const dataDir = mkdtempSync(join(tmpdir(), 'ds-bench-'));
   if (!serverUrl) {
-    embedded = await startEmbeddedPostgres({ dataDir: mkdtempSync(join(tmpdir(), 'ds-bench-')), ephemeral: true, database: 'postgres' });
+    embedded = await startEmbeddedPostgres({ dataDir, ephemeral: true, database: 'postgres' });
     serverUrl = embedded.url;
   }
   const results: SizeResult[] = [];
@@ -305,6 +306,7 @@ async function main(): Promise<void> {
     ratio = await importRatio(serverUrl, options.importCount);
   } finally {
     await embedded?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
   let output = table(results, options);
   if (ratio) {

@@ -13,6 +13,8 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embed
 declare global {
   // eslint-disable-next-line no-var
   var __EMBEDDED_PG__: EmbeddedDatabase | undefined;
+  // eslint-disable-next-line no-var
+  var __EMBEDDED_PG_DIR__: string | undefined;
 }
 
 export function withDatabase(url: string, database: string): string {
@@ -29,6 +31,7 @@ export default async function globalSetup(): Promise<void> {
     const dataDir = mkdtempSync(join(tmpdir(), 'ds-gateway-test-'));
     const embedded = await startEmbeddedPostgres({ dataDir, ephemeral: true, database: 'postgres' });
     globalThis.__EMBEDDED_PG__ = embedded;
+    globalThis.__EMBEDDED_PG_DIR__ = dataDir;
     adminUrl = embedded.url;
   }
   const runId = String(process.pid);

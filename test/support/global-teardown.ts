@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { Client } from 'pg';
 
 export default async function globalTeardown(): Promise<void> {
@@ -14,4 +15,6 @@ export default async function globalTeardown(): Promise<void> {
     }
   }
   await globalThis.__EMBEDDED_PG__?.stop();
+  // The server removes its own data folder; this removes the temporary folder around it.
+  if (globalThis.__EMBEDDED_PG_DIR__) rmSync(globalThis.__EMBEDDED_PG_DIR__, { recursive: true, force: true });
 }
