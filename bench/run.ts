@@ -3,7 +3,8 @@
  *
  * For each fleet size: a fresh database, the world of bench/world.ts seeded in bulk SQL, the built gateway started as
  * its own process (`dist/src/main.js`), then, at a fixed concurrency, over HTTP with autocannon:
- *   dashboard  a restricted user's connections(first: 50) with tags and totalCount
+ *   dashboard  a restricted user's connections(first: 50) with tags and totalCount (they see ~1.1% of the fleet)
+ *   dashboardFixed  the same query for a user who sees 50 connections at every fleet size
  *   admin      roles { name connectionCount users { login } } over all 300 roles
  *   tags       the tag summary for the restricted user
  *   preview    previewAccess of a three-group rule
@@ -21,7 +22,7 @@ import { loadConfig } from '../src/config';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded-postgres';
 import { startGateway } from '../src/gateway';
 import { createLogger } from '../src/logger';
-import { DASHBOARD_ROLES, PREVIEW_ACCESS, seedWorld } from './world';
+import { DASHBOARD_ROLES, FIXED_ROLES, PREVIEW_ACCESS, seedWorld } from './world';
 import { spawnGateway, gqlAt } from './process';
 
 interface Options {
@@ -197,6 +198,13 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
     );
     const visible = created.data.createUser.connections.totalCount as number;
     const userToken = (await gqlAt(gateway.url, `mutation { createToken(login: "bench.user", password: "${USER_PASSWORD}") { token } }`)).data.createToken.token;
+    await gqlAt(
+      gateway.url,
+      `mutation($roles: [String!]!) { createUser(email: "bench.core@corp.example", input: { password: "${USER_PASSWORD}", privilege: READ, roles: $roles }) { login } }`,
+      { roles: FIXED_ROLES },
+      adminToken,
+    );
+    const fixedToken = (await gqlAt(gateway.url, `mutation { createToken(login: "bench.core", password: "${USER_PASSWORD}") { token } }`)).data.createToken.token;
 
     // Correctness before speed: each operation must answer without errors.
     for (const [query, variables, token] of [[DASHBOARD, {}, userToken], [ADMIN, {}, adminToken], [TAGS, {}, userToken], [PREVIEW, { access: PREVIEW_ACCESS }, adminToken]] as const) {
@@ -207,6 +215,7 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
     const scenarios: Record<string, Measure> = {};
     await load(gateway.url, userToken, DASHBOARD, {}, options, 1); // warm-up
     scenarios.dashboard = await load(gateway.url, userToken, DASHBOARD, {}, options);
+    scenarios.dashboardFixed = await load(gateway.url, fixedToken, DASHBOARD, {}, options);
     scenarios.admin = await load(gateway.url, adminToken, ADMIN, {}, options);
     scenarios.tags = await load(gateway.url, userToken, TAGS, {}, options);
     scenarios.preview = await load(gateway.url, adminToken, PREVIEW, { access: PREVIEW_ACCESS }, options);
@@ -274,12 +283,19 @@ function table(results: SizeResult[], options: Options): string {
       lines.push(`| ${r.size.toLocaleString('en')} | ${r.visible.toLocaleString('en')} | ${name} | ${m.rps.toFixed(0)} | ${m.p50.toFixed(2)} | ${m.p99.toFixed(2)} | ${m.errors} |`);
     }
   }
-  lines.push('', `| connections | dashboard p50 / raw SQL p50 | dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | peak RSS (MB) | seed (s) |`, `| ---: | ---: | ---: | ---: | ---: |`);
+  lines.push(
+    '',
+    `| connections | dashboard p50 / raw SQL p50 | dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | fixed-set dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | peak RSS (MB) | seed (s) |`,
+    `| ---: | ---: | ---: | ---: | ---: | ---: |`,
+  );
   const base = results[0]!.scenarios.dashboard!.p50;
+  const fixedBase = results[0]!.scenarios.dashboardFixed!.p50;
   for (const r of results) {
     const d = r.scenarios.dashboard!;
     const raw = r.scenarios.rawSql!;
-    lines.push(`| ${r.size.toLocaleString('en')} | ${(d.p50 / raw.p50).toFixed(2)}x | ${(d.p50 / base).toFixed(2)}x | ${r.peakRssMb} | ${r.seedSeconds.toFixed(1)} |`);
+    lines.push(
+      `| ${r.size.toLocaleString('en')} | ${(d.p50 / raw.p50).toFixed(2)}x | ${(d.p50 / base).toFixed(2)}x | ${(r.scenarios.dashboardFixed!.p50 / fixedBase).toFixed(2)}x | ${r.peakRssMb} | ${r.seedSeconds.toFixed(1)} |`,
+    );
   }
   lines.push('', `concurrency ${options.connections}, ${options.duration} s per scenario, ${cpus().length} CPU (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
   return lines.join('\n');

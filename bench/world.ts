@@ -5,11 +5,14 @@
  *   team: 50), automatic tags from host/name/pg_version, 90% connected.
  * - 300 roles: 200 `app-N` (one tag), 50 `team-N-prod` (two tags AND), 50 `ops-N` (three groups OR).
  * - 3000 users holding one or two roles.
- * The dashboard user holds `app-7` and `team-3-prod`: about 1.3% of the fleet, so what they see grows with it.
+ * The dashboard user holds `app-7` and `team-3-prod`: about 1.1% of the fleet, so what they see grows with it.
+ * The "fixed" dashboard user holds `core-squad`: 50 connections (tag squad=core) spread over the fleet at every size.
  */
 import type { Client } from 'pg';
 
 export const DASHBOARD_ROLES = ['app-7', 'team-3-prod'];
+/** A team that owns 50 instances however large the fleet grows (spread evenly over it). */
+export const FIXED_ROLES = ['core-squad'];
 export const PREVIEW_ACCESS = [
   { filters: [{ tag: 'environment', value: 'production' }, { tag: 'datacenter', value: 'lyon' }] },
   { filters: [{ tag: 'application', value: 'app-42' }] },
@@ -27,7 +30,8 @@ export async function seedWorld(db: Client, connections: number): Promise<void> 
               jsonb_build_object('key', 'application', 'value', 'app-' || (i % 200)),
               jsonb_build_object('key', 'datacenter', 'value', (ARRAY['lyon','paris','london','frankfurt','virginia'])[1 + i % 5]),
               jsonb_build_object('key', 'provider', 'value', (ARRAY['aws','gcp','azure','onprem'])[1 + (i / 3) % 4]),
-              jsonb_build_object('key', 'team', 'value', 'team-' || ((i / 7) % 50))),
+              jsonb_build_object('key', 'team', 'value', 'team-' || ((i / 7) % 50)))
+            || CASE WHEN i % (($1::int + 49) / 50) = 0 THEN jsonb_build_array(jsonb_build_object('key', 'squad', 'value', 'core')) ELSE '[]'::jsonb END,
             (ARRAY['14.12','15.7','16.4','17.2'])[1 + i % 4], true, (i % 10) <> 0
        FROM generate_series(1, $1::int) AS i`,
     [connections],
@@ -47,7 +51,9 @@ export async function seedWorld(db: Client, connections: number): Promise<void> 
               jsonb_build_object('filters', jsonb_build_array(jsonb_build_object('tag', 'application', 'value', 'app-' || (n * 3)))),
               jsonb_build_object('filters', jsonb_build_array(jsonb_build_object('tag', 'team', 'value', 'team-' || n),
                                                               jsonb_build_object('tag', 'provider', 'value', 'gcp'))))
-       FROM generate_series(0, 49) AS n`,
+       FROM generate_series(0, 49) AS n
+     UNION ALL
+     SELECT 'core-squad', '[{"filters": [{"tag": "squad", "value": "core"}]}]'::jsonb`,
   );
   await db.query(
     `INSERT INTO users (email, login, password_hash, privilege, profile)

@@ -1,18 +1,8 @@
 import { MAX_FILTERS_PER_GROUP, MAX_GROUPS_PER_RULE, normalizeAccessRule, type AccessGroup } from '../../src/access/access-rule';
-import { AppError } from '../../src/errors/app-error';
+import { thrown } from '../support/errors';
 
 const f = (tag: string, value: string) => ({ tag, value });
 const g = (...filters: { tag: string; value: string }[]): AccessGroup => ({ filters });
-
-function thrown(work: () => unknown): AppError {
-  try {
-    work();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected an AppError, nothing was thrown');
-}
 
 describe('normalizeAccessRule: valid rules', () => {
   test('keeps groups and filters in order', () => {

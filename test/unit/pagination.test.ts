@@ -1,15 +1,5 @@
-import { AppError } from '../../src/errors/app-error';
+import { thrown } from '../support/errors';
 import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, MAX_PAGE_SIZE, pageArgs, toPage } from '../../src/services/pagination';
-
-function thrown(work: () => unknown): AppError {
-  try {
-    work();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected an AppError, nothing was thrown');
-}
 
 describe('cursors', () => {
   test.each(['a', 'db-01', 'A.b_c-9', 'x'.repeat(64), 'Zürich', '.'])('round-trip %s', (name) => {

@@ -8,21 +8,10 @@ import {
   tagKeyProblem,
   tagValueProblem,
 } from '../../src/access/tags';
-import { AppError } from '../../src/errors/app-error';
+import { thrown } from '../support/errors';
 
 /** Parses and normalizes a vendor tag string, as the REST adapter does. */
 const tags = (input: string) => normalizeUserTags(parseTagString(input));
-
-/** The AppError thrown by `work`, or a failure when none is thrown. */
-function thrown(work: () => unknown): AppError {
-  try {
-    work();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected an AppError, nothing was thrown');
-}
 
 describe('parseTagString + normalizeUserTags: valid strings', () => {
   test.each<[string, string, { key: string; value: string }[]]>([
