@@ -25,10 +25,30 @@ export type TagSelector = Readonly<Record<string, string>>;
 export type SelectorSet = readonly TagSelector[];
 
 /**
- * What a query may return: the AND of several selector sets (e.g. the caller's scope AND a role's rule AND a
- * filter). An empty list means "no restriction".
+ * Membership in the materialized access relation (table `role_connections`, kept exact by triggers): matches the
+ * connections that at least one of these roles matches now. An empty list matches nothing. This is how a user's
+ * visibility and a stored role's matches are expressed, because PostgreSQL can then read them as index ranges in
+ * name order instead of evaluating tag containment on every visible row.
  */
-export type ConnectionPredicate = readonly SelectorSet[];
+export interface RoleMembership {
+  readonly roleIds: readonly number[];
+}
+
+export type PredicateTerm = SelectorSet | RoleMembership;
+
+/**
+ * What a query may return: the AND of several terms (e.g. the caller's roles AND a role's rule AND a filter).
+ * An empty list means "no restriction".
+ */
+export type ConnectionPredicate = readonly PredicateTerm[];
+
+export function isRoleMembership(term: PredicateTerm): term is RoleMembership {
+  return !Array.isArray(term);
+}
+
+export function memberOf(roleIds: readonly number[]): RoleMembership {
+  return { roleIds: [...roleIds].sort((a, b) => a - b) };
+}
 
 export const MATCH_EVERYTHING: ConnectionPredicate = [];
 export const MATCH_NOTHING: ConnectionPredicate = [[]];
@@ -86,16 +106,25 @@ export class SqlParams {
 }
 
 /**
- * Renders a predicate as a SQL boolean expression over `<alias>.tags`, adding its parameters to `params`.
+ * Renders a predicate as a SQL boolean expression over the connection row `<alias>`, adding its parameters to
+ * `params`: selector sets as GIN-indexed containments of `<alias>.tags`, role memberships as index probes of
+ * `role_connections`.
  *
  * @example renderPredicate([[{env:'prod'}],[{dc:'lyon'},{dc:'paris'}]], 'c', params)
  *   // "((c.tags @> $1::jsonb) AND (c.tags @> $2::jsonb OR c.tags @> $3::jsonb))"
  */
 export function renderPredicate(predicate: ConnectionPredicate, alias: string, params: SqlParams): string {
   if (predicate.length === 0) return 'TRUE';
-  const parts = predicate.map((set) => {
-    if (set.length === 0) return 'FALSE';
-    return set.map((selector) => `${alias}.tags @> ${params.add(JSON.stringify(selector))}::jsonb`).join(' OR ');
+  const parts = predicate.map((term) => {
+    if (isRoleMembership(term)) {
+      if (term.roleIds.length === 0) return 'FALSE';
+      return (
+        `EXISTS (SELECT 1 FROM role_connections rc WHERE rc.connection_id = ${alias}.id ` +
+        `AND rc.role_id = ANY(${params.add(term.roleIds)}::int[]))`
+      );
+    }
+    if (term.length === 0) return 'FALSE';
+    return term.map((selector) => `${alias}.tags @> ${params.add(JSON.stringify(selector))}::jsonb`).join(' OR ');
   });
   return `(${parts.map((p) => `(${p})`).join(' AND ')})`;
 }

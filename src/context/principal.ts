@@ -1,10 +1,9 @@
 /**
- * The signed-in caller as the services see it: who they are, what they may do, and the compiled selector set of the
- * connections they may see. Resolved from the database on every request, so privilege, profile and role changes
+ * The signed-in caller as the services see it: who they are, what they may do, and which connections they may see
+ * (the union of what their roles match, read from the materialized access relation). Resolved from the database on every request, so privilege, profile and role changes
  * apply to the very next request.
  */
-import { compileRules, MATCH_EVERYTHING, type ConnectionPredicate, type SelectorSet } from '../access/predicate';
-import type { AccessRule } from '../access/access-rule';
+import { MATCH_EVERYTHING, memberOf, type ConnectionPredicate, type RoleMembership } from '../access/predicate';
 import type { Privilege, Profile } from '../entities/user.entity';
 
 export interface Principal {
@@ -16,18 +15,15 @@ export interface Principal {
   live360: boolean;
   roleIds: number[];
   /** `null`: no role, sees every connection. Otherwise the union of what the roles match. */
-  scope: SelectorSet | null;
+  scope: RoleMembership | null;
 }
 
 export function buildPrincipal(
   user: Omit<Principal, 'roleIds' | 'scope'>,
-  roles: readonly { id: number; access: AccessRule }[],
+  roles: readonly { id: number }[],
 ): Principal {
-  return {
-    ...user,
-    roleIds: roles.map((r) => r.id),
-    scope: roles.length === 0 ? null : compileRules(roles.map((r) => r.access)),
-  };
+  const roleIds = roles.map((r) => r.id);
+  return { ...user, roleIds, scope: roleIds.length === 0 ? null : memberOf(roleIds) };
 }
 
 /** Administration needs privilege admin, profile data admin and no role (a restricted user must not widen access). */

@@ -1,13 +1,18 @@
 /**
  * The SQL that reads connections. Every statement takes a {@link ConnectionPredicate} (the caller's visibility AND
- * whatever narrows it) and renders it with the matching engine, so filtering always happens in PostgreSQL, on the
- * GIN index, before paging and counting.
+ * whatever narrows it) and renders it with the matching engine, so filtering always happens in PostgreSQL, before
+ * paging and counting.
+ *
+ * When the predicate holds a role membership (a restricted caller, a role's matches), that term drives: the
+ * `role_connections` index gives each role's connections in name order, so a page reads about `first` entries per
+ * role and a count is an index-only range, whatever the fleet size. Other terms (filters, previews) are checked on
+ * the rows it yields. Without one, the GIN index on `tags` and the name index do the work.
  *
  * Page and count reads are batched: one statement answers many (predicate, page) requests at once, one
  * `UNION ALL` branch each, which is what the per-request DataLoaders call.
  */
 import type { EntityManager } from 'typeorm';
-import { renderPredicate, SqlParams, type ConnectionPredicate } from '../access/predicate';
+import { isRoleMembership, renderPredicate, SqlParams, type ConnectionPredicate, type RoleMembership } from '../access/predicate';
 import type { ConnectionEntity } from '../entities/connection.entity';
 import type { EntityRowMapper } from '../db/row-mapper';
 import { toPage, type Page, type PageArgs } from './pagination';
@@ -33,17 +38,53 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 }
 
-function renderWhere(query: ConnectionQuery, params: SqlParams, after: string | null = null): string {
-  const parts = [renderPredicate(query.predicate, 'c', params)];
-  const { enabled, connected, search } = query.conditions ?? {};
+function renderConditions(conditions: ConnectionConditions | undefined, params: SqlParams): string[] {
+  const parts: string[] = [];
+  const { enabled, connected, search } = conditions ?? {};
   if (enabled != null) parts.push(`c.enabled = ${params.add(enabled)}`);
   if (connected != null) parts.push(`c.connected = ${params.add(connected)}`);
   if (search != null && search.trim() !== '') {
     const pattern = params.add(`%${escapeLike(search.trim())}%`);
     parts.push(`(c.name ILIKE ${pattern} OR c.host ILIKE ${pattern})`);
   }
+  return parts;
+}
+
+function renderWhere(query: ConnectionQuery, params: SqlParams, after: string | null = null): string {
+  const parts = [renderPredicate(query.predicate, 'c', params), ...renderConditions(query.conditions, params)];
   if (after !== null) parts.push(`c.name > ${params.add(after)}`);
   return parts.join(' AND ');
+}
+
+/** Splits off the role membership with the fewest roles (the cheapest to drive from), if there is one. */
+function drivingMembership(predicate: ConnectionPredicate): { driver: RoleMembership; rest: ConnectionPredicate } | null {
+  let best = -1;
+  predicate.forEach((term, i) => {
+    if (isRoleMembership(term) && (best < 0 || term.roleIds.length < (predicate[best] as RoleMembership).roleIds.length)) best = i;
+  });
+  if (best < 0) return null;
+  return { driver: predicate[best] as RoleMembership, rest: predicate.filter((_, i) => i !== best) };
+}
+
+/** `(name, connection_id)` of the driver's connections that satisfy the rest; in name order and cut when `limit` is set. */
+function renderMembershipMatches(
+  driver: RoleMembership,
+  rest: ConnectionQuery,
+  params: SqlParams,
+  page?: { after: string | null; limit: number },
+): string {
+  if (driver.roleIds.length === 0) return `SELECT NULL::text AS name, NULL::integer AS connection_id WHERE FALSE`;
+  const needsRow = rest.predicate.length > 0 || renderConditions(rest.conditions, new SqlParams()).length > 0;
+  const branch = (roleId: number) => {
+    const where = [`rc.role_id = ${params.add(roleId)}`];
+    if (page?.after != null) where.push(`rc.name > ${params.add(page.after)}`);
+    if (needsRow) where.push(renderWhere(rest, params));
+    const join = needsRow ? 'JOIN connections c ON c.id = rc.connection_id' : '';
+    const sql = `SELECT rc.name, rc.connection_id FROM role_connections rc ${join} WHERE ${where.join(' AND ')}`;
+    return page ? `(${sql} ORDER BY rc.name LIMIT ${params.add(page.limit)})` : `(${sql})`;
+  };
+  const union = driver.roleIds.map(branch).join(' UNION ');
+  return page ? `SELECT u.name, u.connection_id FROM (${union}) AS u ORDER BY u.name LIMIT ${params.add(page.limit)}` : union;
 }
 
 export class ConnectionQueries {
@@ -58,11 +99,20 @@ export class ConnectionQueries {
   async pages(manager: EntityManager, queries: readonly ConnectionPageQuery[]): Promise<Page<ConnectionEntity>[]> {
     if (queries.length === 0) return [];
     const params = new SqlParams();
-    const branches = queries.map(
-      (q, i) =>
+    const branches = queries.map((q, i) => {
+      const membership = drivingMembership(q.predicate);
+      if (membership) {
+        const matches = renderMembershipMatches(membership.driver, { predicate: membership.rest, conditions: q.conditions }, params, {
+          after: q.page.after,
+          limit: q.page.first + 1,
+        });
+        return `(SELECT ${i} AS batch_index, ${this.columns} FROM (${matches}) AS p JOIN connections c ON c.id = p.connection_id)`;
+      }
+      return (
         `(SELECT ${i} AS batch_index, ${this.columns} FROM connections c WHERE ${renderWhere(q, params, q.page.after)} ` +
-        `ORDER BY c.name LIMIT ${params.add(q.page.first + 1)})`,
-    );
+        `ORDER BY c.name LIMIT ${params.add(q.page.first + 1)})`
+      );
+    });
     const rows: Record<string, unknown>[] = await manager.query(branches.join(' UNION ALL '), params.values);
     const buckets: ConnectionEntity[][] = queries.map(() => []);
     for (const row of rows) buckets[Number(row.batch_index)]!.push(this.mapper.map(row));
@@ -77,9 +127,15 @@ export class ConnectionQueries {
   async counts(manager: EntityManager, queries: readonly ConnectionQuery[]): Promise<number[]> {
     if (queries.length === 0) return [];
     const params = new SqlParams();
-    const branches = queries.map(
-      (q, i) => `SELECT ${i} AS batch_index, count(*)::int AS n FROM connections c WHERE ${renderWhere(q, params)}`,
-    );
+    const branches = queries.map((q, i) => {
+      const membership = drivingMembership(q.predicate);
+      if (membership) {
+        // Index-only when nothing else narrows: the union of the roles' ranges, never the connection rows.
+        const matches = renderMembershipMatches(membership.driver, { predicate: membership.rest, conditions: q.conditions }, params);
+        return `SELECT ${i} AS batch_index, count(*)::int AS n FROM (${matches}) AS m`;
+      }
+      return `SELECT ${i} AS batch_index, count(*)::int AS n FROM connections c WHERE ${renderWhere(q, params)}`;
+    });
     const rows: { batch_index: number; n: number }[] = await manager.query(branches.join(' UNION ALL '), params.values);
     const result = queries.map(() => 0);
     for (const row of rows) result[Number(row.batch_index)] = Number(row.n);
@@ -103,9 +159,14 @@ export class ConnectionQueries {
     predicate: ConnectionPredicate,
   ): Promise<{ key: string; value: string; count: number }[]> {
     const params = new SqlParams();
+    const membership = drivingMembership(predicate);
+    const source = membership
+      ? `(${renderMembershipMatches(membership.driver, { predicate: membership.rest }, params)}) AS v JOIN connections c ON c.id = v.connection_id`
+      : `connections c`;
+    const where = membership ? 'TRUE' : renderPredicate(predicate, 'c', params);
     const sql =
-      `SELECT t.key, t.value, count(*)::int AS count FROM connections c CROSS JOIN LATERAL jsonb_each_text(c.tags) AS t ` +
-      `WHERE ${renderPredicate(predicate, 'c', params)} GROUP BY t.key, t.value ` +
+      `SELECT t.key, t.value, count(*)::int AS count FROM ${source} CROSS JOIN LATERAL jsonb_each_text(c.tags) AS t ` +
+      `WHERE ${where} GROUP BY t.key, t.value ` +
       `ORDER BY t.key COLLATE "C", t.value COLLATE "C"`;
     return manager.query(sql, params.values);
   }

@@ -13,6 +13,7 @@ import { visibility } from '../context/principal';
 import { inTransaction, type RequestContext } from '../context/request-context';
 import { ConnectionEntity, type CollectionRate } from '../entities/connection.entity';
 import { AppError, conflict, notFound } from '../errors/app-error';
+import { lockAccessRelation } from '../db/locks';
 import { isUniqueViolation } from '../db/pg-errors';
 import { requireAdministrator, requireSignedIn } from './authorization';
 import { ConnectionPageResult } from './connection-page';
@@ -206,6 +207,7 @@ export class ConnectionService {
     const data = parseInput(createSchema, defined(input)) as z.output<typeof createSchema> & Partial<MonitoringSettings>;
     const tags = normalizeUserTags(data.tags);
     const saved = await inTransaction(ctx, async (tx) => {
+      await lockAccessRelation(tx.manager);
       const repo = tx.manager.getRepository(ConnectionEntity);
       const entity = repo.create({
         ...DEFAULT_MONITORING_SETTINGS,
@@ -237,6 +239,7 @@ export class ConnectionService {
     const data = parseInput(updateSchema, defined(input)) as z.output<typeof updateSchema> & Partial<MonitoringSettings>;
     const tags = data.tags === undefined ? undefined : normalizeUserTags(data.tags);
     const { entity, needsProbe, password } = await inTransaction(ctx, async (tx) => {
+      await lockAccessRelation(tx.manager);
       const current = await this.lockByName(tx.manager, name);
       const credentialsChanged =
         (data.host !== undefined && data.host !== current.host) ||
@@ -284,6 +287,7 @@ export class ConnectionService {
   async enable(ctx: RequestContext, name: string): Promise<ConnectionWrite> {
     requireAdministrator(ctx);
     const current = await inTransaction(ctx, async (tx) => {
+      await lockAccessRelation(tx.manager);
       const row = await this.lockByName(tx.manager, name);
       row.enabled = true;
       row.probeGeneration += 1;
@@ -301,7 +305,10 @@ export class ConnectionService {
 
   async delete(ctx: RequestContext, name: string): Promise<void> {
     requireAdministrator(ctx);
-    const result = await ctx.manager.delete(ConnectionEntity, { name });
+    const result = await inTransaction(ctx, async (tx) => {
+      await lockAccessRelation(tx.manager);
+      return tx.manager.delete(ConnectionEntity, { name });
+    });
     if (!result.affected) throw NOT_FOUND(name);
   }
 
@@ -362,6 +369,7 @@ export class ConnectionService {
     });
     const names = items.map((i) => i.name);
     const created = await inTransaction(ctx, async (tx) => {
+      await lockAccessRelation(tx.manager);
       const existing: { name: string }[] = await tx.manager.query(`SELECT name FROM connections WHERE name = ANY($1::text[])`, [names]);
       for (const { name } of existing) problems.push({ index: seen.get(name) ?? names.indexOf(name), name, message: `Connection ${JSON.stringify(name)} already exists` });
       if (problems.length > 0) {

@@ -3,11 +3,12 @@
  * every read, never stored.
  */
 import { normalizeAccessRule, type AccessGroup } from '../access/access-rule';
-import { compileRules } from '../access/predicate';
+import { compileRules, memberOf } from '../access/predicate';
 import { inTransaction, type RequestContext } from '../context/request-context';
 import { RoleEntity } from '../entities/role.entity';
 import { UserRoleEntity } from '../entities/user-role.entity';
 import { AppError, conflict, notFound } from '../errors/app-error';
+import { lockAccessRelation } from '../db/locks';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/pg-errors';
 import { requireAdministrator } from './authorization';
 import type { ConnectionPageResult } from './connection-page';
@@ -44,7 +45,10 @@ export class RoleService {
     parseInput(nameSchema('name'), name, 'name');
     const rule = normalizeAccessRule(access);
     try {
-      return await ctx.manager.save(ctx.manager.create(RoleEntity, { name, access: rule }));
+      return await inTransaction(ctx, async (tx) => {
+        await lockAccessRelation(tx.manager);
+        return tx.manager.save(tx.manager.create(RoleEntity, { name, access: rule }));
+      });
     } catch (error) {
       if (isUniqueViolation(error, 'roles_name_key')) throw conflict(`Role ${JSON.stringify(name)} already exists`);
       throw error;
@@ -55,6 +59,7 @@ export class RoleService {
     requireAdministrator(ctx);
     const rule = normalizeAccessRule(access);
     const saved = await inTransaction(ctx, async (tx) => {
+      await lockAccessRelation(tx.manager);
       const role = await tx.manager.findOne(RoleEntity, { where: { name }, lock: { mode: 'pessimistic_write' } });
       if (!role) throw NOT_FOUND(name);
       role.access = rule;
@@ -70,6 +75,7 @@ export class RoleService {
     const inUse = () => new AppError('ROLE_IN_USE', `Role ${JSON.stringify(name)} is assigned to users; unassign it first`);
     try {
       await inTransaction(ctx, async (tx) => {
+        await lockAccessRelation(tx.manager);
         const role = await tx.manager.findOne(RoleEntity, { where: { name }, lock: { mode: 'pessimistic_write' } });
         if (!role) throw NOT_FOUND(name);
         const holders = await tx.manager.countBy(UserRoleEntity, { roleId: role.id });
@@ -87,11 +93,11 @@ export class RoleService {
 
   /** What the role's filters match now, within the caller's visibility. */
   connectionsOf(ctx: RequestContext, role: RoleEntity, first?: number | null, after?: string | null): ConnectionPageResult {
-    return this.connections.pageOf(ctx, [compileRules([role.access])], first, after);
+    return this.connections.pageOf(ctx, [memberOf([role.id])], first, after);
   }
 
   connectionCountOf(ctx: RequestContext, role: RoleEntity): Promise<number> {
-    return this.connections.countOf(ctx, [compileRules([role.access])]);
+    return this.connections.countOf(ctx, [memberOf([role.id])]);
   }
 
   /** Dry run of a rule: what a role with this access would match, without saving anything. */

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { In, type EntityManager } from 'typeorm';
-import { compileRules, MATCH_EVERYTHING } from '../access/predicate';
+import { MATCH_EVERYTHING, memberOf } from '../access/predicate';
 import { canAdminister } from '../context/principal';
 import { inTransaction, type RequestContext } from '../context/request-context';
 import { RoleEntity } from '../entities/role.entity';
@@ -210,7 +210,7 @@ export class UserService {
   ): Promise<ConnectionPageResult> {
     requireSignedIn(ctx);
     const roles = await ctx.loaders.rolesOfUser.load(user.id);
-    const predicate = roles.length === 0 ? MATCH_EVERYTHING : [compileRules(roles.map((r) => r.access))];
+    const predicate = roles.length === 0 ? MATCH_EVERYTHING : [memberOf(roles.map((r) => r.id))];
     return this.connections.pageOf(ctx, predicate, first, after, filter);
   }
 

@@ -279,7 +279,7 @@ async function rest(path: string, token: string, init: { method?: string; body?:
 
 async function resetTables(): Promise<void> {
   await gw.gateway.dataSource.query(
-    `TRUNCATE user_roles, roles, connections RESTART IDENTITY; DELETE FROM users WHERE login <> 'datasentinel'`,
+    `TRUNCATE user_roles, role_connections, roles, connections RESTART IDENTITY; DELETE FROM users WHERE login <> 'datasentinel'`,
   );
 }
 
