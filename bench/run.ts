@@ -5,7 +5,7 @@
  * its own process (`dist/src/main.js`), then, at a fixed concurrency, over HTTP with autocannon:
  *   dashboard  a restricted user's connections(first: 50) with tags and totalCount (they see ~1.1% of the fleet)
  *   dashboardFixed  the same query for a user who sees 50 connections at every fleet size
- *   admin      roles { name connectionCount users { login } } over all 300 roles
+ *   admin      roles { name connectionCount users { login } } over all 302 roles (run last: it has the largest answers)
  *   tags       the tag summary for the restricted user
  *   preview    previewAccess of a three-group rule
  *   dashboardTwoReplicas  the dashboard again, same total concurrency split over two gateway processes (one size)
@@ -39,6 +39,8 @@ interface Measure {
   p50: number;
   p99: number;
   errors: number;
+  /** The gateway process's peak RSS once this scenario has run (scenarios run in table order). */
+  peakRssMb?: number;
 }
 
 interface SizeResult {
@@ -214,11 +216,14 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
 
     const scenarios: Record<string, Measure> = {};
     await load(gateway.url, userToken, DASHBOARD, {}, options, 1); // warm-up
-    scenarios.dashboard = await load(gateway.url, userToken, DASHBOARD, {}, options);
-    scenarios.dashboardFixed = await load(gateway.url, fixedToken, DASHBOARD, {}, options);
-    scenarios.admin = await load(gateway.url, adminToken, ADMIN, {}, options);
-    scenarios.tags = await load(gateway.url, userToken, TAGS, {}, options);
-    scenarios.preview = await load(gateway.url, adminToken, PREVIEW, { access: PREVIEW_ACCESS }, options);
+    const measure = async (name: string, token: string, query: string, variables: Record<string, unknown> = {}) => {
+      scenarios[name] = { ...(await load(gateway.url, token, query, variables, options)), peakRssMb: peakRssMb(gateway.pid) };
+    };
+    await measure('dashboard', userToken, DASHBOARD);
+    await measure('dashboardFixed', fixedToken, DASHBOARD);
+    await measure('tags', userToken, TAGS);
+    await measure('preview', adminToken, PREVIEW, { access: PREVIEW_ACCESS });
+    await measure('admin', adminToken, ADMIN);
     const peak = peakRssMb(gateway.pid);
     if (size === options.replicaSize) {
       // Same total concurrency, split over two processes on the same database.
@@ -275,12 +280,14 @@ async function importRatio(serverUrl: string, count: number): Promise<{ count: n
 
 function table(results: SizeResult[], options: Options): string {
   const lines = [
-    `| connections | visible to the dashboard user | scenario | req/s | p50 ms | p99 ms | errors |`,
-    `| ---: | ---: | --- | ---: | ---: | ---: | ---: |`,
+    `| connections | visible to the dashboard user | scenario | req/s | p50 ms | p99 ms | errors | peak RSS so far (MB) |`,
+    `| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |`,
   ];
   for (const r of results) {
     for (const [name, m] of Object.entries(r.scenarios)) {
-      lines.push(`| ${r.size.toLocaleString('en')} | ${r.visible.toLocaleString('en')} | ${name} | ${m.rps.toFixed(0)} | ${m.p50.toFixed(2)} | ${m.p99.toFixed(2)} | ${m.errors} |`);
+      lines.push(
+        `| ${r.size.toLocaleString('en')} | ${r.visible.toLocaleString('en')} | ${name} | ${m.rps.toFixed(0)} | ${m.p50.toFixed(2)} | ${m.p99.toFixed(2)} | ${m.errors} | ${m.peakRssMb ?? ''} |`,
+      );
     }
   }
   lines.push(

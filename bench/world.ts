@@ -3,14 +3,16 @@
  *
  * - connections: `pg-0000001` …, 5 tags each (environment, application: 200 apps, datacenter: 5, provider: 4,
  *   team: 50), automatic tags from host/name/pg_version, 90% connected.
- * - 300 roles: 200 `app-N` (one tag), 50 `team-N-prod` (two tags AND), 50 `ops-N` (three groups OR).
+ * - 302 roles: 200 `app-N` (one tag), 50 `team-N-prod` (two tags AND), 50 `ops-N` (three groups OR),
+ *   `core-squad` and `lyon-production`.
  * - 3000 users holding one or two roles.
- * The dashboard user holds `app-7` and `team-3-prod`: about 1.1% of the fleet, so what they see grows with it.
+ * The dashboard user holds `app-7`, `team-3-prod` and `lyon-production`: about 9% of the fleet, so what they see
+ * grows with it (and fills a page of 50 at every size).
  * The "fixed" dashboard user holds `core-squad`: 50 connections (tag squad=core) spread over the fleet at every size.
  */
 import type { Client } from 'pg';
 
-export const DASHBOARD_ROLES = ['app-7', 'team-3-prod'];
+export const DASHBOARD_ROLES = ['app-7', 'team-3-prod', 'lyon-production'];
 /** A team that owns 50 instances however large the fleet grows (spread evenly over it). */
 export const FIXED_ROLES = ['core-squad'];
 export const PREVIEW_ACCESS = [
@@ -53,7 +55,9 @@ export async function seedWorld(db: Client, connections: number): Promise<void> 
                                                               jsonb_build_object('tag', 'provider', 'value', 'gcp'))))
        FROM generate_series(0, 49) AS n
      UNION ALL
-     SELECT 'core-squad', '[{"filters": [{"tag": "squad", "value": "core"}]}]'::jsonb`,
+     SELECT 'core-squad', '[{"filters": [{"tag": "squad", "value": "core"}]}]'::jsonb
+     UNION ALL
+     SELECT 'lyon-production', '[{"filters": [{"tag": "datacenter", "value": "lyon"}, {"tag": "environment", "value": "production"}]}]'::jsonb`,
   );
   await db.query(
     `INSERT INTO users (email, login, password_hash, privilege, profile)

@@ -1,7 +1,9 @@
 import type { AccessRule } from '../../src/access/access-rule';
 import {
   compileRules,
+  isRoleMembership,
   MATCH_EVERYTHING,
+  memberOf,
   MATCH_NOTHING,
   narrow,
   renderPredicate,
@@ -109,5 +111,25 @@ describe('narrow', () => {
     expect(narrow(MATCH_EVERYTHING, null)).toEqual([]);
     expect(narrow(MATCH_EVERYTHING, [{ a: '1' }])).toEqual([[{ a: '1' }]]);
     expect(narrow([[{ a: '1' }]], [])).toEqual([[{ a: '1' }], []]);
+  });
+});
+
+describe('role memberships', () => {
+  test('render as a probe of the materialized relation, with the role ids as one parameter', () => {
+    const params = new SqlParams();
+    expect(renderPredicate([memberOf([7, 3]), [{ env: 'prod' }]], 'c', params)).toBe(
+      '((EXISTS (SELECT 1 FROM role_connections rc WHERE rc.connection_id = c.id AND rc.role_id = ANY($1::int[]))) AND (c.tags @> $2::jsonb))',
+    );
+    expect(params.values).toEqual([[3, 7], '{"env":"prod"}']);
+  });
+
+  test('a membership in no role matches nothing', () => {
+    expect(renderPredicate([memberOf([])], 'c', new SqlParams())).toBe('((FALSE))');
+  });
+
+  test('are told apart from selector sets', () => {
+    expect(isRoleMembership(memberOf([1]))).toBe(true);
+    expect(isRoleMembership([{ a: '1' }])).toBe(false);
+    expect(isRoleMembership([])).toBe(false);
   });
 });
