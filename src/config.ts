@@ -48,6 +48,13 @@ function nonEmpty(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return raw === undefined || raw === '' ? undefined : raw;
 }
 
+/** The default administrator's email: any address the user API itself accepts, so the account can be managed. */
+function adminEmail(env: NodeJS.ProcessEnv): string {
+  const value = nonEmpty(env, 'ADMIN_EMAIL') ?? 'datasentinel@datasentinel.local';
+  if (!/^[^\s@]+@[^\s@]+\.[A-Za-z]{2,}$/.test(value)) throw new ConfigError(`ADMIN_EMAIL must be an email address, got "${value}"`);
+  return value;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = env.NODE_ENV;
   const environment = nodeEnv === 'production' ? 'production' : nodeEnv === 'test' ? 'test' : 'development';
@@ -68,7 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret,
     encryptionKey: nonEmpty(env, 'ENCRYPTION_KEY'),
     encryptionKeyPrevious: (env.ENCRYPTION_KEY_PREVIOUS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== ''),
-    adminEmail: nonEmpty(env, 'ADMIN_EMAIL') ?? 'datasentinel@localhost',
+    adminEmail: adminEmail(env),
     organizationName: nonEmpty(env, 'ORGANIZATION_NAME') ?? 'ds-data',
     probeTimeoutMs: integer(env, 'PROBE_TIMEOUT_MS', 2000, 0, 600_000),
     environment,

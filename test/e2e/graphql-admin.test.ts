@@ -8,7 +8,7 @@ import { ADMIN_PASSWORD, startTestGateway, type GraphQLResponse, type TestGatewa
 
 const PASSWORD = 'a-long-enough-password';
 const CONNECTION_PASSWORD = 'Conn-Secret-Pa55word';
-const ADMIN_EMAIL = 'datasentinel@localhost';
+const ADMIN_EMAIL = 'datasentinel@datasentinel.local';
 
 const CONNECTION = `name host port user tags { key value automatic } tagString enabled connected pgVersion
   collectionRate samples lockMonitoring lockMonitoringDelay tableMonitoring queryMonitoring queryMonitoringOptimize

@@ -60,7 +60,7 @@ describe('access token (seed 002)', () => {
   test('GET /ds-api/user-token?token=T shows its details, expire_time as YYYY-MM-DD HH:MM:SS (UTC) in 24 hours', async () => {
     const res = await api.get(`/ds-api/user-token?token=${admin}`, { basic: ADMIN_BASIC });
     expectStatus(res, 200, {
-      email: 'datasentinel@localhost',
+      email: 'datasentinel@datasentinel.local',
       expire_time: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/),
       organization_name: 'ds-data',
       user: 'datasentinel',
@@ -70,7 +70,7 @@ describe('access token (seed 002)', () => {
   });
 
   test('Basic auth accepts the email as well as the login; /user-token/{organization} names this organization', async () => {
-    expect((await api.post('/ds-api/user-token', { basic: { login: 'datasentinel@localhost', password: ADMIN_PASSWORD } })).status).toBe(201);
+    expect((await api.post('/ds-api/user-token', { basic: { login: 'datasentinel@datasentinel.local', password: ADMIN_PASSWORD } })).status).toBe(201);
     const org = await api.post('/ds-api/user-token/ds-data', { basic: ADMIN_BASIC });
     expectStatus(org, 201, { 'user-token': expect.any(String) });
     expectStatus(await api.post('/ds-api/user-token/other-org', { basic: ADMIN_BASIC }), 401, { error: 'Unknown organization "other-org"' });
@@ -441,7 +441,7 @@ describe("user API (the vendor toolkit's user_api flow)", () => {
     expectStatus(await api.get('/ds-api/users/nobody@corp.com', { token: admin }), 404, missing);
     expectStatus(await api.put('/ds-api/users/nobody@corp.com', { token: admin, json: { comment: 'x' } }), 404, missing);
     expectStatus(await api.delete('/ds-api/users/nobody@corp.com', { token: admin }), 404, missing);
-    expectStatus(await api.delete('/ds-api/users/datasentinel@localhost', { token: admin }), 400, {
+    expectStatus(await api.delete('/ds-api/users/datasentinel@datasentinel.local', { token: admin }), 400, {
       error: 'datasentinel is the last unrestricted administrator: it cannot be deleted, demoted or given a role',
     });
   });

@@ -265,10 +265,10 @@ describe('users', () => {
       await api.put('/ds-api/users/nobody@corp.com', { token, json: { comment: 'x' } }),
     );
     expectSameFailure(
-      await gw.gql(`mutation { updateUser(email: "datasentinel@localhost", input: { privilege: READ }) { id } }`, {}, token),
-      await api.put('/ds-api/users/datasentinel@localhost', { token, json: { privilege: 'read' } }),
+      await gw.gql(`mutation { updateUser(email: "datasentinel@datasentinel.local", input: { privilege: READ }) { id } }`, {}, token),
+      await api.put('/ds-api/users/datasentinel@datasentinel.local', { token, json: { privilege: 'read' } }),
     );
-    expectSameFailure(await gw.gql(`mutation { deleteUser(email: "datasentinel@localhost") }`, {}, token), await api.delete('/ds-api/users/datasentinel@localhost', { token }));
+    expectSameFailure(await gw.gql(`mutation { deleteUser(email: "datasentinel@datasentinel.local") }`, {}, token), await api.delete('/ds-api/users/datasentinel@datasentinel.local', { token }));
     const restricted = await gw.token('rest.user', 'restUserPass');
     expectSameFailure(
       await gw.gql(`mutation { deleteUser(email: "gql.user@corp.com") }`, {}, restricted),

@@ -272,7 +272,7 @@ describe('export and import-roles', () => {
     expect(backup).toMatchObject({ format: 'ds-access-gateway/access-export', version: 1 });
     expect(backup.roles).toEqual([roles[1], roles[0]]);
     expect(backup.users).toEqual([
-      { email: 'datasentinel@localhost', login: 'datasentinel', profile: 'data admin', privilege: 'admin', roles: [], live360: true, comment: 'Default administrator', ldap: false },
+      { email: 'datasentinel@datasentinel.local', login: 'datasentinel', profile: 'data admin', privilege: 'admin', roles: [], live360: true, comment: 'Default administrator', ldap: false },
       { email: 'jean.lapioffe@corp.com', login: 'jean.lapioffe', profile: 'data admin', privilege: 'read', roles: ['sales-role'], live360: true, comment: 'sales team', ldap: false },
     ]);
 

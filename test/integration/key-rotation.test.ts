@@ -167,7 +167,7 @@ test('the gateway configured with a new key and the old one as previous uses pas
   try {
     const [admin] = await ds.query(`SELECT id, login, email FROM users WHERE login = 'datasentinel'`).then((rows: any[]) => (rows.length ? rows : [null]));
     const principal = buildPrincipal(
-      { userId: admin?.id ?? 1, login: 'datasentinel', email: 'datasentinel@localhost', profile: 'data admin', privilege: 'admin', live360: true },
+      { userId: admin?.id ?? 1, login: 'datasentinel', email: 'datasentinel@datasentinel.local', profile: 'data admin', privilege: 'admin', live360: true },
       [],
     );
     const ctx = createRequestContext(services, principal);
