@@ -328,6 +328,14 @@ async function main(): Promise<void> {
     process.stderr.write('bench: bulk import vs one mutation per connection…\n');
     ratio = await importRatio(serverUrl, options.importCount);
   } finally {
+    if (!embedded) {
+      // Leave an external server as we found it.
+      const admin = new Client({ connectionString: urlFor(serverUrl, 'postgres') });
+      await admin.connect();
+      await admin.query('DROP DATABASE IF EXISTS ds_bench WITH (FORCE)');
+      await admin.query('DROP DATABASE IF EXISTS ds_bench_import WITH (FORCE)');
+      await admin.end();
+    }
     await embedded?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
