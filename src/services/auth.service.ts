@@ -8,7 +8,6 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { DataSource } from 'typeorm';
-import type { AccessRule } from '../access/access-rule';
 import type { Config } from '../config';
 import { buildPrincipal, type Principal } from '../context/principal';
 import type { RequestContext } from '../context/request-context';
@@ -134,7 +133,7 @@ export class AuthService {
     }
   }
 
-  /** Token to caller, in one statement (user, roles and their rules). */
+  /** Token to caller, in one statement (the user and the ids of their roles). */
   async principalFromToken(token: string): Promise<Principal> {
     const claims = this.verifySignature(token);
     const userId = Number(claims.sub);
@@ -164,14 +163,13 @@ export class AuthService {
       privilege: Privilege;
       live360: boolean;
       token_version: number;
-      roles: { id: number; access: AccessRule }[];
+      roles: { id: number }[];
     }[] = await this.dataSource.query(
       `SELECT u.id, u.login, u.email, u.profile, u.privilege, u.live360, u.token_version,
-              coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'access', r.access) ORDER BY r.name)
-                         FILTER (WHERE r.id IS NOT NULL), '[]'::jsonb) AS roles
+              coalesce(jsonb_agg(jsonb_build_object('id', ur.role_id) ORDER BY ur.role_id)
+                         FILTER (WHERE ur.role_id IS NOT NULL), '[]'::jsonb) AS roles
          FROM users u
          LEFT JOIN user_roles ur ON ur.user_id = u.id
-         LEFT JOIN roles r ON r.id = ur.role_id
         WHERE u.id = $1
         GROUP BY u.id`,
       [userId],

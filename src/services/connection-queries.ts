@@ -16,6 +16,7 @@ import { isRoleMembership, renderPredicate, SqlParams, type ConnectionPredicate,
 import type { ConnectionEntity } from '../entities/connection.entity';
 import type { EntityRowMapper } from '../db/row-mapper';
 import { toPage, type Page, type PageArgs } from './pagination';
+import { escapeLike } from './validation';
 
 /** Non-tag conditions of a connection filter. */
 export interface ConnectionConditions {
@@ -34,10 +35,6 @@ export interface ConnectionPageQuery extends ConnectionQuery {
   page: PageArgs;
 }
 
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
-}
-
 function renderConditions(conditions: ConnectionConditions | undefined, params: SqlParams): string[] {
   const parts: string[] = [];
   const { enabled, connected, search } = conditions ?? {};
@@ -48,6 +45,12 @@ function renderConditions(conditions: ConnectionConditions | undefined, params: 
     parts.push(`(c.name ILIKE ${pattern} OR c.host ILIKE ${pattern})`);
   }
   return parts;
+}
+
+/** Whether a query narrows by anything but a role membership (so the connection row must be read). */
+function needsConnectionRow(query: ConnectionQuery): boolean {
+  const { enabled, connected, search } = query.conditions ?? {};
+  return query.predicate.length > 0 || enabled != null || connected != null || (search != null && search.trim() !== '');
 }
 
 function renderWhere(query: ConnectionQuery, params: SqlParams, after: string | null = null): string {
@@ -74,7 +77,7 @@ function renderMembershipMatches(
   page?: { after: string | null; limit: number },
 ): string {
   if (driver.roleIds.length === 0) return `SELECT NULL::text AS name, NULL::integer AS connection_id WHERE FALSE`;
-  const needsRow = rest.predicate.length > 0 || renderConditions(rest.conditions, new SqlParams()).length > 0;
+  const needsRow = needsConnectionRow(rest);
   const branch = (roleId: number) => {
     const where = [`rc.role_id = ${params.add(roleId)}`];
     if (page?.after != null) where.push(`rc.name > ${params.add(page.after)}`);
@@ -133,7 +136,7 @@ export class ConnectionQueries {
         // Index-only when nothing else narrows: one scan of the roles' ranges, counting distinct connections
         // (a sort-based DISTINCT on the integer id is about three times cheaper than a UNION of the ranges).
         const rest: ConnectionQuery = { predicate: membership.rest, conditions: q.conditions };
-        const needsRow = rest.predicate.length > 0 || renderConditions(rest.conditions, new SqlParams()).length > 0;
+        const needsRow = needsConnectionRow(rest);
         const where = [`rc.role_id = ANY(${params.add(membership.driver.roleIds)}::int[])`];
         if (needsRow) where.push(renderWhere(rest, params));
         return (

@@ -23,6 +23,7 @@ import type { ProbeOutcome, ProbeService } from './probe.service';
 import type { SecretBox } from './secret-box';
 import {
   connectionPasswordSchema,
+  defined,
   hostSchema,
   nameSchema,
   parseInput,
@@ -128,11 +129,6 @@ const updateSchema = z.object({
 });
 
 const NOT_FOUND = (name: string) => notFound(`Connection ${JSON.stringify(name)} not found`);
-
-/** Drops keys whose value is `undefined`, so "not given" never overwrites a column. */
-function defined<T extends object>(input: T): Partial<T> {
-  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 export class ConnectionService {
   constructor(

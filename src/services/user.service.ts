@@ -19,7 +19,7 @@ import { requireAdministrator, requireSignedIn } from './authorization';
 import type { ConnectionFilterInput, ConnectionService } from './connection.service';
 import type { ConnectionPageResult } from './connection-page';
 import { hashPassword } from './passwords';
-import { commentSchema, emailSchema, parseInput, userPasswordSchema } from './validation';
+import { commentSchema, emailSchema, escapeLike, parseInput, userPasswordSchema } from './validation';
 
 export interface UserInput {
   password?: string | null;
@@ -267,7 +267,7 @@ export class UserService {
     await manager.query('SELECT pg_advisory_xact_lock($1)', [LOGIN_CHOICE_LOCK]);
     const taken: { login: string }[] = await manager.query(
       `SELECT lower(login) AS login FROM users WHERE lower(login) = $1 OR lower(login) LIKE $2`,
-      [base, `${base.replace(/[\\%_]/g, (c) => `\\${c}`)}%`],
+      [base, `${escapeLike(base)}%`],
     );
     const used = new Set(taken.map((t) => t.login));
     let login = base;

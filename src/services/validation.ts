@@ -61,3 +61,13 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, prefi
   const message = issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
   throw new AppError('BAD_USER_INPUT', path ? `${path}: ${message}` : message, path ? { field: path } : {});
 }
+
+/** Drops keys whose value is `undefined`, so "not given" never reaches a rule or overwrites a column. */
+export function defined<T extends object>(input: T): Partial<T> {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Escapes `%`, `_` and `\` for a LIKE / ILIKE pattern (the default escape character is `\`). */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}

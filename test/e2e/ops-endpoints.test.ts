@@ -3,22 +3,11 @@
  * Prometheus text format, and the structured access log line of each request.
  */
 import { Writable } from 'node:stream';
-import { Client } from 'pg';
 import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config';
 import { startGateway, type RunningGateway } from '../../src/gateway';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createTestDatabase, withAdmin, type TestDatabase } from '../support/database';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../support/gateway';
-
-async function withAdmin<T>(work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: process.env.TEST_PG_ADMIN_URL });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 async function waitFor<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -33,7 +33,8 @@ export function testServer(): { host: string; port: number; user: string; passwo
   };
 }
 
-async function withAdmin<T>(work: (client: Client) => Promise<T>): Promise<T> {
+/** Runs `work` with a client on the server's maintenance database. */
+export async function withAdmin<T>(work: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: adminUrl() });
   await client.connect();
   try {

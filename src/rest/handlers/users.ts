@@ -12,6 +12,7 @@ import { jsonBody, parseBody, str, strList, vendorFlag } from '../body';
 import { ctxOf } from '../context';
 import { statusDto, userDto, type UserDto } from '../dto';
 import { pathParam } from '../params';
+import { defined } from '../../services/validation';
 
 /**
  * Every field optional on both POST and PUT (the service knows what a new user needs: a password unless `ldap`).
@@ -54,11 +55,6 @@ function toInput(body: z.output<typeof userBody>): UserInput {
     comment: body.comment,
     ldap: body.ldap,
   };
-}
-
-/** Drops keys whose value is `undefined`: "not given" must never reach the service as a value. */
-function defined<T extends object>(input: T): T {
-  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as T;
 }
 
 /** Users as REST shows them, with their roles (one batched query for all of them). */
