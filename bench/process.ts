@@ -10,7 +10,9 @@ export interface GatewayChild {
 
 export async function spawnGateway(env: Record<string, string>): Promise<GatewayChild> {
   const main = join(__dirname, '../src/main.js');
-  const child = spawn(process.execPath, [main], {
+  // BENCH_NODE_ARGS: extra node flags for the gateway, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -12,6 +12,9 @@
  *   raw SQL    the very statements the gateway sends for the dashboard query (captured from a gateway instance),
  *              replayed through `pg` at the same concurrency: the floor the gateway is compared with.
  * Peak RSS is the gateway process's VmHWM. Uses DATABASE_URL when set, else an embedded PostgreSQL.
+ *
+ * `--scenarios dashboard,rawSql` runs only those (for quick before/after checks; `--import 0` skips the import
+ * ratio). Such partial runs are written to `bench/results/partial.*`, never over `latest.*`.
  */
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -32,7 +35,11 @@ interface Options {
   importCount: number;
   /** The fleet size at which the dashboard is also measured on two replicas. */
   replicaSize: number;
+  /** Scenarios to run; all of {@link SCENARIOS} by default. */
+  scenarios: Set<string>;
 }
+
+const SCENARIOS = ['dashboard', 'dashboardFixed', 'tags', 'preview', 'admin', 'dashboardTwoReplicas', 'rawSql'];
 
 interface Measure {
   rps: number;
@@ -66,12 +73,16 @@ function parseArgs(argv: string[]): Options {
   };
   const sizes = (get('--sizes') ?? '1000,10000,100000').split(',').map(Number);
   if (argv.includes('--million')) sizes.push(1_000_000);
+  const scenarios = (get('--scenarios') ?? SCENARIOS.join(',')).split(',');
+  const unknown = scenarios.filter((name) => !SCENARIOS.includes(name));
+  if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`);
   return {
     sizes,
     duration: Number(get('--duration') ?? 5),
     connections: Number(get('--connections') ?? 8),
     importCount: Number(get('--import') ?? 1000),
     replicaSize: Number(get('--replicas-at') ?? 10_000),
+    scenarios: new Set(scenarios),
   };
 }
 
@@ -217,6 +228,7 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
     const scenarios: Record<string, Measure> = {};
     await load(gateway.url, userToken, DASHBOARD, {}, options, 1); // warm-up
     const measure = async (name: string, token: string, query: string, variables: Record<string, unknown> = {}) => {
+      if (!options.scenarios.has(name)) return;
       scenarios[name] = { ...(await load(gateway.url, token, query, variables, options)), peakRssMb: peakRssMb(gateway.pid) };
     };
     await measure('dashboard', userToken, DASHBOARD);
@@ -225,7 +237,7 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
     await measure('preview', adminToken, PREVIEW, { access: PREVIEW_ACCESS });
     await measure('admin', adminToken, ADMIN);
     const peak = peakRssMb(gateway.pid);
-    if (size === options.replicaSize) {
+    if (size === options.replicaSize && options.scenarios.has('dashboardTwoReplicas')) {
       // Same total concurrency, split over two processes on the same database.
       const second = await spawnGateway({ DATABASE_URL: databaseUrl, ADMIN_PASSWORD, PROBE_TIMEOUT_MS: '0', LOG_LEVEL: 'info', DATABASE_POOL_SIZE: '10' });
       try {
@@ -238,8 +250,8 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
       }
     }
     const statements = await captureDashboardStatements(databaseUrl);
-    scenarios.rawSql = await rawFloor(databaseUrl, statements, options);
-    await explain(databaseUrl, size, statements);
+    if (options.scenarios.has('rawSql')) scenarios.rawSql = await rawFloor(databaseUrl, statements, options);
+    if (options.scenarios.size === SCENARIOS.length) await explain(databaseUrl, size, statements);
     return { size, visible, seedSeconds, scenarios, peakRssMb: peak };
   } finally {
     await gateway.stop();
@@ -295,13 +307,13 @@ function table(results: SizeResult[], options: Options): string {
     `| connections | dashboard p50 / raw SQL p50 | dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | fixed-set dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | peak RSS (MB) | seed (s) |`,
     `| ---: | ---: | ---: | ---: | ---: | ---: |`,
   );
-  const base = results[0]!.scenarios.dashboard!.p50;
-  const fixedBase = results[0]!.scenarios.dashboardFixed!.p50;
+  // A ratio whose terms were not both measured (a partial run) shows as a dash.
+  const ratio = (a: Measure | undefined, b: Measure | undefined) => (a && b ? `${(a.p50 / b.p50).toFixed(2)}x` : '–');
+  const first = results[0]!.scenarios;
   for (const r of results) {
-    const d = r.scenarios.dashboard!;
-    const raw = r.scenarios.rawSql!;
+    const s = r.scenarios;
     lines.push(
-      `| ${r.size.toLocaleString('en')} | ${(d.p50 / raw.p50).toFixed(2)}x | ${(d.p50 / base).toFixed(2)}x | ${(r.scenarios.dashboardFixed!.p50 / fixedBase).toFixed(2)}x | ${r.peakRssMb} | ${r.seedSeconds.toFixed(1)} |`,
+      `| ${r.size.toLocaleString('en')} | ${ratio(s.dashboard, s.rawSql)} | ${ratio(s.dashboard, first.dashboard)} | ${ratio(s.dashboardFixed, first.dashboardFixed)} | ${r.peakRssMb} | ${r.seedSeconds.toFixed(1)} |`,
     );
   }
   lines.push('', `concurrency ${options.connections}, ${options.duration} s per scenario, ${cpus().length} CPU (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
@@ -323,10 +335,12 @@ async function main(): Promise<void> {
     for (const size of options.sizes) {
       process.stderr.write(`bench: ${size.toLocaleString('en')} connections…\n`);
       results.push(await runSize(serverUrl, size, options));
-      process.stderr.write(`bench: ${size.toLocaleString('en')} done: dashboard p50 ${results.at(-1)!.scenarios.dashboard!.p50} ms\n`);
+      process.stderr.write(`bench: ${size.toLocaleString('en')} done\n`);
     }
-    process.stderr.write('bench: bulk import vs one mutation per connection…\n');
-    ratio = await importRatio(serverUrl, options.importCount);
+    if (options.importCount > 0) {
+      process.stderr.write('bench: bulk import vs one mutation per connection…\n');
+      ratio = await importRatio(serverUrl, options.importCount);
+    }
   } finally {
     if (!embedded) {
       // Leave an external server as we found it.
@@ -347,8 +361,10 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`${output}\n`);
   mkdirSync(join(__dirname, '../../bench/results'), { recursive: true });
-  writeFileSync(join(__dirname, '../../bench/results/latest.json'), JSON.stringify({ date: new Date().toISOString(), options, results, importRatio: ratio }, null, 2));
-  writeFileSync(join(__dirname, '../../bench/results/latest.md'), `${output}\n`);
+  const name = options.scenarios.size === SCENARIOS.length ? 'latest' : 'partial';
+  const recorded = { ...options, scenarios: [...options.scenarios] };
+  writeFileSync(join(__dirname, `../../bench/results/${name}.json`), JSON.stringify({ date: new Date().toISOString(), options: recorded, results, importRatio: ratio }, null, 2));
+  writeFileSync(join(__dirname, `../../bench/results/${name}.md`), `${output}\n`);
 }
 
 main().catch((error) => {

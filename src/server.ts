@@ -43,6 +43,9 @@ function wantsHtml(req: Request): boolean {
 export async function createHttpGateway(services: Services, log: Logger): Promise<HttpGateway> {
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: every answer is computed per caller and never revalidated, so hashing each body (29 kB for a dashboard
+  // page) was pure cost. Static IDE assets keep theirs (express.static sets its own).
+  app.set('etag', false);
   // Whose X-Forwarded-For to believe for req.ip (sign-in throttling keys on it): TRUST_PROXY, none by default.
   app.set('trust proxy', services.config.trustProxy ?? false);
   const server = createServer(app);

@@ -41,6 +41,8 @@ import {
 // fragments and @skip/@include applied; the weights are ours (costEstimator below), since armor's cost rule cannot
 // read a `first` argument.
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+// lru-cache (isaacs, the cache Apollo Server itself uses): a size-bounded cache of per-document verdicts.
+import { LRUCache } from 'lru-cache';
 import { AppError, httpStatusOf, type ErrorCode } from '../errors/app-error';
 import type { GraphQLLimits } from '../security-config';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../services/pagination';
@@ -136,17 +138,22 @@ function variablesOf(raw: unknown): Record<string, unknown> {
 }
 
 /**
- * Checks one request against the limits; the refusal, or `null` to let Apollo go on. Anything that is not a limit
- * problem (no query, a syntax error, unknown fields, bad variables) is left to Apollo, which reports it in its usual
- * way and never runs such a request.
+ * What a document's checks found before its variables are known: a refusal (size, tokens, depth, aliases,
+ * directives), or the parsed document. Pure in (schema, limits, source), so it is cached per source text.
  */
-export function checkRequestLimits(schema: GraphQLSchema, limits: GraphQLLimits, request: LimitedRequest): AppError | null {
-  const source = request.query;
-  if (typeof source !== 'string') return null;
+interface DocumentVerdict {
+  refusal: AppError | null;
+  /** `null` when the source does not parse: Apollo reports the syntax error in its usual way. */
+  document: DocumentNode | null;
+  /** Per operation name ('' for none): the refusal found without variables, and the cost when no variable can change it. */
+  operations: Map<string, { refusal: AppError | null; operation: OperationDefinitionNode | null; fixedCost?: number | null }>;
+}
 
+function checkDocument(schema: GraphQLSchema, limits: GraphQLLimits, source: string): DocumentVerdict {
+  const verdict = (refusal: AppError | null, document: DocumentNode | null = null): DocumentVerdict => ({ refusal, document, operations: new Map() });
   const bytes = Buffer.byteLength(source, 'utf8');
   if (bytes > limits.maxDocumentBytes) {
-    return refusal('DOCUMENT_TOO_LARGE', `The query document is ${bytes} bytes; the limit is ${limits.maxDocumentBytes}`, limits.maxDocumentBytes, bytes);
+    return verdict(refusal('DOCUMENT_TOO_LARGE', `The query document is ${bytes} bytes; the limit is ${limits.maxDocumentBytes}`, limits.maxDocumentBytes, bytes));
   }
 
   let document: DocumentNode;
@@ -154,9 +161,9 @@ export function checkRequestLimits(schema: GraphQLSchema, limits: GraphQLLimits,
     document = parse(source, { maxTokens: limits.maxTokens, noLocation: true });
   } catch (error) {
     if (error instanceof GraphQLError && /contains more th(?:an|at) \d+ tokens/.test(error.message)) {
-      return refusal('DOCUMENT_TOO_LARGE', `The query document has more than ${limits.maxTokens} tokens`, limits.maxTokens);
+      return verdict(refusal('DOCUMENT_TOO_LARGE', `The query document has more than ${limits.maxTokens} tokens`, limits.maxTokens));
     }
-    return null;
+    return verdict(null);
   }
 
   // Counted by graphql-armor's rules, collected through their callbacks instead of thrown.
@@ -174,35 +181,93 @@ export function checkRequestLimits(schema: GraphQLSchema, limits: GraphQLLimits,
   ];
   validate(schema, document, rules);
   const first = found[0];
-  if (first) return refusal(first.code, first.message, first.limit, first.found);
+  return verdict(first ? refusal(first.code, first.message, first.limit, first.found) : null, document);
+}
 
-  const operationName = typeof request.operationName === 'string' ? request.operationName : undefined;
-  const operation = getOperationAST(document, operationName);
-  if (!operation) return null; // Apollo reports the missing or ambiguous operation
-  const fields = expandedFieldCount(document, operation);
-  if (fields > limits.maxCost) {
-    return refusal(
-      'QUERY_TOO_COSTLY',
-      `The query selects ${Number.isFinite(fields) && fields < 1e15 ? fields : 'too many'} fields once its fragments are expanded; the cost limit is ${limits.maxCost}`,
-      limits.maxCost,
-    );
+function checkOperation(schema: GraphQLSchema, limits: GraphQLLimits, verdict: DocumentVerdict, operationName: string | undefined) {
+  const key = operationName ?? '';
+  const known = verdict.operations.get(key);
+  if (known) return known;
+  const document = verdict.document!;
+  const operation = getOperationAST(document, operationName) ?? null;
+  let checked: { refusal: AppError | null; operation: OperationDefinitionNode | null; fixedCost?: number | null } = { refusal: null, operation };
+  if (operation) {
+    const fields = expandedFieldCount(document, operation);
+    if (fields > limits.maxCost) {
+      checked.refusal = refusal(
+        'QUERY_TOO_COSTLY',
+        `The query selects ${Number.isFinite(fields) && fields < 1e15 ? fields : 'too many'} fields once its fragments are expanded; the cost limit is ${limits.maxCost}`,
+        limits.maxCost,
+      );
+    } else if (!operation.variableDefinitions?.length) {
+      // No variable can change a `first` or an @include: the cost is the document's own.
+      checked = { ...checked, fixedCost: costOrNull(schema, document, {}, operationName) };
+    }
   }
-  let cost: number | null;
+  // Bounded: a document names at most a handful of operations, but a client could send many names for one document.
+  if (verdict.operations.size < 16) verdict.operations.set(key, checked);
+  return checked;
+}
+
+/** The estimated cost, or `null` when the variables or arguments are invalid (Apollo then refuses with its own message). */
+function costOrNull(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, operationName: string | undefined): number | null {
   try {
-    cost = estimateCost(schema, document, variablesOf(request.variables), operationName);
+    return estimateCost(schema, document, variables, operationName);
   } catch {
-    // Bad variables or arguments: Apollo refuses the request with its own message.
     return null;
   }
-  if (cost !== null && cost > limits.maxCost) {
-    return refusal(
-      'QUERY_TOO_COSTLY',
-      `The query is too costly: estimated cost ${cost}, the limit is ${limits.maxCost}. Ask for smaller pages (first) or fewer nested lists`,
-      limits.maxCost,
-      cost,
-    );
+}
+
+/**
+ * Checks requests against the limits: each returns the refusal, or `null` to let Apollo go on. Anything that is not a
+ * limit problem (no query, a syntax error, unknown fields, bad variables) is left to Apollo, which reports it in its
+ * usual way and never runs such a request.
+ *
+ * Everything that does not depend on variables (parsing, the armor rules, the expanded field count, and the cost of
+ * an operation without variables) is computed once per document text and kept in a bounded LRU cache: clients send
+ * the same few documents over and over, and these checks were a measurable share of a dashboard request.
+ */
+export class RequestLimiter {
+  private readonly verdicts: LRUCache<string, DocumentVerdict>;
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly limits: GraphQLLimits,
+    cacheBytes = 8 * 1024 * 1024,
+  ) {
+    // Sized by the document text (the parsed tree is a small multiple of it); documents are at most maxDocumentBytes.
+    this.verdicts = new LRUCache({ maxSize: cacheBytes, sizeCalculation: (_v, source) => Math.max(1, source.length * 4) });
   }
-  return null;
+
+  check(request: LimitedRequest): AppError | null {
+    const source = request.query;
+    if (typeof source !== 'string') return null;
+    let verdict = this.verdicts.get(source);
+    if (!verdict) {
+      verdict = checkDocument(this.schema, this.limits, source);
+      this.verdicts.set(source, verdict);
+    }
+    if (verdict.refusal || !verdict.document) return verdict.refusal;
+
+    const operationName = typeof request.operationName === 'string' ? request.operationName : undefined;
+    const operation = checkOperation(this.schema, this.limits, verdict, operationName);
+    if (operation.refusal || !operation.operation) return operation.refusal; // no operation: Apollo reports it
+    const cost = operation.fixedCost !== undefined ? operation.fixedCost : costOrNull(this.schema, verdict.document, variablesOf(request.variables), operationName);
+    if (cost !== null && cost > this.limits.maxCost) {
+      return refusal(
+        'QUERY_TOO_COSTLY',
+        `The query is too costly: estimated cost ${cost}, the limit is ${this.limits.maxCost}. Ask for smaller pages (first) or fewer nested lists`,
+        this.limits.maxCost,
+        cost,
+      );
+    }
+    return null;
+  }
+}
+
+/** One request against the limits, without a cache (tests and tooling). */
+export function checkRequestLimits(schema: GraphQLSchema, limits: GraphQLLimits, request: LimitedRequest): AppError | null {
+  return new RequestLimiter(schema, limits).check(request);
 }
 
 /** Writes a refusal the way GraphQL answers look, with the status of the one code table. */
@@ -215,6 +280,7 @@ export function sendGraphQLRefusal(res: Response, error: AppError): void {
  * over a limit. GET requests (`?query=`) are checked too.
  */
 export function graphqlLimits(schema: GraphQLSchema, limits: GraphQLLimits): RequestHandler {
+  const limiter = new RequestLimiter(schema, limits);
   return (req: Request, res: Response, next: NextFunction) => {
     if (Array.isArray(req.body)) {
       sendGraphQLRefusal(
@@ -225,7 +291,7 @@ export function graphqlLimits(schema: GraphQLSchema, limits: GraphQLLimits): Req
     }
     const request: unknown = req.method === 'GET' ? req.query : req.body;
     if (!request || typeof request !== 'object') return next();
-    const refused = checkRequestLimits(schema, limits, request as LimitedRequest);
+    const refused = limiter.check(request as LimitedRequest);
     if (refused) {
       res.locals.operationName = typeof (request as LimitedRequest).operationName === 'string' ? (request as LimitedRequest).operationName : undefined;
       sendGraphQLRefusal(res, refused);

@@ -7,6 +7,7 @@
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { LRUCache } from 'lru-cache';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import { buildPrincipal, type Principal } from '../context/principal';
@@ -71,6 +72,14 @@ export class AuthService {
     return (this.throttleInstance ??= new LoginThrottle(this.dataSource, this.config.loginThrottle));
   }
 
+  /**
+   * Tokens whose signature this process has already checked, with their claims. Verification depends only on the
+   * token's bytes and the signing key (fixed once `init()` ran), so a hit is as good as a fresh check; the expiry is
+   * still checked on every use, and revocation is not a property of the token (the caller query checks the token
+   * version). Saves an HMAC and jsonwebtoken's parsing on every request of a client that reuses its token.
+   */
+  private readonly verified = new LRUCache<string, TokenClaims>({ max: 10_000 });
+
   private signingKey(): KeyObject {
     if (!this.secret) throw new Error('AuthService.init() was not called');
     return this.secret;
@@ -125,8 +134,18 @@ export class AuthService {
   }
 
   private verifySignature(token: string): TokenClaims {
+    const known = this.verified.get(token);
+    if (known) {
+      // jsonwebtoken's rule: expired once the clock reaches `exp`.
+      if (Math.floor(Date.now() / 1000) < known.exp) return known;
+      this.verified.delete(token);
+      throw unauthenticated('Token expired: create a new one');
+    }
     try {
-      return jwt.verify(token, this.signingKey(), { algorithms: ['HS256'] }) as TokenClaims;
+      const claims = jwt.verify(token, this.signingKey(), { algorithms: ['HS256'] }) as TokenClaims;
+      // Only tokens that can expire are kept (ours always carry `exp`); a token without one is re-checked each time.
+      if (typeof claims.exp === 'number') this.verified.set(token, claims);
+      return claims;
     } catch (error) {
       if (error instanceof jwt.TokenExpiredError) throw unauthenticated('Token expired: create a new one');
       throw unauthenticated('Invalid token');

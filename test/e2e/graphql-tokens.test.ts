@@ -132,6 +132,14 @@ describe('forged, expired and tampered tokens', () => {
     expect(errorsOf(await withUserTokenHeader(ME, expired))).toEqual([{ code: 'UNAUTHENTICATED', message: 'Token expired: create a new one' }]);
   });
 
+  test('a token that was accepted (its signature check now cached) is refused once it expires', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const shortLived = await forge('tok', { iat: exp - 60, exp });
+    expect(await gw.gql(ME, {}, shortLived)).toEqual({ data: { me: { login: 'tok' } } });
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+    expect(errorsOf(await gw.gql(ME, {}, shortLived))).toEqual([{ code: 'UNAUTHENTICATED', message: 'Token expired: create a new one' }]);
+  });
+
   test('a token whose payload was changed is UNAUTHENTICATED', async () => {
     const token = await gw.token('tok', PASSWORD);
     const [header, payload, signature] = token.split('.') as [string, string, string];

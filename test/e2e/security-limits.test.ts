@@ -125,6 +125,24 @@ describe('cost', () => {
     const { body } = await post({ query, operationName: 'Cheap' });
     expect(body.errors).toBeUndefined();
     expect(body.data?.me).toEqual({ login: 'datasentinel' });
+    // Verdicts are cached per document text: the same text must still be judged per operation, in either order.
+    const dear = await post({ query, operationName: 'Dear' });
+    expect(dear.status).toBe(400);
+    expect(errorCode(dear.body)).toBe('QUERY_TOO_COSTLY');
+    expect((await post({ query, operationName: 'Cheap' })).body.data?.me).toEqual({ login: 'datasentinel' });
+  });
+
+  test('a cached document is still costed with each request\'s own variables', async () => {
+    const query = `query($n: Int) { roles { connections(first: $n) { nodes { name tags { key value } } } } }`;
+    for (const n of [1, 500, 1, 500]) {
+      const { status, body } = await post({ query, variables: { n } });
+      if (n === 500) {
+        expect(status).toBe(400);
+        expect(errorCode(body)).toBe('QUERY_TOO_COSTLY');
+      } else {
+        expect(body.errors).toBeUndefined();
+      }
+    }
   });
 });
 
