@@ -4,7 +4,7 @@
  * Every variable is documented in the README's configuration table; keep the two in step.
  */
 import { loadOpsConfig, type OpsConfig } from './ops/ops-config';
-import { loadSecurityConfig, type SecurityConfig } from './security-config';
+import { flag, loadSecurityConfig, type SecurityConfig } from './security-config';
 
 /** Security settings (GraphQL limits, sign-in throttling, CORS ...) are declared in src/security-config.ts. */
 export interface Config extends SecurityConfig, OpsConfig {
@@ -30,6 +30,10 @@ export interface Config extends SecurityConfig, OpsConfig {
   databasePoolSize: number;
   /** Lifetime of a cached caller (user, roles, visibility); 0 disables the cache. Invalidated by LISTEN/NOTIFY. */
   principalCacheTtlMs: number;
+  /** Run repeated read queries as code compiled by graphql-jit (src/graphql/executor.ts). */
+  graphqlJit: boolean;
+  /** Runs of one query document on graphql-js before it is compiled. */
+  graphqlJitMinUses: number;
 }
 
 export class ConfigError extends Error {}
@@ -84,5 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...loadSecurityConfig(env, environment),
     ...loadOpsConfig(env),
     principalCacheTtlMs: integer(env, 'PRINCIPAL_CACHE_TTL_MS', 60_000, 0, 86_400_000),
+    graphqlJit: flag(env, 'GRAPHQL_JIT', true),
+    graphqlJitMinUses: integer(env, 'GRAPHQL_JIT_MIN_USES', 2, 1, 1_000_000),
   };
 }

@@ -66,7 +66,8 @@ export const DEFAULT_LOGIN_THROTTLE: LoginThrottleConfig = {
   perLogin: { failures: 50, windowSeconds: 15 * 60, blockSeconds: 5 * 60 },
 };
 
-function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+/** A boolean variable: 1/true/yes/on or 0/false/no/off (any case); `fallback` when unset. */
+export function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
   const raw = env[name]?.trim().toLowerCase();
   if (raw === undefined || raw === '') return fallback;
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;

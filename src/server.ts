@@ -11,6 +11,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { authenticate } from './context/authenticate';
 import type { GraphQLContext } from './graphql/context';
+import { executionGateway } from './graphql/executor';
 import { createErrorFormatter } from './graphql/format-error';
 import { graphqlLimits } from './graphql/limits';
 import { PLAYGROUND_ASSETS_PATH, PLAYGROUND_INIT_PATH, PLAYGROUND_INIT_SCRIPT, playgroundAssetsDir, playgroundHtml } from './graphql/playground';
@@ -112,8 +113,14 @@ export async function createHttpGateway(services: Services, log: Logger): Promis
     });
   }
 
+  const schema = await buildGatewaySchema();
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: await buildGatewaySchema(),
+    // The schema and how operations run (graphql-jit for repeated read queries): src/graphql/executor.ts.
+    gateway: executionGateway(schema, {
+      jit: services.config.graphqlJit,
+      minUses: services.config.graphqlJitMinUses,
+      onCompile: (operationName) => log.debug({ operation: operationName ?? undefined }, 'query compiled'),
+    }),
     introspection: services.config.graphqlIntrospection ?? true,
     // With introspection off, validation errors do not suggest field names ("Did you mean …?") either.
     hideSchemaDetailsFromClientErrors: !(services.config.graphqlIntrospection ?? true),
@@ -135,7 +142,7 @@ export async function createHttpGateway(services: Services, log: Logger): Promis
     '/graphql',
     express.json({ limit: BODY_LIMIT }),
     // Depth, cost, aliases, directives, document size and batching, refused before any context or SQL.
-    graphqlLimits(await buildGatewaySchema(), services.config.graphqlLimits),
+    graphqlLimits(schema, services.config.graphqlLimits),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const ctx = await authenticate(services, req.headers, res.locals.requestId, req.ip);

@@ -42,6 +42,9 @@ export async function startTestGateway(overrides: Partial<Config> = {}, options:
     adminPassword: ADMIN_PASSWORD,
     probeTimeoutMs: 1000,
     databasePoolSize: 4,
+    // Every read query runs compiled (graphql-jit) from its first use, so the whole suite checks the compiled path;
+    // test/e2e/executor-parity.test.ts compares it with graphql-js.
+    graphqlJitMinUses: 1,
     ...overrides,
   };
   const statements: string[] = [];
