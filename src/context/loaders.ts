@@ -16,8 +16,8 @@ import { visibility, type Principal } from './principal';
 export interface Loaders {
   /** Roles held by a user, sorted by name. */
   rolesOfUser: DataLoader<number, RoleEntity[]>;
-  /** Users holding a role, sorted by login. */
-  usersOfRole: DataLoader<number, UserEntity[]>;
+  /** Users holding a role, sorted by login; see {@link UsersOfRoleKey}. */
+  usersOfRole: DataLoader<UsersOfRoleKey, UserEntity[], string>;
   /** A page of connections, within the caller's visibility. */
   connectionPage: DataLoader<ConnectionPageQuery, Page<ConnectionEntity>, string>;
   /** A number of connections, within the caller's visibility. */
@@ -25,6 +25,17 @@ export interface Loaders {
 }
 
 const queryKey = (q: ConnectionQuery | ConnectionPageQuery) => JSON.stringify(q);
+
+export interface UsersOfRoleKey {
+  roleId: number;
+  /**
+   * Only these entity properties (and `id`) are read and set; all of them when absent. For a GraphQL selection of
+   * plain columns (`users { login }` over every role is thousands of rows): the rest of each row is never read.
+   */
+  props?: readonly string[];
+}
+
+const propsKey = (props: readonly string[] | undefined) => (props ? [...new Set(['id', ...props])].sort().join(',') : '*');
 
 export function createLoaders(services: Services, principal: Principal | null): Loaders {
   const manager = services.dataSource.manager;
@@ -41,14 +52,29 @@ export function createLoaders(services: Services, principal: Principal | null): 
       );
       return groupBy(userIds, rows, (row) => services.mappers.role.map(row));
     }),
-    usersOfRole: new DataLoader(async (roleIds) => {
-      const rows: Record<string, unknown>[] = await manager.query(
-        `SELECT ur.role_id AS owner_id, ${services.mappers.user.selectList('u')} FROM user_roles ur ` +
-          `JOIN users u ON u.id = ur.user_id WHERE ur.role_id = ANY($1::int[]) ORDER BY u.login`,
-        [roleIds],
-      );
-      return groupBy(roleIds, rows, (row) => services.mappers.user.map(row));
-    }),
+    usersOfRole: new DataLoader<UsersOfRoleKey, UserEntity[], string>(
+      async (keys) => {
+        // One statement per distinct column set (in practice one).
+        const byColumns = new Map<string, number[]>();
+        for (const key of keys) {
+          const columns = propsKey(key.props);
+          byColumns.set(columns, [...(byColumns.get(columns) ?? []), key.roleId]);
+        }
+        const answers = new Map<string, UserEntity[]>();
+        for (const [columns, roleIds] of byColumns) {
+          const props = columns === '*' ? undefined : new Set(columns.split(','));
+          const rows: Record<string, unknown>[] = await manager.query(
+            `SELECT ur.role_id AS owner_id, ${services.mappers.user.selectList('u', props)} FROM user_roles ur ` +
+              `JOIN users u ON u.id = ur.user_id WHERE ur.role_id = ANY($1::int[]) ORDER BY u.login`,
+            [roleIds],
+          );
+          const grouped = groupBy(roleIds, rows, (row) => services.mappers.user.map(row, props));
+          roleIds.forEach((roleId, i) => answers.set(`${roleId}|${columns}`, grouped[i]!));
+        }
+        return keys.map((key) => answers.get(`${key.roleId}|${propsKey(key.props)}`)!);
+      },
+      { cacheKeyFn: (key) => `${key.roleId}|${propsKey(key.props)}` },
+    ),
     connectionPage: new DataLoader<ConnectionPageQuery, Page<ConnectionEntity>, string>((queries) => services.connectionQueries.pages(manager, queries.map(scopedPage)), {
       cacheKeyFn: queryKey,
     }),

@@ -1,30 +1,65 @@
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 
+interface MappedColumn {
+  db: string;
+  prop: string;
+  /** A `timestamptz` column, read as epoch milliseconds (see {@link EntityRowMapper.selectList}). */
+  instant: boolean;
+}
+
+// Only time zone aware columns: their instant does not depend on the session's TimeZone.
+const INSTANT_TYPES = new Set(['timestamptz', 'timestamp with time zone']);
+
 /**
  * Maps raw rows of hand-written SQL to entities using TypeORM's own column metadata, so column names are declared
  * in exactly one place (the entity).
  */
 export class EntityRowMapper<T extends ObjectLiteral> {
-  private readonly columns: { db: string; prop: string }[];
+  private readonly columns: MappedColumn[];
   private readonly create: () => T;
 
   constructor(dataSource: DataSource, target: EntityTarget<T>, options: { exclude?: readonly string[] } = {}) {
     const metadata = dataSource.getMetadata(target);
     this.columns = metadata.columns
       .filter((c) => !(options.exclude ?? []).includes(c.propertyName))
-      .map((c) => ({ db: c.databaseName, prop: c.propertyName }));
+      .map((c) => ({ db: c.databaseName, prop: c.propertyName, instant: typeof c.type === 'string' && INSTANT_TYPES.has(c.type) }));
     this.create = () => metadata.create() as T;
   }
 
-  /** `alias.col1, alias.col2, ...` for a SELECT list. */
-  selectList(alias: string): string {
-    return this.columns.map((c) => `${alias}.${c.db}`).join(', ');
+  /** Whether every name is a mapped property: then a row of just those columns can stand for the entity. */
+  isSubset(props: Iterable<string>): boolean {
+    for (const prop of props) if (!this.columns.some((c) => c.prop === prop)) return false;
+    return true;
   }
 
-  map(row: Record<string, unknown>): T {
+  private columnsFor(props: ReadonlySet<string> | undefined): MappedColumn[] {
+    return props ? this.columns.filter((c) => props.has(c.prop)) : this.columns;
+  }
+
+  /**
+   * `alias.col1, alias.col2, ...` for a SELECT list. Timestamps are selected as epoch milliseconds
+   * (`float8`): pg parses each timestamp text with a regular expression, which was the largest single cost of
+   * reading thousands of users for the administrators' overview, while a number becomes a `Date` for free. The
+   * instant is the same to the millisecond, the precision of a JavaScript `Date`.
+   */
+  selectList(alias: string, props?: ReadonlySet<string>): string {
+    return this.columnsFor(props)
+      .map((c) => (c.instant ? `(extract(epoch FROM ${alias}.${c.db}) * 1000)::float8 AS ${c.db}` : `${alias}.${c.db}`))
+      .join(', ');
+  }
+
+  /**
+   * The entity of a row. With `props`, the row was selected with the same `props` and only those are set: for a
+   * caller that reads nothing else (see {@link isSubset}).
+   */
+  map(row: Record<string, unknown>, props?: ReadonlySet<string>): T {
     const entity = this.create();
     const target = entity as Record<string, unknown>;
-    for (const { db, prop } of this.columns) target[prop] = row[db];
+    for (const { db, prop, instant } of this.columnsFor(props)) {
+      const value = row[db];
+      // Floor, as pg's own parser truncates microseconds to milliseconds.
+      target[prop] = instant && typeof value === 'number' ? new Date(Math.floor(value)) : value;
+    }
     return entity;
   }
 }

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
-import { buildSchema } from 'type-graphql';
+import { buildSchema, getMetadataStorage } from 'type-graphql';
 import { authChecker } from './auth-checker';
 import { ConnectionPageResolver } from './resolvers/connection-page.resolver';
 import { ConnectionResolver } from './resolvers/connection.resolver';
@@ -22,8 +22,27 @@ export const resolvers = [
 
 let cached: Promise<GraphQLSchema> | undefined;
 
+type MetadataStorage = ReturnType<typeof getMetadataStorage>;
+
+/**
+ * Every object type is declared with `simpleResolvers: true`: a plain field is read as `parent[name]` with no
+ * per-field wrapper (a dashboard page has about 1,500 of them, and graphql-jit inlines such reads). type-graphql then
+ * skips `@Authorized` and `@UseMiddleware` on plain fields without a word, so such a field would be served to anyone:
+ * this lists them (they belong on a `@FieldResolver`), and the schema refuses to build while there is one.
+ */
+export function guardsOnPlainFields(storage: Pick<MetadataStorage, 'objectTypes' | 'authorizedFields' | 'middlewares'>): string[] {
+  const objectTypes = new Map(storage.objectTypes.map((t) => [t.target, t.name]));
+  return [...storage.authorizedFields, ...storage.middlewares]
+    .filter((guard) => objectTypes.has(guard.target))
+    .map((guard) => `${objectTypes.get(guard.target)}.${guard.fieldName}`);
+}
+
 /** Builds the executable schema once per process (it depends on nothing but the code). */
 export function buildGatewaySchema(): Promise<GraphQLSchema> {
+  const misplaced = guardsOnPlainFields(getMetadataStorage());
+  if (misplaced.length) {
+    throw new Error(`@Authorized/@UseMiddleware on plain fields (${misplaced.join(', ')}) would be ignored: put them on a @FieldResolver`);
+  }
   cached ??= buildSchema({
     resolvers,
     authChecker,

@@ -70,3 +70,23 @@ test('the dashboard query costs the same number of statements for a page of 1 an
   // caller, me, the page, its count, my roles
   expect(hundred.count).toBeLessThanOrEqual(5);
 });
+
+test('users of roles selected by plain fields read only those columns, and answer as whole rows do', async () => {
+  if (worldSize < 40) await growWorld(40);
+  const usersStatement = () => gw.statements.filter((sql) => /FROM user_roles ur JOIN users u/.test(sql));
+  const narrow = await countStatements(`{ roles { name users { login email } } }`);
+  expect(usersStatement()).toHaveLength(1);
+  const select = usersStatement()[0]!.split('FROM')[0]!;
+  expect(select).toMatch(/u\.login/);
+  expect(select).not.toMatch(/u\.privilege|u\.profile|u\.comment|u\.created_at|u\.password/);
+  // A field with its own resolver (restricted) needs whole rows; the plain fields then read the same.
+  const whole = await countStatements(`{ roles { name users { login email restricted } } }`);
+  expect(usersStatement()[0]!.split('FROM')[0]).toMatch(/u\.privilege/);
+  const plainOf = (data: any) => data.roles.map((r: any) => ({ name: r.name, users: r.users.map((u: any) => ({ login: u.login, email: u.email })) }));
+  expect(narrow.data.roles.length).toBe(40);
+  expect(narrow.data.roles.every((r: any) => r.users.length > 0)).toBe(true);
+  expect(plainOf(narrow.data)).toEqual(plainOf(whole.data));
+  // @include decides at run time: whole rows, and the answer follows the variable.
+  const conditional = await gw.gqlOk(`query($x: Boolean!) { roles { users { login email @include(if: $x) } } }`, { x: false }, token);
+  expect(conditional.roles[0].users[0]).toEqual({ login: narrow.data.roles[0].users[0].login });
+});

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getIntrospectionQuery, graphqlSync, isObjectType, type GraphQLSchema } from 'graphql';
 import { schemaToSdl } from '../../src/graphql/print-schema';
-import { buildGatewaySchema } from '../../src/graphql/schema';
+import { buildGatewaySchema, guardsOnPlainFields } from '../../src/graphql/schema';
 
 let schema: GraphQLSchema;
 beforeAll(async () => {
@@ -43,4 +43,35 @@ test('every type, field, argument and enum value of our own carries a descriptio
     }
   }
   expect(missing).toEqual([]);
+});
+
+describe('plain fields are read directly (simpleResolvers), and guarded fields keep their resolvers', () => {
+  const fieldOf = (type: string, field: string) => {
+    const t = schema.getType(type);
+    if (!isObjectType(t)) throw new Error(`${type} is not an object type`);
+    return t.getFields()[field]!;
+  };
+
+  test('plain fields have no per-field resolver', () => {
+    for (const [type, field] of [['Tag', 'key'], ['Tag', 'value'], ['Connection', 'name'], ['User', 'login'], ['Role', 'name'], ['PageInfo', 'endCursor']] as const) {
+      expect([type, field, fieldOf(type, field).resolve]).toEqual([type, field, undefined]);
+    }
+  });
+
+  test('administrator-only fields are field resolvers, so @Authorized applies', () => {
+    for (const [type, field] of [['Connection', 'lastProbeError'], ['Connection', 'lastProbeAt'], ['Role', 'users']] as const) {
+      expect(typeof fieldOf(type, field).resolve).toBe('function');
+    }
+  });
+
+  test('@Authorized or @UseMiddleware on a plain field (which type-graphql would ignore) is found', () => {
+    class Secretive {}
+    class Resolver {}
+    const storage = {
+      objectTypes: [{ target: Secretive, name: 'Secretive' }],
+      authorizedFields: [{ target: Secretive, fieldName: 'secret', roles: ['ADMIN'] }, { target: Resolver, fieldName: 'fine', roles: [] }],
+      middlewares: [{ target: Secretive, fieldName: 'logged', middlewares: [] }],
+    } as unknown as Parameters<typeof guardsOnPlainFields>[0];
+    expect(guardsOnPlainFields(storage)).toEqual(['Secretive.secret', 'Secretive.logged']);
+  });
 });

@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Authorized, Ctx, FieldResolver, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RoleEntity } from '../../entities/role.entity';
 import type { UserEntity } from '../../entities/user.entity';
 import type { ConnectionPageResult } from '../../services/connection-page';
@@ -7,6 +8,7 @@ import type { GraphQLContext } from '../context';
 import { AFTER_ARG, ConnectionPage, FIRST_ARG } from '../types/connection.types';
 import { RoleType } from '../types/role.types';
 import { AccessGroupInput } from '../types/tag.types';
+import { plainSelection } from '../selection';
 import { UserType } from '../types/user.types';
 
 @Resolver(() => RoleType)
@@ -64,8 +66,11 @@ export class RoleResolver {
 
   @Authorized(ADMIN)
   @FieldResolver(() => [UserType], { description: 'Users holding this role, sorted by login (administrators only).' })
-  users(@Ctx() ctx: GraphQLContext, @Root() role: RoleEntity): Promise<UserEntity[]> {
-    return ctx.loaders.usersOfRole.load(role.id);
+  users(@Ctx() ctx: GraphQLContext, @Root() role: RoleEntity, @Info() info: GraphQLResolveInfo): Promise<UserEntity[]> {
+    // A selection of plain columns only (`users { login }`) reads just those columns: no other resolver will see
+    // these entities. Anything else (a field with its own resolver, @skip/@include) reads whole rows.
+    const plain = plainSelection(info);
+    return ctx.loaders.usersOfRole.load({ roleId: role.id, props: plain && ctx.services.mappers.user.isSubset(plain) ? plain : undefined });
   }
 
   @FieldResolver(() => ConnectionPage, { description: 'The connections the filters match now (within what the caller can see).' })

@@ -3,6 +3,7 @@ import { CollectionRateEnum } from './enums';
 import { AccessGroupInput, TagInput } from './tag.types';
 
 @ObjectType('Connection', {
+  simpleResolvers: true,
   description:
     'A monitored PostgreSQL instance (agentless connection). Its password is write-only and is never returned.',
 })
@@ -61,7 +62,7 @@ export class ConnectionType {
   updatedAt!: Date;
 }
 
-@ObjectType({ description: 'Relay-style page information.' })
+@ObjectType({ simpleResolvers: true, description: 'Relay-style page information.' })
 export class PageInfo {
   @Field({ description: 'True when another page follows; fetch it with `after: endCursor`.' })
   hasNextPage!: boolean;
@@ -70,7 +71,7 @@ export class PageInfo {
   endCursor!: string | null;
 }
 
-@ObjectType({ description: 'One connection of a page with its cursor (Relay style); use `nodes` when cursors are not needed.' })
+@ObjectType({ simpleResolvers: true, description: 'One connection of a page with its cursor (Relay style); use `nodes` when cursors are not needed.' })
 export class ConnectionEdge {
   @Field({ description: 'Opaque cursor of this item.' })
   cursor!: string;
@@ -79,7 +80,7 @@ export class ConnectionEdge {
   node!: ConnectionType;
 }
 
-@ObjectType({ description: 'A page of connections, sorted by name.' })
+@ObjectType({ simpleResolvers: true, description: 'A page of connections, sorted by name.' })
 export class ConnectionPage {
   @Field(() => [ConnectionEdge], { description: 'The items of this page with their cursors, sorted by name.' })
   edges!: ConnectionEdge[];

@@ -7,7 +7,7 @@ export class ImportConnectionInput extends CreateConnectionInput {
   name!: string;
 }
 
-@ObjectType({ description: 'Outcome of a bulk import (all or nothing).' })
+@ObjectType({ simpleResolvers: true, description: 'Outcome of a bulk import (all or nothing).' })
 export class ImportConnectionsResult {
   @Field(() => Int, { description: 'Number of connections created.' })
   created!: number;

@@ -2,6 +2,7 @@ import { Field, ObjectType } from 'type-graphql';
 import { AccessGroup } from './tag.types';
 
 @ObjectType('Role', {
+  simpleResolvers: true,
   description: 'A named access rule. Users holding roles see only the connections their roles match (union).',
 })
 export class RoleType {

@@ -1,6 +1,6 @@
 import { Field, InputType, Int, ObjectType } from 'type-graphql';
 
-@ObjectType({ description: 'A tag on a connection: a key=value pair.' })
+@ObjectType({ simpleResolvers: true, description: 'A tag on a connection: a key=value pair.' })
 export class Tag {
   @Field({ description: 'Tag key, e.g. `environment`.' })
   key!: string;
@@ -12,7 +12,7 @@ export class Tag {
   automatic!: boolean;
 }
 
-@ObjectType({ description: 'One condition of an access group: the connection must carry this tag with this value.' })
+@ObjectType({ simpleResolvers: true, description: 'One condition of an access group: the connection must carry this tag with this value.' })
 export class TagFilter {
   @Field({ description: 'Tag key; automatic tags (`pg_instance`, `server`, `pg_version`) may be used.' })
   tag!: string;
@@ -21,7 +21,7 @@ export class TagFilter {
   value!: string;
 }
 
-@ObjectType({ description: 'A group of filters that must all match (AND). A role matches when any group matches (OR).' })
+@ObjectType({ simpleResolvers: true, description: 'A group of filters that must all match (AND). A role matches when any group matches (OR).' })
 export class AccessGroup {
   @Field(() => [TagFilter], { description: 'Conditions that must all hold (AND); never empty.' })
   filters!: TagFilter[];
@@ -51,7 +51,7 @@ export class AccessGroupInput {
   filters!: TagFilterInput[];
 }
 
-@ObjectType({ description: 'How many visible connections carry one value of a tag.' })
+@ObjectType({ simpleResolvers: true, description: 'How many visible connections carry one value of a tag.' })
 export class TagValueCount {
   @Field({ description: 'One value of the tag, e.g. `production`.' })
   value!: string;
@@ -60,7 +60,7 @@ export class TagValueCount {
   count!: number;
 }
 
-@ObjectType({ description: 'A tag key and its values over the connections the caller can see.' })
+@ObjectType({ simpleResolvers: true, description: 'A tag key and its values over the connections the caller can see.' })
 export class TagSummary {
   @Field({ description: 'Tag key, e.g. `environment`.' })
   key!: string;

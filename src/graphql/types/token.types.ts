@@ -1,7 +1,7 @@
 import { Field, ObjectType } from 'type-graphql';
 import { UserType } from './user.types';
 
-@ObjectType({ description: 'A signed access token, valid 24 hours.' })
+@ObjectType({ simpleResolvers: true, description: 'A signed access token, valid 24 hours.' })
 export class AccessToken {
   @Field({ description: 'Send it as `Authorization: Bearer <token>` or as a `user-token` header.' })
   token!: string;
@@ -13,7 +13,7 @@ export class AccessToken {
   user!: UserType;
 }
 
-@ObjectType({ description: 'Details of a token, as the vendor API shows them.' })
+@ObjectType({ simpleResolvers: true, description: 'Details of a token, as the vendor API shows them.' })
 export class TokenInfo {
   @Field({ description: 'Login of the token owner.' })
   user!: string;

@@ -1,7 +1,7 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { PrivilegeEnum, ProfileEnum } from './enums';
 
-@ObjectType({ description: 'What a user may do, derived from privilege, profile, roles and Live360 access.' })
+@ObjectType({ simpleResolvers: true, description: 'What a user may do, derived from privilege, profile, roles and Live360 access.' })
 export class Permissions {
   @Field({ description: 'May administer users, roles and connections (privilege ADMIN, profile DATA_ADMIN, no role).' })
   administer!: boolean;
@@ -16,7 +16,7 @@ export class Permissions {
   dashboards!: string[];
 }
 
-@ObjectType('User', { description: 'A person who signs in to the platform. Passwords are never returned.' })
+@ObjectType('User', { simpleResolvers: true, description: 'A person who signs in to the platform. Passwords are never returned.' })
 export class UserType {
   @Field(() => ID, { description: 'Stable numeric identifier (the vendor API shows it); use `email` in mutations.' })
   id!: number;

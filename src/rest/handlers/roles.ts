@@ -54,7 +54,7 @@ export function roleHandlers(services: Services) {
     async users(req: Request, res: Response): Promise<void> {
       const ctx = ctxOf(res);
       const role = await services.roles.getOrThrow(ctx, pathParam(req, 'role'));
-      const holders = await ctx.loaders.usersOfRole.load(role.id);
+      const holders = await ctx.loaders.usersOfRole.load({ roleId: role.id });
       res.status(200).json(await userDtos(ctx, holders));
     },
   };
