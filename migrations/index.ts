@@ -3,5 +3,6 @@ import { InitialSchema1732320000000 } from './1732320000000-InitialSchema';
 import { AccessChangeNotifications1732320000001 } from './1732320000001-AccessChangeNotifications';
 import { LoginThrottle1732320000010 } from './1732320000010-LoginThrottle';
 import { RoleMembership1732320000020 } from './1732320000020-RoleMembership';
+import { MembershipChangeNotifications1732320000030 } from './1732320000030-MembershipChangeNotifications';
 
-export const migrations = [InitialSchema1732320000000, AccessChangeNotifications1732320000001, LoginThrottle1732320000010, RoleMembership1732320000020];
+export const migrations = [InitialSchema1732320000000, AccessChangeNotifications1732320000001, LoginThrottle1732320000010, RoleMembership1732320000020, MembershipChangeNotifications1732320000030];

@@ -28,13 +28,15 @@ export async function authenticate(
   requestId?: string,
   clientAddress?: string,
 ): Promise<RequestContext> {
+  // Taken before the caller is resolved: the barrier that lookup may run then also serves the request's cached counts.
+  const arrival = services.principalCache.mark();
   const token = tokenFromHeaders(headers);
-  if (token === null) return createRequestContext(services, null, null, requestId, clientAddress);
+  if (token === null) return createRequestContext(services, null, null, requestId, clientAddress, arrival);
   try {
     const principal = await services.auth.principalFromToken(token);
-    return createRequestContext(services, principal, null, requestId, clientAddress);
+    return createRequestContext(services, principal, null, requestId, clientAddress, arrival);
   } catch (error) {
-    if (error instanceof AppError) return createRequestContext(services, null, error, requestId, clientAddress);
+    if (error instanceof AppError) return createRequestContext(services, null, error, requestId, clientAddress, arrival);
     throw error;
   }
 }

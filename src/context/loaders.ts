@@ -37,7 +37,7 @@ export interface UsersOfRoleKey {
 
 const propsKey = (props: readonly string[] | undefined) => (props ? [...new Set(['id', ...props])].sort().join(',') : '*');
 
-export function createLoaders(services: Services, principal: Principal | null): Loaders {
+export function createLoaders(services: Services, principal: Principal | null, freshness: { mark: number }): Loaders {
   const manager = services.dataSource.manager;
   const scope: ConnectionPredicate = principal ? visibility(principal) : MATCH_NOTHING;
   const scopedPage = (q: ConnectionPageQuery): ConnectionPageQuery => ({ ...q, predicate: [...scope, ...q.predicate] });
@@ -78,9 +78,10 @@ export function createLoaders(services: Services, principal: Principal | null): 
     connectionPage: new DataLoader<ConnectionPageQuery, Page<ConnectionEntity>, string>((queries) => services.connectionQueries.pages(manager, queries.map(scopedPage)), {
       cacheKeyFn: queryKey,
     }),
-    connectionCount: new DataLoader<ConnectionQuery, number, string>((queries) => services.connectionQueries.counts(manager, queries.map(scopedCount)), {
-      cacheKeyFn: queryKey,
-    }),
+    connectionCount: new DataLoader<ConnectionQuery, number, string>(
+      (queries) => services.connectionQueries.counts(manager, queries.map(scopedCount), () => services.membershipCounts.view(freshness.mark)),
+      { cacheKeyFn: queryKey },
+    ),
   };
 }
 

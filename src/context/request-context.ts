@@ -4,6 +4,7 @@ import type { AppError } from '../errors/app-error';
 import { createLoaders, type Loaders } from './loaders';
 import type { Principal } from './principal';
 import type { Services } from '../services';
+import type { PrincipalCache } from '../services/principal-cache';
 
 /**
  * Everything a service needs to know about the request it serves. Built once per request by {@link authenticate}
@@ -21,6 +22,12 @@ export interface RequestContext {
   readonly loaders: Loaders;
   /** The client's IP address as the adapter saw it (TRUST_PROXY decides whether proxies are believed). */
   readonly clientAddress?: string;
+  /**
+   * What cached reads of this request must reflect: every change committed before `mark`
+   * ({@link PrincipalCache.mark}), taken when the request arrived and again after each write it commits, so a
+   * request reads its own writes. Shared by every copy of the context.
+   */
+  readonly freshness: { mark: number; renew(): void };
 }
 
 export function createRequestContext(
@@ -29,9 +36,20 @@ export function createRequestContext(
   authFailure: AppError | null = null,
   requestId: string = randomUUID(),
   clientAddress?: string,
+  /** {@link PrincipalCache.mark} when the request arrived; now by default. */
+  arrivalMark: number = services.principalCache.mark(),
 ): RequestContext {
   const manager = services.dataSource.manager;
-  return { requestId, principal, authFailure, manager, loaders: createLoaders(services, principal), clientAddress };
+  const freshness = {
+    mark: arrivalMark,
+    renew() {
+      freshness.mark = services.principalCache.mark();
+      // What the request's loaders remember was read before the write: a later field must not be answered from it.
+      for (const loader of Object.values(loaders)) loader.clearAll();
+    },
+  };
+  const loaders = createLoaders(services, principal, freshness);
+  return { requestId, principal, authFailure, manager, loaders, clientAddress, freshness };
 }
 
 /**
@@ -40,5 +58,10 @@ export function createRequestContext(
  */
 export async function inTransaction<T>(ctx: RequestContext, work: (tx: RequestContext) => Promise<T>): Promise<T> {
   if (ctx.manager.queryRunner?.isTransactionActive) return work(ctx);
-  return ctx.manager.transaction((manager) => work({ ...ctx, manager }));
+  try {
+    return await ctx.manager.transaction((manager) => work({ ...ctx, manager }));
+  } finally {
+    // Later cached reads of this request must see what it just wrote (or what a failed write may have left).
+    ctx.freshness.renew();
+  }
 }

@@ -15,6 +15,7 @@ import type { EntityManager } from 'typeorm';
 import { isRoleMembership, renderPredicate, SqlParams, type ConnectionPredicate, type RoleMembership } from '../access/predicate';
 import type { ConnectionEntity } from '../entities/connection.entity';
 import type { EntityRowMapper } from '../db/row-mapper';
+import type { MembershipCountView } from './membership-counts';
 import { toPage, type Page, type PageArgs } from './pagination';
 import { escapeLike } from './validation';
 
@@ -126,9 +127,38 @@ export class ConnectionQueries {
     });
   }
 
-  /** One statement for many counts; results in request order. */
-  async counts(manager: EntityManager, queries: readonly ConnectionQuery[]): Promise<number[]> {
+  /**
+   * One statement for many counts; results in request order. Counts of a role membership alone (no filter) are
+   * read from and written to `cache` when one is given ({@link MembershipCountCache}); never inside a transaction,
+   * whose own uncommitted writes the cache cannot know.
+   */
+  async counts(manager: EntityManager, queries: readonly ConnectionQuery[], cache?: () => Promise<MembershipCountView | null>): Promise<number[]> {
     if (queries.length === 0) return [];
+    const result = queries.map(() => 0);
+    const pureMembership = (q: ConnectionQuery): RoleMembership | null => {
+      const membership = drivingMembership(q.predicate);
+      return membership && !needsConnectionRow({ predicate: membership.rest, conditions: q.conditions }) ? membership.driver : null;
+    };
+    const usable = cache && !manager.queryRunner?.isTransactionActive && queries.some(pureMembership);
+    const view = usable ? await cache() : null;
+    const toCount: number[] = [];
+    queries.forEach((q, i) => {
+      const driver = view && pureMembership(q);
+      const cached = driver ? view.get(driver.roleIds) : undefined;
+      if (cached === undefined) toCount.push(i);
+      else result[i] = cached;
+    });
+    if (toCount.length === 0) return result;
+    const counted = await this.countInDatabase(manager, toCount.map((i) => queries[i]!));
+    toCount.forEach((i, k) => {
+      result[i] = counted[k]!;
+      const driver = view && pureMembership(queries[i]!);
+      if (driver) view.set(driver.roleIds, counted[k]!);
+    });
+    return result;
+  }
+
+  private async countInDatabase(manager: EntityManager, queries: readonly ConnectionQuery[]): Promise<number[]> {
     const params = new SqlParams();
     // Counts of exactly one role's matches (Role.connectionCount for an unrestricted administrator, once per role
     // of the overview) share one grouped index-only scan instead of a UNION ALL branch each. No DISTINCT needed:

@@ -17,6 +17,7 @@ import { ProbeService } from './probe.service';
 import { RoleService } from './role.service';
 import { openSecretBox } from './key-rotation';
 import { SettingsService } from './settings.service';
+import { MembershipCountCache } from './membership-counts';
 import { UserService } from './user.service';
 
 export interface Services {
@@ -35,6 +36,8 @@ export interface Services {
   roles: RoleService;
   users: UserService;
   principalCache: PrincipalCache;
+  /** Membership counts (dashboard totals, role counts), exact through the principal cache's notifications. */
+  membershipCounts: MembershipCountCache;
   /** Stops background work (the cache's LISTEN connection). The data source is the caller's to close. */
   close(): Promise<void>;
 }
@@ -54,6 +57,7 @@ export async function createServices(dataSource: DataSource, config: Config, log
   const connections = new ConnectionService(connectionQueries, probes, secrets);
   const principalCache = new PrincipalCache(String((dataSource.options as { url?: string }).url), config.principalCacheTtlMs, log);
   await principalCache.start();
+  const membershipCounts = new MembershipCountCache(principalCache, config.principalCacheTtlMs);
   // The replica that commits a change forgets the affected callers at once; the others learn it by NOTIFY.
   const accessChanged = (payload: string) => principalCache.invalidate(payload);
   const auth = new AuthService(dataSource, config, settings, principalCache);
@@ -70,6 +74,7 @@ export async function createServices(dataSource: DataSource, config: Config, log
     roles: new RoleService(connections, accessChanged),
     users: new UserService(connections, accessChanged),
     principalCache,
+    membershipCounts,
     close: async () => {
       await connections.drain();
       await principalCache.stop();

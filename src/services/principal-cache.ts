@@ -20,6 +20,8 @@ import type { Principal } from '../context/principal';
 import type { Logger } from '../logger';
 
 export const ACCESS_CHANNEL = 'ds_access_changed';
+/** Sent by migration MembershipChangeNotifications when the materialized access relation changes. */
+export const MEMBERSHIP_CHANNEL = 'ds_membership_changed';
 
 interface Entry {
   principal: Principal;
@@ -37,6 +39,11 @@ export class PrincipalCache {
   /** The barrier query in flight, and the one queued behind it for requests that arrived after it started. */
   private barrierInFlight: Promise<void> | null = null;
   private barrierQueued: Promise<void> | null = null;
+  /** Barriers started so far, and the highest number of one that completed (see {@link mark}). */
+  private barriersStarted = 0;
+  private barriersCompleted = 0;
+  /** Told when the access relation changed, and when notifications may have been missed (see {@link onStale}). */
+  private readonly staleListeners: ((reason: 'membership' | 'deaf') => void)[] = [];
   /** Counters, exposed for tests and metrics. */
   readonly stats = { hits: 0, misses: 0, invalidations: 0, barriers: 0 };
 
@@ -76,9 +83,12 @@ export class PrincipalCache {
     };
     client.on('error', (error) => lost(error.message));
     client.on('end', () => lost('connection ended'));
-    client.on('notification', (message) => this.invalidate(message.payload ?? 'all'));
+    client.on('notification', (message) => {
+      if (message.channel === MEMBERSHIP_CHANNEL) for (const listener of this.staleListeners) listener('membership');
+      else this.invalidate(message.payload ?? 'all');
+    });
     await client.connect();
-    await client.query(`LISTEN ${ACCESS_CHANNEL}`);
+    await client.query(`LISTEN ${ACCESS_CHANNEL}; LISTEN ${MEMBERSHIP_CHANNEL}`);
     if (this.stopped) {
       await client.end().catch(() => undefined);
       return;
@@ -102,6 +112,41 @@ export class PrincipalCache {
     this.listening = false;
     this.generation += 1;
     this.entries.clear();
+    for (const listener of this.staleListeners) listener('deaf');
+  }
+
+  /**
+   * Registers a cache that depends on the same notifications: told `membership` on every change to the access
+   * relation, and `deaf` whenever notifications may have been missed (entries can no longer be trusted).
+   */
+  onStale(listener: (reason: 'membership' | 'deaf') => void): void {
+    this.staleListeners.push(listener);
+  }
+
+  /**
+   * A point in time for {@link catchUp}: take it when a request arrives (or right after it committed a write).
+   * Barriers numbered above it started later.
+   */
+  mark(): number {
+    return this.barriersStarted;
+  }
+
+  /**
+   * Resolves `true` once every notification committed before `mark` was taken has been processed (a barrier that
+   * started after it has completed: often one already has, for the caller's own lookup), `false` when notifications
+   * are not being received and caches must not be trusted.
+   */
+  async catchUp(mark: number): Promise<boolean> {
+    if (!this.active) return false;
+    if (this.barriersCompleted <= mark) {
+      try {
+        await this.barrier();
+      } catch {
+        this.goDeaf();
+        return false;
+      }
+    }
+    return this.active;
   }
 
   /** Applies a notification payload: `user:<id>` or anything else (= everything). */
@@ -160,7 +205,9 @@ export class PrincipalCache {
     const client = this.client;
     if (!client) throw new Error('not listening');
     this.stats.barriers += 1;
+    const number = ++this.barriersStarted;
     await client.query('SELECT 1');
+    this.barriersCompleted = Math.max(this.barriersCompleted, number);
   }
 
   async stop(): Promise<void> {

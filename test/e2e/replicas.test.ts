@@ -72,3 +72,19 @@ test('a privilege change on A is enforced by B on the next request', async () =>
   ok(await gqlAt(a.url, `mutation { updateUser(email: "bob@corp.test", input: { privilege: READ }) { login } }`, {}, admin));
   expect((await gqlAt(b.url, rolesQuery, {}, bob)).errors[0].extensions.code).toBe('FORBIDDEN');
 });
+
+test('totals cached on B (membership counts) follow connection and rule changes made on A', async () => {
+  const token = await signIn(b.url, 'datasentinel', ADMIN_PASSWORD);
+  const counts = async () => {
+    const data = ok(await gqlAt(b.url, `{ roles { name connectionCount } }`, {}, token));
+    return Object.fromEntries((data.roles as { name: string; connectionCount: number }[]).map((r) => [r.name, r.connectionCount]));
+  };
+  ok(await gqlAt(a.url, `mutation { updateRole(name: "prod-only", access: [{ filters: [{ tag: "env", value: "prod" }] }]) { name } }`, {}, admin));
+  for (let i = 0; i < 3; i += 1) expect(await counts()).toEqual({ 'prod-only': 2 });
+  ok(await gqlAt(a.url, `mutation { createConnection(name: "prod-3", input: { host: "db.test", port: 5432, user: "m", password: "p", tags: [{ key: "env", value: "prod" }] }) { name } }`, {}, admin));
+  expect(await counts()).toEqual({ 'prod-only': 3 });
+  ok(await gqlAt(a.url, `mutation { updateConnection(name: "prod-3", input: { tags: [{ key: "env", value: "dev" }] }) { name } }`, {}, admin));
+  expect(await counts()).toEqual({ 'prod-only': 2 });
+  ok(await gqlAt(a.url, `mutation { deleteConnection(name: "prod-1") }`, {}, admin));
+  expect(await counts()).toEqual({ 'prod-only': 1 });
+});

@@ -18,7 +18,7 @@ export class TokenResolver {
       // connectionCount } }`) resolve as that user, instead of failing the whole answer (and losing the token) or
       // counting nothing.
       const principal = await ctx.services.auth.loadPrincipal(issued.user.id, issued.user.tokenVersion);
-      if (principal) Object.assign(ctx, { principal, authFailure: null, loaders: createLoaders(ctx.services, principal) });
+      if (principal) Object.assign(ctx, { principal, authFailure: null, loaders: createLoaders(ctx.services, principal, ctx.freshness) });
     }
     return issued;
   }

@@ -1,0 +1,104 @@
+/**
+ * The membership count cache (src/services/membership-counts.ts) answers repeated totals without SQL and is never
+ * stale: a change made anywhere (plain SQL, another replica, this request's own earlier mutation) is counted by the
+ * next read, with no waiting.
+ */
+import { seedConnections, seedRoles, seedUsers } from '../support/seed';
+import { startTestGateway, type TestGateway } from '../support/gateway';
+
+const PASSWORD = 'a-long-enough-password';
+const TOTAL = `{ connections(first: 1) { totalCount } }`;
+
+let gw: TestGateway;
+let admin: string;
+let user: string;
+
+beforeAll(async () => {
+  gw = await startTestGateway({ probeTimeoutMs: 0 });
+  const ds = gw.gateway.dataSource;
+  await seedConnections(ds, [
+    { name: 'prod-1', tags: { env: 'prod' } },
+    { name: 'prod-2', tags: { env: 'prod' } },
+    { name: 'dev-1', tags: { env: 'dev', team: 'core' } },
+    { name: 'qa-1', tags: { env: 'qa' } },
+  ]);
+  await seedRoles(ds, [
+    { name: 'prod', access: [{ filters: [{ tag: 'env', value: 'prod' }] }] },
+    { name: 'core', access: [{ filters: [{ tag: 'team', value: 'core' }] }] },
+  ]);
+  await seedUsers(ds, [{ email: 'dana@corp.test', roles: ['prod', 'core'] }]);
+  admin = await gw.token();
+  await gw.gqlOk(`mutation { updateUser(email: "dana@corp.test", input: { password: "${PASSWORD}" }) { login } }`, {}, admin);
+  user = await gw.token('dana', PASSWORD);
+});
+afterAll(() => gw.stop());
+
+const total = async (token = user) => (await gw.gqlOk(TOTAL, {}, token)).connections.totalCount as number;
+const countStatements = () => gw.statements.filter((sql) => /\bcount\(/.test(sql)).length;
+
+test('a repeated total is answered from the cache, without a count statement', async () => {
+  expect(await total()).toBe(3);
+  gw.resetStatements();
+  const hits = gw.gateway.services.membershipCounts.stats.hits;
+  expect(await total()).toBe(3);
+  expect(countStatements()).toBe(0);
+  expect(gw.gateway.services.membershipCounts.stats.hits).toBe(hits + 1);
+});
+
+test('a change made behind the gateway\'s back (plain SQL) is counted by the very next request', async () => {
+  expect(await total()).toBe(3);
+  await gw.gateway.dataSource.query(`UPDATE connections SET user_tags = user_tags || '[{"key": "team", "value": "core"}]'::jsonb WHERE name = 'qa-1'`);
+  expect(await total()).toBe(4);
+  await gw.gateway.dataSource.query(`DELETE FROM connections WHERE name = 'prod-2'`);
+  expect(await total()).toBe(3);
+  await gw.gateway.dataSource.query(
+    `INSERT INTO connections (name, host, port, username, password_encrypted, user_tags) VALUES ('prod-3', 'h', 5432, 'u', 'v1.x.none.none.none', '[{"key": "env", "value": "prod"}]')`,
+  );
+  expect(await total()).toBe(4);
+});
+
+test('rule and assignment changes through the API are counted by the next request', async () => {
+  expect(await total()).toBe(4);
+  await gw.gqlOk(`mutation { updateRole(name: "core", access: [{ filters: [{ tag: "env", value: "dev" }] }]) { name } }`, {}, admin);
+  expect(await total()).toBe(3); // prod-1, prod-3, dev-1 (qa-1 no longer matches)
+  await gw.gqlOk(`mutation { updateUser(email: "dana@corp.test", input: { roles: ["prod"] }) { login } }`, {}, admin);
+  expect(await total()).toBe(2);
+});
+
+test('counts read later in the request that changed them are fresh (mutations run one after the other)', async () => {
+  // Prime both the shared cache and this request's loaders with the current counts of "core".
+  expect((await gw.gqlOk(`{ role(name: "core") { connectionCount } }`, {}, admin)).role.connectionCount).toBe(1);
+  const data = await gw.gqlOk(
+    `mutation {
+      before: updateRole(name: "core", access: [{ filters: [{ tag: "env", value: "dev" }] }]) { connectionCount }
+      widened: updateRole(name: "core", access: [{ filters: [{ tag: "env", value: "dev" }] }, { filters: [{ tag: "env", value: "prod" }] }]) { connectionCount }
+      narrowed: updateRole(name: "core", access: [{ filters: [{ tag: "env", value: "qa" }] }]) { connectionCount }
+    }`,
+    {},
+    admin,
+  );
+  expect(data).toEqual({ before: { connectionCount: 1 }, widened: { connectionCount: 3 }, narrowed: { connectionCount: 1 } });
+  expect((await gw.gqlOk(`{ role(name: "core") { connectionCount } }`, {}, admin)).role.connectionCount).toBe(1);
+});
+
+test('filtered totals are never cached: they depend on more than membership', async () => {
+  const enabled = `{ connections(first: 1, filter: { enabled: true }) { totalCount } }`;
+  expect((await gw.gqlOk(enabled, {}, user)).connections.totalCount).toBe(2);
+  await gw.gateway.dataSource.query(`UPDATE connections SET enabled = false WHERE name = 'prod-1'`);
+  gw.resetStatements();
+  expect((await gw.gqlOk(enabled, {}, user)).connections.totalCount).toBe(1);
+  expect(countStatements()).toBe(1);
+});
+
+test('with the principal cache off (PRINCIPAL_CACHE_TTL_MS=0) counts always come from the database', async () => {
+  const uncached = await startTestGateway({ probeTimeoutMs: 0, principalCacheTtlMs: 0 });
+  try {
+    const token = await uncached.token();
+    await uncached.gqlOk(TOTAL, {}, token);
+    uncached.resetStatements();
+    await uncached.gqlOk(TOTAL, {}, token);
+    expect(uncached.gateway.services.membershipCounts.stats.hits).toBe(0);
+  } finally {
+    await uncached.stop();
+  }
+});
