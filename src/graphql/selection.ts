@@ -1,17 +1,16 @@
-import { Kind, getNamedType, isObjectType, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
-
 /**
- * The names of the fields selected under the field being resolved, fragments followed; `null` when the answer
- * depends on run-time conditions (`@skip`/`@include` anywhere in the selection), so callers fall back to their
- * general path.
+ * What a resolver's selection asks for, so a loader can read only the columns that will be used. Every helper
+ * answers `null` when the selection depends on run time (`@skip`/`@include`), and callers then read whole rows.
  */
-export function selectedFieldNames(info: GraphQLResolveInfo): Set<string> | null {
-  const names = new Set<string>();
+import { Kind, getNamedType, isObjectType, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+
+/** Calls `visit` for each field directly in these selection sets, fragments followed; `false` when a directive is met. */
+function forEachField(info: GraphQLResolveInfo, selectionSets: readonly SelectionSetNode[], visit: (field: FieldNode) => void): boolean {
   const visited = new Set<string>();
-  const walk = (selectionSet: SelectionSetNode | undefined): boolean => {
-    for (const selection of selectionSet?.selections ?? []) {
+  const walk = (selectionSet: SelectionSetNode): boolean => {
+    for (const selection of selectionSet.selections) {
       if (selection.directives?.length) return false;
-      if (selection.kind === Kind.FIELD) names.add(selection.name.value);
+      if (selection.kind === Kind.FIELD) visit(selection);
       else if (selection.kind === Kind.INLINE_FRAGMENT) {
         if (!walk(selection.selectionSet)) return false;
       } else if (!visited.has(selection.name.value)) {
@@ -22,8 +21,26 @@ export function selectedFieldNames(info: GraphQLResolveInfo): Set<string> | null
     }
     return true;
   };
-  for (const node of info.fieldNodes) if (!walk(node.selectionSet)) return null;
-  return names;
+  return selectionSets.every(walk);
+}
+
+const ownSelections = (info: GraphQLResolveInfo) => info.fieldNodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
+
+/** The selection sets reached from the field being resolved by following `path` (field names). */
+export function selectionsAt(info: GraphQLResolveInfo, path: readonly string[]): SelectionSetNode[] | null {
+  let current = ownSelections(info);
+  for (const name of path) {
+    const next: SelectionSetNode[] = [];
+    if (!forEachField(info, current, (field) => field.name.value === name && field.selectionSet && next.push(field.selectionSet))) return null;
+    current = next;
+  }
+  return current;
+}
+
+/** Field names directly in these selection sets (by default, the resolved field's own). */
+export function fieldNamesIn(info: GraphQLResolveInfo, selectionSets: readonly SelectionSetNode[] = ownSelections(info)): Set<string> | null {
+  const names = new Set<string>();
+  return forEachField(info, selectionSets, (field) => names.add(field.name.value)) ? names : null;
 }
 
 /**
@@ -32,7 +49,7 @@ export function selectedFieldNames(info: GraphQLResolveInfo): Set<string> | null
  * loader may then read instead of whole rows.
  */
 export function plainSelection(info: GraphQLResolveInfo): string[] | null {
-  const names = selectedFieldNames(info);
+  const names = fieldNamesIn(info);
   const type = getNamedType(info.returnType);
   if (!names || !isObjectType(type)) return null;
   names.delete('__typename');

@@ -10,6 +10,9 @@ import type { Page, PageArgs } from './pagination';
  * ask for `totalCount` does not pay for counting).
  */
 export class ConnectionPageResult {
+  /** Entity properties the caller will read (sorted), or all of them; see {@link reading}. */
+  private props: readonly string[] | undefined;
+
   constructor(
     private readonly ctx: RequestContext,
     readonly predicate: ConnectionPredicate,
@@ -17,8 +20,17 @@ export class ConnectionPageResult {
     readonly page: PageArgs,
   ) {}
 
+  /**
+   * Reads only these entity properties of each connection (they must include `id` and `name`); the items then have
+   * no other property set, so only a caller that reads nothing else may ask (src/graphql/connection-projection.ts).
+   */
+  reading(props: readonly string[] | undefined): this {
+    this.props = props;
+    return this;
+  }
+
   items(): Promise<Page<ConnectionEntity>> {
-    return this.ctx.loaders.connectionPage.load({ predicate: this.predicate, conditions: this.conditions, page: this.page });
+    return this.ctx.loaders.connectionPage.load({ predicate: this.predicate, conditions: this.conditions, page: this.page, props: this.props });
   }
 
   totalCount(): Promise<number> {

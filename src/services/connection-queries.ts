@@ -34,6 +34,8 @@ export interface ConnectionQuery {
 
 export interface ConnectionPageQuery extends ConnectionQuery {
   page: PageArgs;
+  /** Entity properties to read (with `id` and `name`); all when absent. */
+  props?: readonly string[];
 }
 
 function renderConditions(conditions: ConnectionConditions | undefined, params: SqlParams): string[] {
@@ -99,9 +101,14 @@ export class ConnectionQueries {
     this.columns = mapper.selectList('c');
   }
 
-  /** One statement for many page requests; results in request order. */
+  /**
+   * One statement for many page requests; results in request order. The statement reads the union of the
+   * requests' properties (all columns if one of them needs all): every branch of a UNION ALL has the same columns.
+   */
   async pages(manager: EntityManager, queries: readonly ConnectionPageQuery[]): Promise<Page<ConnectionEntity>[]> {
     if (queries.length === 0) return [];
+    const props = queries.every((q) => q.props) ? new Set(queries.flatMap((q) => [...q.props!, 'id', 'name'])) : undefined;
+    const columns = props ? this.mapper.selectList('c', props) : this.columns;
     const params = new SqlParams();
     const branches = queries.map((q, i) => {
       const membership = drivingMembership(q.predicate);
@@ -110,16 +117,16 @@ export class ConnectionQueries {
           after: q.page.after,
           limit: q.page.first + 1,
         });
-        return `(SELECT ${i} AS batch_index, ${this.columns} FROM (${matches}) AS p JOIN connections c ON c.id = p.connection_id)`;
+        return `(SELECT ${i} AS batch_index, ${columns} FROM (${matches}) AS p JOIN connections c ON c.id = p.connection_id)`;
       }
       return (
-        `(SELECT ${i} AS batch_index, ${this.columns} FROM connections c WHERE ${renderWhere(q, params, q.page.after)} ` +
+        `(SELECT ${i} AS batch_index, ${columns} FROM connections c WHERE ${renderWhere(q, params, q.page.after)} ` +
         `ORDER BY c.name LIMIT ${params.add(q.page.first + 1)})`
       );
     });
     const rows: Record<string, unknown>[] = await manager.query(branches.join(' UNION ALL '), params.values);
     const buckets: ConnectionEntity[][] = queries.map(() => []);
-    for (const row of rows) buckets[Number(row.batch_index)]!.push(this.mapper.map(row));
+    for (const row of rows) buckets[Number(row.batch_index)]!.push(this.mapper.map(row, props));
     // Names use the "C" collation, so plain code-unit order is the database's order.
     return buckets.map((bucket, i) => {
       bucket.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

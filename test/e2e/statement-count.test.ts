@@ -90,3 +90,26 @@ test('users of roles selected by plain fields read only those columns, and answe
   const conditional = await gw.gqlOk(`query($x: Boolean!) { roles { users { login email @include(if: $x) } } }`, { x: false }, token);
   expect(conditional.roles[0].users[0]).toEqual({ login: narrow.data.roles[0].users[0].login });
 });
+
+test('a page reads only the connection columns its selection needs, and answers as whole rows do', async () => {
+  if (worldSize < 40) await growWorld(40);
+  const pageStatement = () => gw.statements.filter((sql) => /AS batch_index, .*FROM \(/.test(sql) || /AS batch_index, c\./.test(sql)).filter((sql) => !/count\(/.test(sql));
+  const fields = `name host port user connected tagString tags { key value automatic }`;
+  const narrow = await countStatements(`{ connections(first: 30) { totalCount pageInfo { endCursor } nodes { ${fields} } edges { cursor } } }`);
+  const select = pageStatement()[0]!;
+  for (const column of ['c.name', 'c.host', 'c.port', 'c.username', 'c.connected', 'c.user_tags', 'c.tags']) expect(select).toContain(column);
+  for (const column of ['c.collection_rate', 'c.last_probe_error', 'c.query_monitoring', 'c.created_at', 'c.password_encrypted']) expect(select).not.toContain(column);
+  // @include decided at run time: whole rows, same answer.
+  const whole = await countStatements(`query($x: Boolean!) { connections(first: 30) { totalCount pageInfo { endCursor } nodes { ${fields} pgVersion @include(if: $x) } edges { cursor } } }`, { x: false });
+  expect(pageStatement()[0]).toContain('c.collection_rate');
+  expect(narrow.data.connections.nodes).toHaveLength(30);
+  expect(narrow.data).toEqual(whole.data);
+});
+
+test('every Connection field with its own resolver is listed with the properties it reads', async () => {
+  const { buildGatewaySchema } = await import('../../src/graphql/schema');
+  const { CONNECTION_RESOLVER_PROPS } = await import('../../src/graphql/connection-projection');
+  const type = (await buildGatewaySchema()).getType('Connection') as import('graphql').GraphQLObjectType;
+  const withResolvers = Object.values(type.getFields()).filter((f) => f.resolve).map((f) => f.name).sort();
+  expect(Object.keys(CONNECTION_RESOLVER_PROPS).sort()).toEqual(withResolvers);
+});

@@ -1,8 +1,10 @@
-import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Authorized, Ctx, FieldResolver, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { AUTOMATIC_TAG_KEYS, formatTagString } from '../../access/tags';
 import type { ConnectionEntity } from '../../entities/connection.entity';
 import type { ConnectionPageResult } from '../../services/connection-page';
 import { ADMIN } from '../auth-checker';
+import { projected } from '../connection-projection';
 import type { GraphQLContext } from '../context';
 import {
   AFTER_ARG,
@@ -25,8 +27,9 @@ export class ConnectionResolver {
     @Arg('after', () => String, AFTER_ARG) after: string | null,
     @Arg('filter', () => ConnectionFilter, { nullable: true, description: 'Optional conditions (tags, enabled, connected, search); omit to list everything visible.' })
     filter: ConnectionFilter | null,
+    @Info() info: GraphQLResolveInfo,
   ): ConnectionPageResult {
-    return ctx.services.connections.list(ctx, first, after, filter);
+    return projected(ctx.services.connections.list(ctx, first, after, filter), info, ctx.services.mappers.connection);
   }
 
   @Authorized()
@@ -75,6 +78,9 @@ export class ConnectionResolver {
     await ctx.services.connections.delete(ctx, name);
     return true;
   }
+
+  // The entity properties each field resolver below reads are listed in CONNECTION_RESOLVER_PROPS
+  // (connection-projection.ts): pages that select only listed fields read only those columns.
 
   @FieldResolver(() => String, { description: 'PostgreSQL role used for monitoring.' })
   user(@Root() connection: ConnectionEntity): string {

@@ -4,6 +4,7 @@ import type { RoleEntity } from '../../entities/role.entity';
 import type { UserEntity } from '../../entities/user.entity';
 import type { ConnectionPageResult } from '../../services/connection-page';
 import { ADMIN } from '../auth-checker';
+import { projected } from '../connection-projection';
 import type { GraphQLContext } from '../context';
 import { AFTER_ARG, ConnectionPage, FIRST_ARG } from '../types/connection.types';
 import { RoleType } from '../types/role.types';
@@ -33,8 +34,9 @@ export class RoleResolver {
     access: AccessGroupInput[],
     @Arg('first', () => Int, FIRST_ARG) first: number | null,
     @Arg('after', () => String, AFTER_ARG) after: string | null,
+    @Info() info: GraphQLResolveInfo,
   ): ConnectionPageResult {
-    return ctx.services.roles.preview(ctx, access, first, after);
+    return projected(ctx.services.roles.preview(ctx, access, first, after), info, ctx.services.mappers.connection);
   }
 
   @Authorized(ADMIN)
@@ -79,8 +81,9 @@ export class RoleResolver {
     @Root() role: RoleEntity,
     @Arg('first', () => Int, FIRST_ARG) first: number | null,
     @Arg('after', () => String, AFTER_ARG) after: string | null,
+    @Info() info: GraphQLResolveInfo,
   ): ConnectionPageResult {
-    return ctx.services.roles.connectionsOf(ctx, role, first, after);
+    return projected(ctx.services.roles.connectionsOf(ctx, role, first, after), info, ctx.services.mappers.connection);
   }
 
   @FieldResolver(() => Int, { description: 'How many connections the filters match now (within what the caller can see).' })

@@ -1,9 +1,11 @@
-import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Authorized, Ctx, FieldResolver, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RoleEntity } from '../../entities/role.entity';
 import type { UserEntity } from '../../entities/user.entity';
 import type { ConnectionPageResult } from '../../services/connection-page';
 import { permissionsOf, type Permissions as PermissionSet } from '../../services/user.service';
 import { ADMIN } from '../auth-checker';
+import { projected } from '../connection-projection';
 import type { GraphQLContext } from '../context';
 import { AFTER_ARG, ConnectionFilter, ConnectionPage, FIRST_ARG } from '../types/connection.types';
 import { RoleType } from '../types/role.types';
@@ -79,7 +81,8 @@ export class UserResolver {
     @Arg('after', () => String, AFTER_ARG) after: string | null,
     @Arg('filter', () => ConnectionFilter, { nullable: true, description: 'Optional conditions (tags, enabled, connected, search); omit for everything this user can see.' })
     filter: ConnectionFilter | null,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<ConnectionPageResult> {
-    return ctx.services.users.connectionsOf(ctx, user, first, after, filter);
+    return projected(ctx.services.users.connectionsOf(ctx, user, first, after, filter), info, ctx.services.mappers.connection);
   }
 }
