@@ -151,7 +151,7 @@ export class ConnectionQueries {
     const toCount: number[] = [];
     queries.forEach((q, i) => {
       const driver = view && pureMembership(q);
-      const cached = driver ? view.get(driver.roleIds) : undefined;
+      const cached = driver ? view.get('count', driver.roleIds) : undefined;
       if (cached === undefined) toCount.push(i);
       else result[i] = cached;
     });
@@ -160,7 +160,7 @@ export class ConnectionQueries {
     toCount.forEach((i, k) => {
       result[i] = counted[k]!;
       const driver = view && pureMembership(queries[i]!);
-      if (driver) view.set(driver.roleIds, counted[k]!);
+      if (driver) view.set('count', driver.roleIds, counted[k]!);
     });
     return result;
   }
@@ -219,11 +219,26 @@ export class ConnectionQueries {
     return rows.map((row) => this.mapper.map(row));
   }
 
-  /** Tag keys and values with the number of matching connections carrying each, sorted by key then value. */
+  /**
+   * Tag keys and values with the number of matching connections carrying each, sorted by key then value. For a role
+   * membership alone, read from and written to `cache` when one is given (as {@link counts}).
+   */
   async tagSummary(
     manager: EntityManager,
     predicate: ConnectionPredicate,
-  ): Promise<{ key: string; value: string; count: number }[]> {
+    cache?: () => Promise<MembershipCountView | null>,
+  ): Promise<readonly { key: string; value: string; count: number }[]> {
+    const membership = drivingMembership(predicate);
+    const pure = membership && membership.rest.length === 0 ? membership.driver : null;
+    const view = pure && cache && !manager.queryRunner?.isTransactionActive ? await cache() : null;
+    const cached = pure && view ? view.get('tags', pure.roleIds) : undefined;
+    if (cached) return cached;
+    const rows = await this.tagSummaryInDatabase(manager, predicate);
+    if (pure && view) view.set('tags', pure.roleIds, rows);
+    return rows;
+  }
+
+  private async tagSummaryInDatabase(manager: EntityManager, predicate: ConnectionPredicate): Promise<{ key: string; value: string; count: number }[]> {
     const params = new SqlParams();
     const membership = drivingMembership(predicate);
     const source = membership

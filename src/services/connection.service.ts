@@ -17,6 +17,7 @@ import { lockAccessRelation } from '../db/locks';
 import { isUniqueViolation } from '../db/pg-errors';
 import { requireAdministrator, requireSignedIn } from './authorization';
 import { ConnectionPageResult } from './connection-page';
+import type { MembershipCountCache } from './membership-counts';
 import type { ConnectionConditions, ConnectionQueries } from './connection-queries';
 import { pageArgs } from './pagination';
 import type { ProbeOutcome, ProbeService } from './probe.service';
@@ -135,6 +136,7 @@ export class ConnectionService {
     private readonly queries: ConnectionQueries,
     private readonly probes: ProbeService,
     private readonly secrets: SecretBox,
+    private readonly membershipCache?: MembershipCountCache,
   ) {}
 
   // ---------------------------------------------------------------- reads (any signed-in caller, scoped)
@@ -186,7 +188,8 @@ export class ConnectionService {
   /** Tag keys and values over the caller's visible connections, with how many carry each. */
   async tagSummary(ctx: RequestContext): Promise<{ key: string; values: { value: string; count: number }[] }[]> {
     const principal = requireSignedIn(ctx);
-    const rows = await this.queries.tagSummary(ctx.manager, visibility(principal));
+    const cache = this.membershipCache;
+    const rows = await this.queries.tagSummary(ctx.manager, visibility(principal), cache && (() => cache.view(ctx.freshness.mark)));
     const byKey = new Map<string, { value: string; count: number }[]>();
     for (const row of rows) {
       if (!byKey.has(row.key)) byKey.set(row.key, []);

@@ -54,10 +54,10 @@ export async function createServices(dataSource: DataSource, config: Config, log
   };
   const connectionQueries = new ConnectionQueries(mappers.connection);
   const probes = new ProbeService(config.probeTimeoutMs);
-  const connections = new ConnectionService(connectionQueries, probes, secrets);
   const principalCache = new PrincipalCache(String((dataSource.options as { url?: string }).url), config.principalCacheTtlMs, log);
   await principalCache.start();
   const membershipCounts = new MembershipCountCache(principalCache, config.principalCacheTtlMs);
+  const connections = new ConnectionService(connectionQueries, probes, secrets, membershipCounts);
   // The replica that commits a change forgets the affected callers at once; the others learn it by NOTIFY.
   const accessChanged = (payload: string) => principalCache.invalidate(payload);
   const auth = new AuthService(dataSource, config, settings, principalCache);

@@ -1,8 +1,13 @@
 /**
- * Per-replica cache of membership counts: how many distinct connections a set of roles matches, the `totalCount` of
- * a restricted caller's unfiltered dashboard and each role's `connectionCount` in the administrators' overview.
- * These are asked on every page load and change rarely; counting is the one part of a dashboard that grows with
- * the fleet (an index-only scan of every matching entry).
+ * Per-replica cache of what depends only on a set of roles' matches (the materialized access relation) and on
+ * those connections' tags:
+ * - `count`: how many distinct connections the roles match: the `totalCount` of a restricted caller's unfiltered
+ *   dashboard, each role's `connectionCount` in the administrators' overview;
+ * - `tags`: the tag summary of a restricted caller (keys, values, counts).
+ * These are asked on every page load and change rarely; they are the parts of a dashboard that grow with the fleet
+ * (every matching entry is read). A connection's tags change only with a recomputation of its entries in
+ * `role_connections` (the maintenance triggers run on every change of `tags` or `name`), so the same notification
+ * covers both.
  *
  * It is exact, on the same footing as the principal cache (src/services/principal-cache.ts), whose LISTEN connection
  * and barrier it shares:
@@ -18,16 +23,24 @@
 import { LRUCache } from 'lru-cache';
 import type { PrincipalCache } from './principal-cache';
 
-/** What one batch of counts may read and write, valid for that batch only. */
-export interface MembershipCountView {
-  get(roleIds: readonly number[]): number | undefined;
-  set(roleIds: readonly number[], count: number): void;
+export interface MembershipValues {
+  count: number;
+  tags: readonly { key: string; value: string; count: number }[];
 }
 
-const keyOf = (roleIds: readonly number[]) => [...roleIds].sort((a, b) => a - b).join(',');
+/** What one batch of reads may read and write, valid for that batch only. */
+export interface MembershipCountView {
+  get<K extends keyof MembershipValues>(kind: K, roleIds: readonly number[]): MembershipValues[K] | undefined;
+  set<K extends keyof MembershipValues>(kind: K, roleIds: readonly number[], value: MembershipValues[K]): void;
+}
+
+const keyOf = (kind: string, roleIds: readonly number[]) => `${kind}:${[...roleIds].sort((a, b) => a - b).join(',')}`;
+/** Cache room, in counts plus tag-summary rows; a summary larger than a tenth of it is never kept. */
+const MAX_SIZE = 500_000;
+const sizeOf = (value: unknown) => (Array.isArray(value) ? Math.max(1, value.length) : 1);
 
 export class MembershipCountCache {
-  private readonly entries: LRUCache<string, number> | null;
+  private readonly entries: LRUCache<string, MembershipValues[keyof MembershipValues]> | null;
   private generation = 0;
   /** Counters, exposed for tests. */
   readonly stats = { hits: 0, misses: 0, clears: 0 };
@@ -37,7 +50,9 @@ export class MembershipCountCache {
     ttlMs: number,
     maxEntries = 10_000,
   ) {
-    this.entries = listener.enabled ? new LRUCache({ max: maxEntries, ttl: ttlMs }) : null;
+    this.entries = listener.enabled
+      ? new LRUCache<string, MembershipValues[keyof MembershipValues]>({ max: maxEntries, ttl: ttlMs, maxSize: MAX_SIZE, maxEntrySize: MAX_SIZE / 10, sizeCalculation: sizeOf })
+      : null;
     listener.onStale(() => this.clear());
   }
 
@@ -56,16 +71,16 @@ export class MembershipCountCache {
     if (!entries || !(await this.listener.catchUp(mark))) return null;
     const generation = this.generation;
     return {
-      get: (roleIds) => {
+      get: <K extends keyof MembershipValues>(kind: K, roleIds: readonly number[]) => {
         if (generation !== this.generation) return undefined;
-        const count = entries.get(keyOf(roleIds));
-        if (count === undefined) this.stats.misses += 1;
+        const value = entries.get(keyOf(kind, roleIds)) as MembershipValues[K] | undefined;
+        if (value === undefined) this.stats.misses += 1;
         else this.stats.hits += 1;
-        return count;
+        return value;
       },
-      set: (roleIds, count) => {
-        // Counted from data read after the view was opened: stale if a change arrived since.
-        if (generation === this.generation && this.listener.active) entries.set(keyOf(roleIds), count);
+      set: <K extends keyof MembershipValues>(kind: K, roleIds: readonly number[], value: MembershipValues[K]) => {
+        // Computed from data read after the view was opened: stale if a change arrived since.
+        if (generation === this.generation && this.listener.active) entries.set(keyOf(kind, roleIds), value);
       },
     };
   }

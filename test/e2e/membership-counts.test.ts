@@ -102,3 +102,28 @@ test('with the principal cache off (PRINCIPAL_CACHE_TTL_MS=0) counts always come
     await uncached.stop();
   }
 });
+
+describe('tag summaries of restricted callers are cached the same way', () => {
+  const SUMMARY = `{ tags { key values { value count } } }`;
+  const summary = async () => {
+    const data = await gw.gqlOk(SUMMARY, {}, user);
+    return Object.fromEntries((data.tags as { key: string; values: { value: string; count: number }[] }[]).map((t) => [t.key, Object.fromEntries(t.values.map((v) => [v.value, v.count]))]));
+  };
+  const summaryStatements = () => gw.statements.filter((sql) => /jsonb_each_text/.test(sql)).length;
+
+  test('a repeated summary sends no statement; retagging, renaming or moving a connection shows on the next request', async () => {
+    await gw.gqlOk(`mutation { updateUser(email: "dana@corp.test", input: { roles: ["prod"] }) { login } }`, {}, admin);
+    const first = await summary();
+    expect(first.env).toEqual({ prod: 2 });
+    gw.resetStatements();
+    expect(await summary()).toEqual(first);
+    expect(summaryStatements()).toBe(0);
+
+    await gw.gateway.dataSource.query(`UPDATE connections SET user_tags = user_tags || '[{"key": "tier", "value": "gold"}]'::jsonb WHERE name = 'prod-1'`);
+    expect((await summary()).tier).toEqual({ gold: 1 });
+    await gw.gateway.dataSource.query(`UPDATE connections SET host = 'moved.example' WHERE name = 'prod-1'`);
+    expect((await summary()).server).toMatchObject({ 'moved.example': 1 });
+    await gw.gateway.dataSource.query(`UPDATE connections SET name = 'prod-1b' WHERE name = 'prod-1'`);
+    expect(Object.keys((await summary()).pg_instance!)).toContain('moved.example@prod-1b');
+  });
+});

@@ -2,6 +2,9 @@
  * N+1 guard: the number of SQL statements for nested queries must not grow with the number of rows. Deterministic
  * (counts statements, never times them).
  */
+import type { GraphQLObjectType } from 'graphql';
+import { CONNECTION_RESOLVER_PROPS } from '../../src/graphql/connection-projection';
+import { buildGatewaySchema } from '../../src/graphql/schema';
 import { seedConnections, seedRoles, seedUsers } from '../support/seed';
 import { startTestGateway, type TestGateway } from '../support/gateway';
 
@@ -107,9 +110,7 @@ test('a page reads only the connection columns its selection needs, and answers 
 });
 
 test('every Connection field with its own resolver is listed with the properties it reads', async () => {
-  const { buildGatewaySchema } = await import('../../src/graphql/schema');
-  const { CONNECTION_RESOLVER_PROPS } = await import('../../src/graphql/connection-projection');
-  const type = (await buildGatewaySchema()).getType('Connection') as import('graphql').GraphQLObjectType;
+  const type = (await buildGatewaySchema()).getType('Connection') as GraphQLObjectType;
   const withResolvers = Object.values(type.getFields()).filter((f) => f.resolve).map((f) => f.name).sort();
   expect(Object.keys(CONNECTION_RESOLVER_PROPS).sort()).toEqual(withResolvers);
 });
