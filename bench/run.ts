@@ -8,6 +8,7 @@
  *   admin      roles { name connectionCount users { login } } over all 302 roles (run last: it has the largest answers)
  *   tags       the tag summary for the restricted user
  *   preview    previewAccess of a three-group rule
+ *   dashboardUncached  the dashboard on a gateway without per-replica caches (PRINCIPAL_CACHE_TTL_MS=0)
  *   dashboardTwoReplicas  the dashboard again, same total concurrency split over two gateway processes (one size)
  *   raw SQL    the very statements the gateway sends for the dashboard query (captured from a gateway instance),
  *              replayed through `pg` at the same concurrency: the floor the gateway is compared with.
@@ -39,7 +40,7 @@ interface Options {
   scenarios: Set<string>;
 }
 
-const SCENARIOS = ['dashboard', 'dashboardFixed', 'tags', 'preview', 'admin', 'dashboardTwoReplicas', 'rawSql'];
+const SCENARIOS = ['dashboard', 'dashboardFixed', 'tags', 'preview', 'admin', 'dashboardUncached', 'dashboardTwoReplicas', 'rawSql'];
 
 interface Measure {
   rps: number;
@@ -226,7 +227,7 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
     }
 
     const scenarios: Record<string, Measure> = {};
-    await load(gateway.url, userToken, DASHBOARD, {}, options, 1); // warm-up
+    await load(gateway.url, userToken, DASHBOARD, {}, options, 3); // warm-up (the process is new: V8 and graphql-jit compile on first use)
     const measure = async (name: string, token: string, query: string, variables: Record<string, unknown> = {}) => {
       if (!options.scenarios.has(name)) return;
       scenarios[name] = { ...(await load(gateway.url, token, query, variables, options)), peakRssMb: peakRssMb(gateway.pid) };
@@ -237,6 +238,17 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
     await measure('preview', adminToken, PREVIEW, { access: PREVIEW_ACCESS });
     await measure('admin', adminToken, ADMIN);
     const peak = peakRssMb(gateway.pid);
+    if (options.scenarios.has('dashboardUncached')) {
+      // The same dashboard on a gateway without the per-replica caches (PRINCIPAL_CACHE_TTL_MS=0): every request
+      // resolves its caller and counts in SQL, so this is the matching engine's own flatness.
+      const uncached = await spawnGateway({ DATABASE_URL: databaseUrl, ADMIN_PASSWORD, PROBE_TIMEOUT_MS: '0', LOG_LEVEL: 'info', DATABASE_POOL_SIZE: '10', PRINCIPAL_CACHE_TTL_MS: '0' });
+      try {
+        await load(uncached.url, userToken, DASHBOARD, {}, options, 1);
+        scenarios.dashboardUncached = { ...(await load(uncached.url, userToken, DASHBOARD, {}, options)), peakRssMb: peakRssMb(uncached.pid) };
+      } finally {
+        await uncached.stop();
+      }
+    }
     if (size === options.replicaSize && options.scenarios.has('dashboardTwoReplicas')) {
       // Same total concurrency, split over two processes on the same database.
       const second = await spawnGateway({ DATABASE_URL: databaseUrl, ADMIN_PASSWORD, PROBE_TIMEOUT_MS: '0', LOG_LEVEL: 'info', DATABASE_POOL_SIZE: '10' });
@@ -304,8 +316,8 @@ function table(results: SizeResult[], options: Options): string {
   }
   lines.push(
     '',
-    `| connections | dashboard p50 / raw SQL p50 | dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | fixed-set dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | peak RSS (MB) | seed (s) |`,
-    `| ---: | ---: | ---: | ---: | ---: | ---: |`,
+    `| connections | dashboard p50 / raw SQL p50 | dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | fixed-set dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | uncached dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | peak RSS (MB) | seed (s) |`,
+    `| ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
   );
   // A ratio whose terms were not both measured (a partial run) shows as a dash.
   const ratio = (a: Measure | undefined, b: Measure | undefined) => (a && b ? `${(a.p50 / b.p50).toFixed(2)}x` : '–');
@@ -313,7 +325,7 @@ function table(results: SizeResult[], options: Options): string {
   for (const r of results) {
     const s = r.scenarios;
     lines.push(
-      `| ${r.size.toLocaleString('en')} | ${ratio(s.dashboard, s.rawSql)} | ${ratio(s.dashboard, first.dashboard)} | ${ratio(s.dashboardFixed, first.dashboardFixed)} | ${r.peakRssMb} | ${r.seedSeconds.toFixed(1)} |`,
+      `| ${r.size.toLocaleString('en')} | ${ratio(s.dashboard, s.rawSql)} | ${ratio(s.dashboard, first.dashboard)} | ${ratio(s.dashboardFixed, first.dashboardFixed)} | ${ratio(s.dashboardUncached, first.dashboardUncached)} | ${r.peakRssMb} | ${r.seedSeconds.toFixed(1)} |`,
     );
   }
   lines.push('', `concurrency ${options.connections}, ${options.duration} s per scenario, ${cpus().length} CPU (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);

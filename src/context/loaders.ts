@@ -35,7 +35,14 @@ export interface UsersOfRoleKey {
   props?: readonly string[];
 }
 
-const propsKey = (props: readonly string[] | undefined) => (props ? [...new Set(['id', ...props])].sort().join(',') : '*');
+const propsKeys = new WeakMap<readonly string[], string>();
+/** The column set of a key, as text; remembered per array (resolvers pass the same array for every role). */
+function propsKey(props: readonly string[] | undefined): string {
+  if (!props) return '*';
+  let key = propsKeys.get(props);
+  if (key === undefined) propsKeys.set(props, (key = [...new Set(['id', ...props])].sort().join(',')));
+  return key;
+}
 
 export function createLoaders(services: Services, principal: Principal | null, freshness: { mark: number }): Loaders {
   const manager = services.dataSource.manager;
@@ -79,7 +86,7 @@ export function createLoaders(services: Services, principal: Principal | null, f
       cacheKeyFn: queryKey,
     }),
     connectionCount: new DataLoader<ConnectionQuery, number, string>(
-      (queries) => services.connectionQueries.counts(manager, queries.map(scopedCount), () => services.membershipCounts.view(freshness.mark)),
+      (queries) => services.connectionQueries.counts(manager, queries.map(scopedCount), () => services.membershipCache.view(freshness.mark)),
       { cacheKeyFn: queryKey },
     ),
   };

@@ -32,8 +32,14 @@ export class EntityRowMapper<T extends ObjectLiteral> {
     return true;
   }
 
+  /** Per property set: a statement's rows are mapped with one Set, so this is computed once per statement, not per row. */
+  private readonly projections = new WeakMap<ReadonlySet<string>, MappedColumn[]>();
+
   private columnsFor(props: ReadonlySet<string> | undefined): MappedColumn[] {
-    return props ? this.columns.filter((c) => props.has(c.prop)) : this.columns;
+    if (!props) return this.columns;
+    let columns = this.projections.get(props);
+    if (!columns) this.projections.set(props, (columns = this.columns.filter((c) => props.has(c.prop))));
+    return columns;
   }
 
   /**

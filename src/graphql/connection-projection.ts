@@ -2,11 +2,11 @@
  * Which connection columns a page's selection needs, so a dashboard page (`nodes { name host port connected tags }`)
  * reads 7 of the 25 columns of each row: less to send, parse and keep per request.
  */
-import { isObjectType, type GraphQLResolveInfo } from 'graphql';
+import { isObjectType, type FieldNode, type GraphQLResolveInfo } from 'graphql';
 import type { EntityRowMapper } from '../db/row-mapper';
 import type { ConnectionEntity } from '../entities/connection.entity';
 import type { ConnectionPageResult } from '../services/connection-page';
-import { fieldNamesIn, selectionsAt } from './selection';
+import { fieldNamesIn, memoized, selectionsAt } from './selection';
 
 /**
  * Entity properties read by each `Connection` field that has a resolver of its own (connection.resolver.ts). A
@@ -26,6 +26,12 @@ export const CONNECTION_RESOLVER_PROPS: Readonly<Record<string, readonly string[
  * from {@link CONNECTION_RESOLVER_PROPS}.
  */
 export function connectionPageProps(info: GraphQLResolveInfo, mapper: EntityRowMapper<ConnectionEntity>): string[] | undefined {
+  return memoized(pageProps, info, () => computePageProps(info, mapper));
+}
+
+const pageProps = new WeakMap<readonly FieldNode[], string[] | undefined>();
+
+function computePageProps(info: GraphQLResolveInfo, mapper: EntityRowMapper<ConnectionEntity>): string[] | undefined {
   const nodes = selectionsAt(info, ['nodes']);
   const edgeNodes = selectionsAt(info, ['edges', 'node']);
   const names = nodes && edgeNodes && fieldNamesIn(info, [...nodes, ...edgeNodes]);

@@ -49,6 +49,23 @@ export function fieldNamesIn(info: GraphQLResolveInfo, selectionSets: readonly S
  * loader may then read instead of whole rows.
  */
 export function plainSelection(info: GraphQLResolveInfo): string[] | null {
+  return memoized(plainSelections, info, () => computePlainSelection(info));
+}
+
+const plainSelections = new WeakMap<readonly FieldNode[], string[] | null>();
+
+/**
+ * Per field of a document: the answer depends only on the field's nodes (and the document's fragments they come
+ * with), and a field inside a list resolves once per item with the same nodes.
+ */
+export function memoized<T>(cache: WeakMap<readonly FieldNode[], T>, info: GraphQLResolveInfo, compute: () => T): T {
+  if (cache.has(info.fieldNodes)) return cache.get(info.fieldNodes)!;
+  const value = compute();
+  cache.set(info.fieldNodes, value);
+  return value;
+}
+
+function computePlainSelection(info: GraphQLResolveInfo): string[] | null {
   const names = fieldNamesIn(info);
   const type = getNamedType(info.returnType);
   if (!names || !isObjectType(type)) return null;

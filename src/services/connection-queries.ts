@@ -15,7 +15,7 @@ import type { EntityManager } from 'typeorm';
 import { isRoleMembership, renderPredicate, SqlParams, type ConnectionPredicate, type RoleMembership } from '../access/predicate';
 import type { ConnectionEntity } from '../entities/connection.entity';
 import type { EntityRowMapper } from '../db/row-mapper';
-import type { MembershipCountView } from './membership-counts';
+import type { MembershipCacheView } from './membership-cache';
 import { toPage, type Page, type PageArgs } from './pagination';
 import { escapeLike } from './validation';
 
@@ -136,10 +136,10 @@ export class ConnectionQueries {
 
   /**
    * One statement for many counts; results in request order. Counts of a role membership alone (no filter) are
-   * read from and written to `cache` when one is given ({@link MembershipCountCache}); never inside a transaction,
+   * read from and written to `cache` when one is given ({@link MembershipCache}); never inside a transaction,
    * whose own uncommitted writes the cache cannot know.
    */
-  async counts(manager: EntityManager, queries: readonly ConnectionQuery[], cache?: () => Promise<MembershipCountView | null>): Promise<number[]> {
+  async counts(manager: EntityManager, queries: readonly ConnectionQuery[], cache?: () => Promise<MembershipCacheView | null>): Promise<number[]> {
     if (queries.length === 0) return [];
     const result = queries.map(() => 0);
     const pureMembership = (q: ConnectionQuery): RoleMembership | null => {
@@ -226,7 +226,7 @@ export class ConnectionQueries {
   async tagSummary(
     manager: EntityManager,
     predicate: ConnectionPredicate,
-    cache?: () => Promise<MembershipCountView | null>,
+    cache?: () => Promise<MembershipCacheView | null>,
   ): Promise<readonly { key: string; value: string; count: number }[]> {
     const membership = drivingMembership(predicate);
     const pure = membership && membership.rest.length === 0 ? membership.driver : null;

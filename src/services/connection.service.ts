@@ -17,7 +17,7 @@ import { lockAccessRelation } from '../db/locks';
 import { isUniqueViolation } from '../db/pg-errors';
 import { requireAdministrator, requireSignedIn } from './authorization';
 import { ConnectionPageResult } from './connection-page';
-import type { MembershipCountCache } from './membership-counts';
+import type { MembershipCache } from './membership-cache';
 import type { ConnectionConditions, ConnectionQueries } from './connection-queries';
 import { pageArgs } from './pagination';
 import type { ProbeOutcome, ProbeService } from './probe.service';
@@ -136,7 +136,7 @@ export class ConnectionService {
     private readonly queries: ConnectionQueries,
     private readonly probes: ProbeService,
     private readonly secrets: SecretBox,
-    private readonly membershipCache?: MembershipCountCache,
+    private readonly membershipCache?: MembershipCache,
   ) {}
 
   // ---------------------------------------------------------------- reads (any signed-in caller, scoped)

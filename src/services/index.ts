@@ -17,7 +17,7 @@ import { ProbeService } from './probe.service';
 import { RoleService } from './role.service';
 import { openSecretBox } from './key-rotation';
 import { SettingsService } from './settings.service';
-import { MembershipCountCache } from './membership-counts';
+import { MembershipCache } from './membership-cache';
 import { UserService } from './user.service';
 
 export interface Services {
@@ -37,7 +37,7 @@ export interface Services {
   users: UserService;
   principalCache: PrincipalCache;
   /** Membership counts (dashboard totals, role counts), exact through the principal cache's notifications. */
-  membershipCounts: MembershipCountCache;
+  membershipCache: MembershipCache;
   /** Stops background work (the cache's LISTEN connection). The data source is the caller's to close. */
   close(): Promise<void>;
 }
@@ -56,8 +56,8 @@ export async function createServices(dataSource: DataSource, config: Config, log
   const probes = new ProbeService(config.probeTimeoutMs);
   const principalCache = new PrincipalCache(String((dataSource.options as { url?: string }).url), config.principalCacheTtlMs, log);
   await principalCache.start();
-  const membershipCounts = new MembershipCountCache(principalCache, config.principalCacheTtlMs);
-  const connections = new ConnectionService(connectionQueries, probes, secrets, membershipCounts);
+  const membershipCache = new MembershipCache(principalCache, config.principalCacheTtlMs);
+  const connections = new ConnectionService(connectionQueries, probes, secrets, membershipCache);
   // The replica that commits a change forgets the affected callers at once; the others learn it by NOTIFY.
   const accessChanged = (payload: string) => principalCache.invalidate(payload);
   const auth = new AuthService(dataSource, config, settings, principalCache);
@@ -74,7 +74,7 @@ export async function createServices(dataSource: DataSource, config: Config, log
     roles: new RoleService(connections, accessChanged),
     users: new UserService(connections, accessChanged),
     principalCache,
-    membershipCounts,
+    membershipCache,
     close: async () => {
       await connections.drain();
       await principalCache.stop();

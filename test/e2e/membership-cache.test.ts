@@ -1,5 +1,5 @@
 /**
- * The membership count cache (src/services/membership-counts.ts) answers repeated totals without SQL and is never
+ * The membership count cache (src/services/membership-cache.ts) answers repeated totals without SQL and is never
  * stale: a change made anywhere (plain SQL, another replica, this request's own earlier mutation) is counted by the
  * next read, with no waiting.
  */
@@ -39,10 +39,10 @@ const countStatements = () => gw.statements.filter((sql) => /\bcount\(/.test(sql
 test('a repeated total is answered from the cache, without a count statement', async () => {
   expect(await total()).toBe(3);
   gw.resetStatements();
-  const hits = gw.gateway.services.membershipCounts.stats.hits;
+  const hits = gw.gateway.services.membershipCache.stats.hits;
   expect(await total()).toBe(3);
   expect(countStatements()).toBe(0);
-  expect(gw.gateway.services.membershipCounts.stats.hits).toBe(hits + 1);
+  expect(gw.gateway.services.membershipCache.stats.hits).toBe(hits + 1);
 });
 
 test('a change made behind the gateway\'s back (plain SQL) is counted by the very next request', async () => {
@@ -97,7 +97,7 @@ test('with the principal cache off (PRINCIPAL_CACHE_TTL_MS=0) counts always come
     await uncached.gqlOk(TOTAL, {}, token);
     uncached.resetStatements();
     await uncached.gqlOk(TOTAL, {}, token);
-    expect(uncached.gateway.services.membershipCounts.stats.hits).toBe(0);
+    expect(uncached.gateway.services.membershipCache.stats.hits).toBe(0);
   } finally {
     await uncached.stop();
   }

@@ -29,7 +29,7 @@ export interface MembershipValues {
 }
 
 /** What one batch of reads may read and write, valid for that batch only. */
-export interface MembershipCountView {
+export interface MembershipCacheView {
   get<K extends keyof MembershipValues>(kind: K, roleIds: readonly number[]): MembershipValues[K] | undefined;
   set<K extends keyof MembershipValues>(kind: K, roleIds: readonly number[], value: MembershipValues[K]): void;
 }
@@ -39,7 +39,7 @@ const keyOf = (kind: string, roleIds: readonly number[]) => `${kind}:${[...roleI
 const MAX_SIZE = 500_000;
 const sizeOf = (value: unknown) => (Array.isArray(value) ? Math.max(1, value.length) : 1);
 
-export class MembershipCountCache {
+export class MembershipCache {
   private readonly entries: LRUCache<string, MembershipValues[keyof MembershipValues]> | null;
   private generation = 0;
   /** Counters, exposed for tests. */
@@ -66,7 +66,7 @@ export class MembershipCountCache {
    * A view for one batch of a request whose reads must reflect every change committed before `mark`
    * ({@link PrincipalCache.mark}); `null` when the cache cannot be trusted now.
    */
-  async view(mark: number): Promise<MembershipCountView | null> {
+  async view(mark: number): Promise<MembershipCacheView | null> {
     const entries = this.entries;
     if (!entries || !(await this.listener.catchUp(mark))) return null;
     const generation = this.generation;
