@@ -13,7 +13,7 @@ export async function spawnGateway(env: Record<string, string>): Promise<Gateway
   // BENCH_NODE_ARGS: extra node flags for the gateway, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // The gateway runs as `npm start` runs it (package.json): a smaller young generation, for a lower peak RSS.
-  const child = spawn(process.execPath, ['--max-semi-space-size=8', ...nodeArgs, main], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=4', ...nodeArgs, main], {
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

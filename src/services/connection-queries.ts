@@ -219,26 +219,14 @@ export class ConnectionQueries {
     return rows.map((row) => this.mapper.map(row));
   }
 
-  /**
-   * Tag keys and values with the number of matching connections carrying each, sorted by key then value. For a role
-   * membership alone, read from and written to `cache` when one is given (as {@link counts}).
-   */
-  async tagSummary(
-    manager: EntityManager,
-    predicate: ConnectionPredicate,
-    cache?: () => Promise<MembershipCacheView | null>,
-  ): Promise<readonly { key: string; value: string; count: number }[]> {
+  /** The role membership alone that `predicate` is, if it is one (what the membership cache is keyed by). */
+  pureMembership(predicate: ConnectionPredicate): RoleMembership | null {
     const membership = drivingMembership(predicate);
-    const pure = membership && membership.rest.length === 0 ? membership.driver : null;
-    const view = pure && cache && !manager.queryRunner?.isTransactionActive ? await cache() : null;
-    const cached = pure && view ? view.get('tags', pure.roleIds) : undefined;
-    if (cached) return cached;
-    const rows = await this.tagSummaryInDatabase(manager, predicate);
-    if (pure && view) view.set('tags', pure.roleIds, rows);
-    return rows;
+    return membership && membership.rest.length === 0 ? membership.driver : null;
   }
 
-  private async tagSummaryInDatabase(manager: EntityManager, predicate: ConnectionPredicate): Promise<{ key: string; value: string; count: number }[]> {
+  /** Tag keys and values with the number of matching connections carrying each, sorted by key then value. */
+  async tagSummary(manager: EntityManager, predicate: ConnectionPredicate): Promise<{ key: string; value: string; count: number }[]> {
     const params = new SqlParams();
     const membership = drivingMembership(predicate);
     const source = membership

@@ -17,7 +17,7 @@ import { lockAccessRelation } from '../db/locks';
 import { isUniqueViolation } from '../db/pg-errors';
 import { requireAdministrator, requireSignedIn } from './authorization';
 import { ConnectionPageResult } from './connection-page';
-import type { MembershipCache } from './membership-cache';
+import type { MembershipCache, TagSummary } from './membership-cache';
 import type { ConnectionConditions, ConnectionQueries } from './connection-queries';
 import { pageArgs } from './pagination';
 import type { ProbeOutcome, ProbeService } from './probe.service';
@@ -185,17 +185,26 @@ export class ConnectionService {
     return found;
   }
 
-  /** Tag keys and values over the caller's visible connections, with how many carry each. */
-  async tagSummary(ctx: RequestContext): Promise<{ key: string; values: { value: string; count: number }[] }[]> {
-    const principal = requireSignedIn(ctx);
-    const cache = this.membershipCache;
-    const rows = await this.queries.tagSummary(ctx.manager, visibility(principal), cache && (() => cache.view(ctx.freshness.mark)));
+  /**
+   * Tag keys and values over the caller's visible connections, with how many carry each. A restricted caller's
+   * summary depends only on their roles' matches: read from and kept in the membership cache (never inside a
+   * transaction, whose uncommitted writes it cannot know). The answer is shared: callers must not modify it.
+   */
+  async tagSummary(ctx: RequestContext): Promise<TagSummary> {
+    const predicate = visibility(requireSignedIn(ctx));
+    const membership = this.queries.pureMembership(predicate);
+    const view = membership && this.membershipCache && !ctx.manager.queryRunner?.isTransactionActive ? await this.membershipCache.view(ctx.freshness.mark) : null;
+    const cached = membership && view?.get('tags', membership.roleIds);
+    if (cached) return cached;
+    const rows = await this.queries.tagSummary(ctx.manager, predicate);
     const byKey = new Map<string, { value: string; count: number }[]>();
     for (const row of rows) {
       if (!byKey.has(row.key)) byKey.set(row.key, []);
       byKey.get(row.key)!.push({ value: row.value, count: row.count });
     }
-    return [...byKey].map(([key, values]) => ({ key, values }));
+    const summary = [...byKey].map(([key, values]) => ({ key, values }));
+    if (membership && view) view.set('tags', membership.roleIds, summary);
+    return summary;
   }
 
   // ---------------------------------------------------------------- writes (administrators)

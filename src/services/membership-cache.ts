@@ -23,9 +23,12 @@
 import { LRUCache } from 'lru-cache';
 import type { PrincipalCache } from './principal-cache';
 
+/** Tag keys with their values and how many connections carry each, sorted by key then value. */
+export type TagSummary = readonly { key: string; values: readonly { value: string; count: number }[] }[];
+
 export interface MembershipValues {
   count: number;
-  tags: readonly { key: string; value: string; count: number }[];
+  tags: TagSummary;
 }
 
 /** What one batch of reads may read and write, valid for that batch only. */
@@ -35,9 +38,9 @@ export interface MembershipCacheView {
 }
 
 const keyOf = (kind: string, roleIds: readonly number[]) => `${kind}:${[...roleIds].sort((a, b) => a - b).join(',')}`;
-/** Cache room, in counts plus tag-summary rows; a summary larger than a tenth of it is never kept. */
+/** Cache room, in counts plus tag-summary values; a summary larger than a tenth of it is never kept. */
 const MAX_SIZE = 500_000;
-const sizeOf = (value: unknown) => (Array.isArray(value) ? Math.max(1, value.length) : 1);
+const sizeOf = (value: MembershipValues[keyof MembershipValues]) => (typeof value === 'number' ? 1 : Math.max(1, value.reduce((n, tag) => n + tag.values.length, 0)));
 
 export class MembershipCache {
   private readonly entries: LRUCache<string, MembershipValues[keyof MembershipValues]> | null;

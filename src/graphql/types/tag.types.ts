@@ -69,5 +69,5 @@ export class TagSummary {
   automatic!: boolean;
 
   @Field(() => [TagValueCount], { description: 'Values sorted alphabetically.' })
-  values!: TagValueCount[];
+  values!: readonly TagValueCount[];
 }
