@@ -24,7 +24,13 @@ export interface Loaders {
   connectionCount: DataLoader<ConnectionQuery, number, string>;
 }
 
-const queryKey = (q: ConnectionQuery | ConnectionPageQuery) => JSON.stringify(q);
+const queryKeys = new WeakMap<ConnectionQuery, string>();
+/** A query's cache key, remembered per query object (a page asks for its items from several fields). */
+function queryKey(q: ConnectionQuery | ConnectionPageQuery): string {
+  let key = queryKeys.get(q);
+  if (key === undefined) queryKeys.set(q, (key = JSON.stringify(q)));
+  return key;
+}
 
 export interface UsersOfRoleKey {
   roleId: number;

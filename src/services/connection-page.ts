@@ -1,7 +1,7 @@
 import type { ConnectionPredicate } from '../access/predicate';
 import type { RequestContext } from '../context/request-context';
 import type { ConnectionEntity } from '../entities/connection.entity';
-import type { ConnectionConditions } from './connection-queries';
+import type { ConnectionConditions, ConnectionPageQuery, ConnectionQuery } from './connection-queries';
 import type { Page, PageArgs } from './pagination';
 
 /**
@@ -12,6 +12,9 @@ import type { Page, PageArgs } from './pagination';
 export class ConnectionPageResult {
   /** Entity properties the caller will read (sorted), or all of them; see {@link reading}. */
   private props: readonly string[] | undefined;
+  /** The loader keys, built once: `nodes`, `edges` and `pageInfo` all ask for the items. */
+  private itemsQuery: ConnectionPageQuery | undefined;
+  private countQuery: ConnectionQuery | undefined;
 
   constructor(
     private readonly ctx: RequestContext,
@@ -26,14 +29,17 @@ export class ConnectionPageResult {
    */
   reading(props: readonly string[] | undefined): this {
     this.props = props;
+    this.itemsQuery = undefined;
     return this;
   }
 
   items(): Promise<Page<ConnectionEntity>> {
-    return this.ctx.loaders.connectionPage.load({ predicate: this.predicate, conditions: this.conditions, page: this.page, props: this.props });
+    this.itemsQuery ??= { predicate: this.predicate, conditions: this.conditions, page: this.page, props: this.props };
+    return this.ctx.loaders.connectionPage.load(this.itemsQuery);
   }
 
   totalCount(): Promise<number> {
-    return this.ctx.loaders.connectionCount.load({ predicate: this.predicate, conditions: this.conditions });
+    this.countQuery ??= { predicate: this.predicate, conditions: this.conditions };
+    return this.ctx.loaders.connectionCount.load(this.countQuery);
   }
 }
