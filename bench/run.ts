@@ -12,7 +12,7 @@
  *   dashboardTwoReplicas  the dashboard again, same total concurrency split over two gateway processes (one size)
  *   raw SQL    the very statements the gateway sends for the dashboard query (captured from a gateway instance),
  *              replayed through `pg` at the same concurrency: the floor the gateway is compared with. The dashboard
- *              and the floor alternate over 3 rounds; each figure is the median of its rounds.
+ *              and the floor alternate over 5 rounds; each figure is the median of its rounds.
  * Latencies are each response's exact duration (autocannon's own percentiles are whole milliseconds). Peak RSS is
  * the gateway process's VmHWM. Uses DATABASE_URL when set, else an embedded PostgreSQL.
  *
@@ -43,7 +43,7 @@ interface Options {
 }
 
 /** Alternating rounds of the dashboard and its raw SQL floor. */
-const ROUNDS = 3;
+const ROUNDS = 5;
 const SCENARIOS = ['dashboard', 'dashboardFixed', 'tags', 'preview', 'admin', 'dashboardUncached', 'dashboardTwoReplicas', 'rawSql'];
 
 interface Measure {
