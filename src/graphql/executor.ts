@@ -84,8 +84,13 @@ export function createExecutor(schema: GraphQLSchema, options: ExecutorOptions):
       state.compiled = null;
       return null;
     }
-    const compiled = compileQuery(schema, document, operationName ?? undefined);
-    state.compiled = isCompiledQuery(compiled) ? compiled : null;
+    let compiled: CompiledQuery | ExecutionResult | null;
+    try {
+      compiled = compileQuery(schema, document, operationName ?? undefined);
+    } catch {
+      compiled = null; // a construct the compiler does not handle: graphql-js runs it, as before
+    }
+    state.compiled = compiled && isCompiledQuery(compiled) ? compiled : null;
     if (state.compiled) options.onCompile?.(operationName);
     return state.compiled;
   };
