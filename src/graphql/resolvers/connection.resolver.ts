@@ -89,13 +89,13 @@ export class ConnectionResolver {
 
   @FieldResolver(() => [Tag], { description: 'User tags in the order they were written, then the automatic tags.' })
   tags(@Root() connection: ConnectionEntity): Tag[] {
-    const user = connection.userTags.map((t) => ({ key: t.key, value: t.value, automatic: false }));
-    const automatic = AUTOMATIC_TAG_KEYS.filter((k) => connection.tags[k] !== undefined).map((key) => ({
-      key,
-      value: connection.tags[key]!,
-      automatic: true,
-    }));
-    return [...user, ...automatic];
+    // One array per connection: a dashboard page builds this for each of its 50 connections on every request.
+    const tags: Tag[] = connection.userTags.map((t) => ({ key: t.key, value: t.value, automatic: false }));
+    for (const key of AUTOMATIC_TAG_KEYS) {
+      const value = connection.tags[key];
+      if (value !== undefined) tags.push({ key, value, automatic: true });
+    }
+    return tags;
   }
 
   @FieldResolver(() => String, { description: 'User tags as the vendor string `k1=v1,k2=v2` (empty when none).' })
