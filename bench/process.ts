@@ -20,7 +20,10 @@ export async function spawnGateway(env: Record<string, string>): Promise<Gateway
   let output = '';
   child.stderr!.on('data', (c) => (output += c));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // never leave a half-started gateway behind
+      reject(new Error(`gateway did not start:\n${output}`));
+    }, 60_000);
     child.stdout!.on('data', (chunk) => {
       if (output.length > 100_000) return; // request logs keep flowing; only the start matters here
       output += chunk;

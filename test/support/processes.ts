@@ -27,7 +27,10 @@ export async function spawnGateway(env: Record<string, string>, timeoutMs = 30_0
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start in ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // never leave a half-started gateway behind
+      reject(new Error(`gateway did not start in ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
     const check = () => {
       const match = /ready at (http:\/\/[^\s"]+)\/graphql/.exec(output);
       if (match) {
