@@ -92,7 +92,7 @@ export function createLoaders(services: Services, principal: Principal | null, f
       cacheKeyFn: queryKey,
     }),
     connectionCount: new DataLoader<ConnectionQuery, number, string>(
-      (queries) => services.connectionQueries.counts(manager, queries.map(scopedCount), () => services.membershipCache.view(freshness.mark)),
+      (queries) => services.connectionQueries.counts(manager, queries.map(scopedCount), () => services.membershipCache.view(freshness.mark, manager)),
       { cacheKeyFn: queryKey },
     ),
   };

@@ -136,18 +136,13 @@ export class ConnectionQueries {
 
   /**
    * One statement for many counts; results in request order. Counts of a role membership alone (no filter) are
-   * read from and written to `cache` when one is given ({@link MembershipCache}); never inside a transaction,
-   * whose own uncommitted writes the cache cannot know.
+   * read from and written to `cache` when one is given ({@link MembershipCache}).
    */
   async counts(manager: EntityManager, queries: readonly ConnectionQuery[], cache?: () => Promise<MembershipCacheView | null>): Promise<number[]> {
     if (queries.length === 0) return [];
     const result = queries.map(() => 0);
-    const pureMembership = (q: ConnectionQuery): RoleMembership | null => {
-      const membership = drivingMembership(q.predicate);
-      return membership && !needsConnectionRow({ predicate: membership.rest, conditions: q.conditions }) ? membership.driver : null;
-    };
-    const usable = cache && !manager.queryRunner?.isTransactionActive && queries.some(pureMembership);
-    const view = usable ? await cache() : null;
+    const pureMembership = (q: ConnectionQuery) => this.pureMembership(q.predicate, q.conditions);
+    const view = cache && queries.some(pureMembership) ? await cache() : null;
     const toCount: number[] = [];
     queries.forEach((q, i) => {
       const driver = view && pureMembership(q);
@@ -219,10 +214,13 @@ export class ConnectionQueries {
     return rows.map((row) => this.mapper.map(row));
   }
 
-  /** The role membership alone that `predicate` is, if it is one (what the membership cache is keyed by). */
-  pureMembership(predicate: ConnectionPredicate): RoleMembership | null {
+  /**
+   * The role membership alone that `predicate` (with `conditions`) is, if it is one: what depends only on the
+   * access relation, and what the membership cache is keyed by.
+   */
+  pureMembership(predicate: ConnectionPredicate, conditions?: ConnectionConditions): RoleMembership | null {
     const membership = drivingMembership(predicate);
-    return membership && membership.rest.length === 0 ? membership.driver : null;
+    return membership && !needsConnectionRow({ predicate: membership.rest, conditions }) ? membership.driver : null;
   }
 
   /** Tag keys and values with the number of matching connections carrying each, sorted by key then value. */

@@ -193,7 +193,7 @@ export class ConnectionService {
   async tagSummary(ctx: RequestContext): Promise<TagSummary> {
     const predicate = visibility(requireSignedIn(ctx));
     const membership = this.queries.pureMembership(predicate);
-    const view = membership && this.membershipCache && !ctx.manager.queryRunner?.isTransactionActive ? await this.membershipCache.view(ctx.freshness.mark) : null;
+    const view = membership && this.membershipCache ? await this.membershipCache.view(ctx.freshness.mark, ctx.manager) : null;
     const cached = membership && view?.get('tags', membership.roleIds);
     if (cached) return cached;
     const rows = await this.queries.tagSummary(ctx.manager, predicate);

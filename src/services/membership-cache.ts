@@ -21,6 +21,7 @@
  * - entries expire after PRINCIPAL_CACHE_TTL_MS, and at most `maxEntries` are kept.
  */
 import { LRUCache } from 'lru-cache';
+import type { EntityManager } from 'typeorm';
 import type { PrincipalCache } from './principal-cache';
 
 /** Tag keys with their values and how many connections carry each, sorted by key then value. */
@@ -67,11 +68,12 @@ export class MembershipCache {
 
   /**
    * A view for one batch of a request whose reads must reflect every change committed before `mark`
-   * ({@link PrincipalCache.mark}); `null` when the cache cannot be trusted now.
+   * ({@link PrincipalCache.mark}) and that reads through `manager`; `null` when the cache cannot be trusted now,
+   * or inside a transaction (its own uncommitted writes are not in the cache).
    */
-  async view(mark: number): Promise<MembershipCacheView | null> {
+  async view(mark: number, manager: EntityManager): Promise<MembershipCacheView | null> {
     const entries = this.entries;
-    if (!entries || !(await this.listener.catchUp(mark))) return null;
+    if (!entries || manager.queryRunner?.isTransactionActive || !(await this.listener.catchUp(mark))) return null;
     const generation = this.generation;
     return {
       get: <K extends keyof MembershipValues>(kind: K, roleIds: readonly number[]) => {
