@@ -51,6 +51,14 @@ describe('configuration', () => {
     expect(() => loadConfig({ GRAPHQL_INTROSPECTION: 'maybe' })).toThrow(/GRAPHQL_INTROSPECTION/);
     expect(() => loadConfig({ LOGIN_THROTTLE_LOGIN: '10/15m' })).toThrow(/LOGIN_THROTTLE_LOGIN.*failures\/window\/block/);
     expect(() => loadConfig({ LOGIN_THROTTLE_ADDRESS: '10/forever/1h' })).toThrow(/LOGIN_THROTTLE_ADDRESS/);
+    expect(() => loadConfig({ GRAPHQL_JIT: 'fast' })).toThrow(/GRAPHQL_JIT must be true or false/);
+    expect(() => loadConfig({ GRAPHQL_JIT_MIN_USES: '0' })).toThrow(/GRAPHQL_JIT_MIN_USES must be between 1/);
+    expect(() => loadConfig({ METRICS_ENABLED: 'perhaps' })).toThrow(/METRICS_ENABLED must be true or false/);
+  });
+
+  test('the executor settings: compiled queries on by default, after a second use', () => {
+    expect([loadConfig({}).graphqlJit, loadConfig({}).graphqlJitMinUses]).toEqual([true, 2]);
+    expect([loadConfig({ GRAPHQL_JIT: 'off', GRAPHQL_JIT_MIN_USES: '5' }).graphqlJit, loadConfig({ GRAPHQL_JIT_MIN_USES: '5' }).graphqlJitMinUses]).toEqual([false, 5]);
   });
 
   test('durations and rules', () => {
