@@ -22,6 +22,21 @@ export const MAX_TAGS_PER_CONNECTION = 64;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
+/**
+ * The automatic tags of a connection, in {@link AUTOMATIC_TAG_KEYS} order (`pg_version` only once a probe read it).
+ * The same derivation as the database's `ds_connection_tags()` (InitialSchema migration), which fills the indexed
+ * `connections.tags` column the matching engine reads; reading them from these three columns spares every page the
+ * whole tag object (test/integration/matching.test.ts checks both agree on every row).
+ */
+export function automaticTags(connection: { host: string; name: string; pgVersion: string | null }): TagPair[] {
+  const tags: TagPair[] = [
+    { key: 'pg_instance', value: `${connection.host}@${connection.name}` },
+    { key: 'server', value: connection.host },
+  ];
+  if (connection.pgVersion !== null) tags.push({ key: 'pg_version', value: connection.pgVersion });
+  return tags;
+}
+
 export function isAutomaticTagKey(key: string): key is AutomaticTagKey {
   return (AUTOMATIC_TAG_KEYS as readonly string[]).includes(key);
 }

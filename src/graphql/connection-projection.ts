@@ -14,7 +14,7 @@ import { fieldNamesIn, memoized, selectionsAt } from './selection';
  */
 export const CONNECTION_RESOLVER_PROPS: Readonly<Record<string, readonly string[]>> = {
   user: ['username'],
-  tags: ['userTags', 'tags'],
+  tags: ['userTags', 'host', 'name', 'pgVersion'],
   tagString: ['userTags'],
   lastProbeError: ['lastProbeError'],
   lastProbeAt: ['lastProbeAt'],

@@ -100,8 +100,8 @@ test('a page reads only the connection columns its selection needs, and answers 
   const fields = `name host port user connected tagString tags { key value automatic }`;
   const narrow = await countStatements(`{ connections(first: 30) { totalCount pageInfo { endCursor } nodes { ${fields} } edges { cursor } } }`);
   const select = pageStatement()[0]!;
-  for (const column of ['c.name', 'c.host', 'c.port', 'c.username', 'c.connected', 'c.user_tags', 'c.tags']) expect(select).toContain(column);
-  for (const column of ['c.collection_rate', 'c.last_probe_error', 'c.query_monitoring', 'c.created_at', 'c.password_encrypted']) expect(select).not.toContain(column);
+  for (const column of ['c.name', 'c.host', 'c.port', 'c.username', 'c.connected', 'c.user_tags', 'c.pg_version']) expect(select).toContain(column);
+  for (const column of ['c.tags', 'c.collection_rate', 'c.last_probe_error', 'c.query_monitoring', 'c.created_at', 'c.password_encrypted']) expect(select).not.toContain(column);
   // @include decided at run time: whole rows, same answer.
   const whole = await countStatements(`query($x: Boolean!) { connections(first: 30) { totalCount pageInfo { endCursor } nodes { ${fields} pgVersion @include(if: $x) } edges { cursor } } }`, { x: false });
   expect(pageStatement()[0]).toContain('c.collection_rate');

@@ -4,6 +4,7 @@
  * only that role sees (list, count, lookups by name and tag summary).
  */
 import type { AccessGroup } from '../../src/access/access-rule';
+import { automaticTags } from '../../src/access/tags';
 import { createRequestContext, type RequestContext } from '../../src/context/request-context';
 import type { Services } from '../../src/services';
 import { parseServerVersion } from '../../src/services/probe.service';
@@ -70,7 +71,13 @@ afterAll(() => gw?.stop());
 test('the fixture is what the cases assume (automatic tags included)', async () => {
   const ctx = await admin();
   const rows = await Promise.all(ALL.map((n) => services.connections.get(ctx, n)));
-  expect(Object.fromEntries(rows.map((c) => [c!.name, c!.tags]))).toEqual({
+  // The tags the matching engine reads: the database's generated column.
+  const generated: { name: string; tags: Record<string, string> }[] = await services.dataSource.query('SELECT name, tags FROM connections ORDER BY name');
+  // The gateway shows the same tags without reading that column (user tags plus automaticTags()).
+  expect(Object.fromEntries(rows.map((c) => [c!.name, Object.fromEntries([...c!.userTags, ...automaticTags(c!)].map((t) => [t.key, t.value]))]))).toEqual(
+    Object.fromEntries(generated.map((r) => [r.name, r.tags])),
+  );
+  expect(Object.fromEntries(generated.map((r) => [r.name, r.tags]))).toEqual({
     'local-pg': { environment: 'production', datacenter: 'local', server: local.host, pg_instance: `${local.host}@local-pg`, pg_version: pgVersion },
     'lon-prod-sales': { environment: 'production', datacenter: 'london', application: 'sales', alias: '10.0.0.7@sales-prod', hosting: 'on-premises', server: '127.0.0.2', pg_instance: '127.0.0.2@lon-prod-sales' },
     'lon-uat-sales': { environment: 'uat', datacenter: 'london', application: 'sales', hosting: 'on-premises', server: '127.0.0.2', pg_instance: '127.0.0.2@lon-uat-sales' },

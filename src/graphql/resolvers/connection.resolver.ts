@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Authorized, Ctx, FieldResolver, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AUTOMATIC_TAG_KEYS, formatTagString } from '../../access/tags';
+import { automaticTags, formatTagString } from '../../access/tags';
 import type { ConnectionEntity } from '../../entities/connection.entity';
 import type { ConnectionPageResult } from '../../services/connection-page';
 import { ADMIN } from '../auth-checker';
@@ -91,10 +91,7 @@ export class ConnectionResolver {
   tags(@Root() connection: ConnectionEntity): Tag[] {
     // One array per connection: a dashboard page builds this for each of its 50 connections on every request.
     const tags: Tag[] = connection.userTags.map((t) => ({ key: t.key, value: t.value, automatic: false }));
-    for (const key of AUTOMATIC_TAG_KEYS) {
-      const value = connection.tags[key];
-      if (value !== undefined) tags.push({ key, value, automatic: true });
-    }
+    for (const t of automaticTags(connection)) tags.push({ key: t.key, value: t.value, automatic: true });
     return tags;
   }
 
