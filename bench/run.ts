@@ -7,6 +7,7 @@
  *   dashboardFixed  the same query for a user who sees 50 connections at every fleet size
  *   admin      roles { name connectionCount users { login } } over all 302 roles (run last: it has the largest answers)
  *   tags       the tag summary for the restricted user
+ *   tagsUserKeys  the same for user keys only, 20 values per key (what a filter menu asks; its size does not grow with the fleet)
  *   preview    previewAccess of a three-group rule
  *   dashboardUncached  the dashboard on a gateway without per-replica caches (PRINCIPAL_CACHE_TTL_MS=0)
  *   dashboardTwoReplicas  the dashboard again, same total concurrency split over two gateway processes (one size)
@@ -44,7 +45,7 @@ interface Options {
 
 /** Alternating rounds of the dashboard and its raw SQL floor. */
 const ROUNDS = 5;
-const SCENARIOS = ['dashboard', 'dashboardFixed', 'tags', 'preview', 'admin', 'dashboardUncached', 'dashboardTwoReplicas', 'rawSql'];
+const SCENARIOS = ['dashboard', 'dashboardFixed', 'tags', 'tagsUserKeys', 'preview', 'admin', 'dashboardUncached', 'dashboardTwoReplicas', 'rawSql'];
 
 interface Measure {
   rps: number;
@@ -69,6 +70,7 @@ const USER_PASSWORD = 'bench-user-password';
 const DASHBOARD = `query Dashboard { connections(first: 50) { totalCount pageInfo { hasNextPage endCursor } nodes { name host port connected tags { key value automatic } } } }`;
 const ADMIN = `query AdminRoles { roles { name connectionCount users { login } } }`;
 const TAGS = `query Tags { tags { key values { value count } } }`;
+const TAGS_USER_KEYS = `query TagMenu { tags(automatic: false) { key valueCount values(first: 20) { value count } } }`;
 const PREVIEW = `query Preview($access: [AccessGroupInput!]!) { previewAccess(access: $access, first: 50) { totalCount nodes { name } } }`;
 
 function parseArgs(argv: string[]): Options {
@@ -246,7 +248,7 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
     const fixedToken = (await gqlAt(gateway.url, `mutation { createToken(login: "bench.core", password: "${USER_PASSWORD}") { token } }`)).data.createToken.token;
 
     // Correctness before speed: each operation must answer without errors.
-    for (const [query, variables, token] of [[DASHBOARD, {}, userToken], [ADMIN, {}, adminToken], [TAGS, {}, userToken], [PREVIEW, { access: PREVIEW_ACCESS }, adminToken]] as const) {
+    for (const [query, variables, token] of [[DASHBOARD, {}, userToken], [ADMIN, {}, adminToken], [TAGS, {}, userToken], [TAGS_USER_KEYS, {}, userToken], [PREVIEW, { access: PREVIEW_ACCESS }, adminToken]] as const) {
       const answer = await gqlAt(gateway.url, query, variables, token);
       if (answer.errors) throw new Error(`${query}: ${JSON.stringify(answer.errors)}`);
     }
@@ -275,6 +277,7 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
     }
     await measure('dashboardFixed', fixedToken, DASHBOARD);
     await measure('tags', userToken, TAGS);
+    await measure('tagsUserKeys', userToken, TAGS_USER_KEYS);
     await measure('preview', adminToken, PREVIEW, { access: PREVIEW_ACCESS });
     await measure('admin', adminToken, ADMIN);
     const peak = peakRssMb(gateway.pid);

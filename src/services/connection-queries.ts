@@ -12,6 +12,7 @@
  * `UNION ALL` branch each, which is what the per-request DataLoaders call.
  */
 import type { EntityManager } from 'typeorm';
+import { AUTOMATIC_TAG_KEYS } from '../access/tags';
 import { isRoleMembership, renderPredicate, SqlParams, type ConnectionPredicate, type RoleMembership } from '../access/predicate';
 import type { ConnectionEntity } from '../entities/connection.entity';
 import type { EntityRowMapper } from '../db/row-mapper';
@@ -25,6 +26,12 @@ export interface ConnectionConditions {
   connected?: boolean | null;
   /** Case-insensitive substring of the name or the host. */
   search?: string | null;
+}
+
+/** Which tag keys a tag summary covers: `keys` only (when given), automatic or user keys only (when set). */
+export interface TagKeyFilter {
+  keys?: readonly string[] | null;
+  automatic?: boolean | null;
 }
 
 export interface ConnectionQuery {
@@ -223,14 +230,21 @@ export class ConnectionQueries {
     return membership && !needsConnectionRow({ predicate: membership.rest, conditions }) ? membership.driver : null;
   }
 
-  /** Tag keys and values with the number of matching connections carrying each, sorted by key then value. */
-  async tagSummary(manager: EntityManager, predicate: ConnectionPredicate): Promise<{ key: string; value: string; count: number }[]> {
+  /**
+   * Tag keys and values with the number of matching connections carrying each, sorted by key then value; only the
+   * keys `filter` lets through (filtered before grouping, so leaving out keys unique to each connection, such as
+   * `pg_instance`, is what keeps the answer small on a large fleet).
+   */
+  async tagSummary(manager: EntityManager, predicate: ConnectionPredicate, filter: TagKeyFilter = {}): Promise<{ key: string; value: string; count: number }[]> {
     const params = new SqlParams();
+    const keyConditions: string[] = [];
+    if (filter.keys) keyConditions.push(`t.key = ANY(${params.add(filter.keys)}::text[])`);
+    if (filter.automatic != null) keyConditions.push(`${filter.automatic ? '' : 'NOT '}t.key = ANY(${params.add([...AUTOMATIC_TAG_KEYS])}::text[])`);
     const membership = drivingMembership(predicate);
     const source = membership
       ? `(${renderMembershipMatches(membership.driver, { predicate: membership.rest }, params)}) AS v JOIN connections c ON c.id = v.connection_id`
       : `connections c`;
-    const where = membership ? 'TRUE' : renderPredicate(predicate, 'c', params);
+    const where = [membership ? 'TRUE' : renderPredicate(predicate, 'c', params), ...keyConditions].join(' AND ');
     const sql =
       `SELECT t.key, t.value, count(*)::int AS count FROM ${source} CROSS JOIN LATERAL jsonb_each_text(c.tags) AS t ` +
       `WHERE ${where} GROUP BY t.key, t.value ` +

@@ -8,17 +8,17 @@ import { z } from 'zod';
 import type { EntityManager } from 'typeorm';
 import { normalizeAccessRule, type AccessGroup } from '../access/access-rule';
 import { compileRules, MATCH_EVERYTHING, narrow, type ConnectionPredicate } from '../access/predicate';
-import { normalizeUserTags, type TagPair } from '../access/tags';
+import { normalizeUserTags, tagKeyProblem, type TagPair } from '../access/tags';
 import { visibility } from '../context/principal';
 import { inTransaction, type RequestContext } from '../context/request-context';
 import { ConnectionEntity, type CollectionRate } from '../entities/connection.entity';
-import { AppError, conflict, notFound } from '../errors/app-error';
+import { AppError, badInput, conflict, notFound } from '../errors/app-error';
 import { lockAccessRelation } from '../db/locks';
 import { isUniqueViolation } from '../db/pg-errors';
 import { requireAdministrator, requireSignedIn } from './authorization';
 import { ConnectionPageResult } from './connection-page';
 import type { MembershipCache, TagSummary } from './membership-cache';
-import type { ConnectionConditions, ConnectionQueries } from './connection-queries';
+import type { ConnectionConditions, ConnectionQueries, TagKeyFilter } from './connection-queries';
 import { pageArgs } from './pagination';
 import type { ProbeOutcome, ProbeService } from './probe.service';
 import type { SecretBox } from './secret-box';
@@ -129,6 +129,25 @@ const updateSchema = z.object({
   ...Object.fromEntries(Object.entries(settingsShape).map(([k, s]) => [k, s.optional()])),
 });
 
+/** Most keys one tag summary may ask for. */
+const MAX_SUMMARY_KEYS = 100;
+
+/**
+ * Orders strings by code point, as PostgreSQL's "C" collation orders UTF-8. JavaScript's `<` compares UTF-16 code
+ * units, which puts a character above U+FFFF (a surrogate pair, 0xD800-0xDFFF) before U+E000-U+FFFF.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i += 1) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+const codePointRank = (unit: number) => (unit >= 0xd800 && unit <= 0xdfff ? unit + 0x2000 : unit >= 0xe000 ? unit - 0x800 : unit);
+
 const NOT_FOUND = (name: string) => notFound(`Connection ${JSON.stringify(name)} not found`);
 
 export class ConnectionService {
@@ -190,21 +209,52 @@ export class ConnectionService {
    * summary depends only on their roles' matches: read from and kept in the membership cache (never inside a
    * transaction, whose uncommitted writes it cannot know). The answer is shared: callers must not modify it.
    */
-  async tagSummary(ctx: RequestContext): Promise<TagSummary> {
+  /**
+   * Tag keys and their values over the connections the caller can see, with counts; sorted by key, then value.
+   * `filter` narrows the keys (`keys`: only these; `automatic`: only automatic or only user keys).
+   */
+  async tagSummary(ctx: RequestContext, filter: TagKeyFilter = {}): Promise<TagSummary> {
     const predicate = visibility(requireSignedIn(ctx));
+    const keys = filter.keys == null ? null : [...new Set(filter.keys)].sort();
+    if (keys && keys.length > MAX_SUMMARY_KEYS) throw badInput(`At most ${MAX_SUMMARY_KEYS} keys`, 'keys');
+    for (const key of keys ?? []) {
+      const problem = tagKeyProblem(key);
+      if (problem) throw badInput(`Invalid tag key ${JSON.stringify(key)}: ${problem}`, 'keys');
+    }
+    const normalized: TagKeyFilter = { keys, automatic: filter.automatic ?? null };
+    const variant = keys === null && normalized.automatic === null ? '' : JSON.stringify(normalized);
     const membership = this.queries.pureMembership(predicate);
     const view = membership && this.membershipCache ? await this.membershipCache.view(ctx.freshness.mark, ctx.manager) : null;
-    const cached = membership && view?.get('tags', membership.roleIds);
+    const cached = membership && view?.get('tags', membership.roleIds, variant);
     if (cached) return cached;
-    const rows = await this.queries.tagSummary(ctx.manager, predicate);
+    const rows = await this.queries.tagSummary(ctx.manager, predicate, normalized);
     const byKey = new Map<string, { value: string; count: number }[]>();
     for (const row of rows) {
       if (!byKey.has(row.key)) byKey.set(row.key, []);
       byKey.get(row.key)!.push({ value: row.value, count: row.count });
     }
     const summary = [...byKey].map(([key, values]) => ({ key, values }));
-    if (membership && view) view.set('tags', membership.roleIds, summary);
+    if (membership && view) view.set('tags', membership.roleIds, summary, variant);
     return summary;
+  }
+
+  /**
+   * Part of one key's values, sorted as the summary sorts them (`COLLATE "C"`: UTF-8 bytes, that is code points):
+   * the `first` that come after the value `after` (all when `first` is null).
+   */
+  pageOfValues<V extends { value: string }>(values: readonly V[], first?: number | null, after?: string | null): readonly V[] {
+    if (first != null && (!Number.isInteger(first) || first < 0)) throw badInput('`first` must be zero or more', 'first');
+    let start = 0;
+    if (after != null) {
+      // Values are unique and sorted: binary search for the first one after `after`.
+      let high = values.length;
+      while (start < high) {
+        const middle = (start + high) >>> 1;
+        if (compareCodePoints(values[middle]!.value, after) <= 0) start = middle + 1;
+        else high = middle;
+      }
+    }
+    return first == null ? values.slice(start) : values.slice(start, start + first);
   }
 
   // ---------------------------------------------------------------- writes (administrators)

@@ -34,11 +34,12 @@ export interface MembershipValues {
 
 /** What one batch of reads may read and write, valid for that batch only. */
 export interface MembershipCacheView {
-  get<K extends keyof MembershipValues>(kind: K, roleIds: readonly number[]): MembershipValues[K] | undefined;
-  set<K extends keyof MembershipValues>(kind: K, roleIds: readonly number[], value: MembershipValues[K]): void;
+  /** `variant` tells apart values of one kind computed differently (a tag summary's key filter). */
+  get<K extends keyof MembershipValues>(kind: K, roleIds: readonly number[], variant?: string): MembershipValues[K] | undefined;
+  set<K extends keyof MembershipValues>(kind: K, roleIds: readonly number[], value: MembershipValues[K], variant?: string): void;
 }
 
-const keyOf = (kind: string, roleIds: readonly number[]) => `${kind}:${[...roleIds].sort((a, b) => a - b).join(',')}`;
+const keyOf = (kind: string, roleIds: readonly number[], variant = '') => `${kind}${variant}:${[...roleIds].sort((a, b) => a - b).join(',')}`;
 /** Cache room, in counts plus tag-summary values; a summary larger than a tenth of it is never kept. */
 const MAX_SIZE = 500_000;
 const sizeOf = (value: MembershipValues[keyof MembershipValues]) => (typeof value === 'number' ? 1 : Math.max(1, value.reduce((n, tag) => n + tag.values.length, 0)));
@@ -76,16 +77,16 @@ export class MembershipCache {
     if (!entries || manager.queryRunner?.isTransactionActive || !(await this.listener.catchUp(mark))) return null;
     const generation = this.generation;
     return {
-      get: <K extends keyof MembershipValues>(kind: K, roleIds: readonly number[]) => {
+      get: <K extends keyof MembershipValues>(kind: K, roleIds: readonly number[], variant?: string) => {
         if (generation !== this.generation) return undefined;
-        const value = entries.get(keyOf(kind, roleIds)) as MembershipValues[K] | undefined;
+        const value = entries.get(keyOf(kind, roleIds, variant)) as MembershipValues[K] | undefined;
         if (value === undefined) this.stats.misses += 1;
         else this.stats.hits += 1;
         return value;
       },
-      set: <K extends keyof MembershipValues>(kind: K, roleIds: readonly number[], value: MembershipValues[K]) => {
+      set: <K extends keyof MembershipValues>(kind: K, roleIds: readonly number[], value: MembershipValues[K], variant?: string) => {
         // Computed from data read after the view was opened: stale if a change arrived since.
-        if (generation === this.generation && this.listener.active) entries.set(keyOf(kind, roleIds), value);
+        if (generation === this.generation && this.listener.active) entries.set(keyOf(kind, roleIds, variant), value);
       },
     };
   }

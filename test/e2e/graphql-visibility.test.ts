@@ -189,6 +189,46 @@ describe.each(RESTRICTED)('restricted user %s', (who) => {
     ]);
   });
 
+  test('tags: a key filter, user or automatic keys only, value counts and pages of values, over the visible connections only', async () => {
+    const keysOf = (data: any) => data.tags.map((t: { key: string }) => t.key);
+    // Asked twice: the second answer may come from the membership cache, which must keep each filter apart.
+    for (let round = 0; round < 2; round += 1) {
+      expect(keysOf(await ok(`{ tags(automatic: false) { key } }`, token()))).toEqual(['dc', 'env', 'team']);
+      expect(keysOf(await ok(`{ tags(automatic: true) { key } }`, token()))).toEqual(['pg_instance', 'pg_version', 'server']);
+      expect(keysOf(await ok(`{ tags { key } }`, token()))).toEqual(['dc', 'env', 'pg_instance', 'pg_version', 'server', 'team']);
+      expect((await ok(`{ tags(keys: ["team", "env", "nope", "team"]) { key valueCount values { value count } } }`, token())).tags).toEqual([
+        { key: 'env', valueCount: 2, values: [{ value: 'dev', count: 1 }, { value: 'prod', count: 3 }] },
+        // Hidden connections carry team c: a leak would show it.
+        { key: 'team', valueCount: 2, values: [{ value: 'a', count: 3 }, { value: 'b', count: 1 }] },
+      ]);
+      expect((await ok(`{ tags(keys: ["team"], automatic: true) { key } }`, token())).tags).toEqual([]);
+      expect((await ok(`{ tags(keys: []) { key } }`, token())).tags).toEqual([]);
+    }
+    const page = async (first: number | null, after: string | null) =>
+      (await ok(`query($first: Int, $after: String) { tags(keys: ["pg_instance"]) { valueCount values(first: $first, after: $after) { value } } }`, token(), { first, after })).tags[0];
+    const all = ['127.0.0.2@a-vis-1', '127.0.0.2@g-vis-4', '127.0.0.7@e-vis-3', `${local.host}@c-vis-2`].sort();
+    expect(await page(null, null)).toEqual({ valueCount: 4, values: all.map((value) => ({ value })) });
+    expect(await page(2, null)).toEqual({ valueCount: 4, values: all.slice(0, 2).map((value) => ({ value })) });
+    expect(await page(2, all[1]!)).toEqual({ valueCount: 4, values: all.slice(2, 4).map((value) => ({ value })) });
+    expect(await page(null, all[0]!)).toEqual({ valueCount: 4, values: all.slice(1).map((value) => ({ value })) });
+    expect(await page(0, null)).toEqual({ valueCount: 4, values: [] });
+    // A value that is not in the list (taken away between two calls) still places the page.
+    expect(await page(1, '127.0.0.2@b')).toEqual({ valueCount: 4, values: [{ value: '127.0.0.2@g-vis-4' }] });
+    expect(await page(5, all[3]!)).toEqual({ valueCount: 4, values: [] });
+  });
+
+  test('tags: bad filters and pages are refused with BAD_USER_INPUT', async () => {
+    for (const [query, variables] of [
+      [`{ tags(keys: ["bad key"]) { key } }`, {}],
+      [`{ tags(keys: [""]) { key } }`, {}],
+      [`query($keys: [String!]) { tags(keys: $keys) { key } }`, { keys: Array.from({ length: 101 }, (_, i) => `k${i}`) }],
+      [`{ tags { key values(first: -1) { value } } }`, {}],
+    ] as const) {
+      const result = await gw.gql(query, variables, token());
+      expect(result.errors?.map((e) => e.extensions?.code)).toContain('BAD_USER_INPUT');
+    }
+  });
+
   test.each([0, 1, 2, 3, 4, 5, 500])('pagination with first=%i walks exactly the visible connections', async (first) => {
     const query = `query($first: Int!, $after: String) {
       connections(first: $first, after: $after) { totalCount edges { cursor node { name } } pageInfo { hasNextPage endCursor } }

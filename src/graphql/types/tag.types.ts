@@ -68,6 +68,9 @@ export class TagSummary {
   @Field({ description: 'True for tags the gateway sets itself.' })
   automatic!: boolean;
 
-  @Field(() => [TagValueCount], { description: 'Values sorted alphabetically.' })
+  @Field(() => Int, { description: 'How many distinct values the key has (all of them, whatever `values` returns).' })
+  valueCount!: number;
+
+  // `values(first, after)` is resolved by TagResolver.
   values!: readonly TagValueCount[];
 }
