@@ -37,6 +37,22 @@ export function automaticTags(connection: { host: string; name: string; pgVersio
   return tags;
 }
 
+/**
+ * Orders strings by code point, as PostgreSQL's "C" collation orders UTF-8 (the order of a tag summary's values). JavaScript's `<` compares UTF-16 code
+ * units, which puts a character above U+FFFF (a surrogate pair, 0xD800-0xDFFF) before U+E000-U+FFFF.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i += 1) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+const codePointRank = (unit: number) => (unit >= 0xd800 && unit <= 0xdfff ? unit + 0x2000 : unit >= 0xe000 ? unit - 0x800 : unit);
+
 export function isAutomaticTagKey(key: string): key is AutomaticTagKey {
   return (AUTOMATIC_TAG_KEYS as readonly string[]).includes(key);
 }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { EntityManager } from 'typeorm';
 import { normalizeAccessRule, type AccessGroup } from '../access/access-rule';
 import { compileRules, MATCH_EVERYTHING, narrow, type ConnectionPredicate } from '../access/predicate';
-import { normalizeUserTags, tagKeyProblem, type TagPair } from '../access/tags';
+import { compareCodePoints, normalizeUserTags, tagKeyProblem, type TagPair } from '../access/tags';
 import { visibility } from '../context/principal';
 import { inTransaction, type RequestContext } from '../context/request-context';
 import { ConnectionEntity, type CollectionRate } from '../entities/connection.entity';
@@ -132,22 +132,6 @@ const updateSchema = z.object({
 /** Most keys one tag summary may ask for. */
 const MAX_SUMMARY_KEYS = 100;
 
-/**
- * Orders strings by code point, as PostgreSQL's "C" collation orders UTF-8. JavaScript's `<` compares UTF-16 code
- * units, which puts a character above U+FFFF (a surrogate pair, 0xD800-0xDFFF) before U+E000-U+FFFF.
- */
-export function compareCodePoints(a: string, b: string): number {
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i += 1) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x !== y) return codePointRank(x) - codePointRank(y);
-  }
-  return a.length - b.length;
-}
-
-const codePointRank = (unit: number) => (unit >= 0xd800 && unit <= 0xdfff ? unit + 0x2000 : unit >= 0xe000 ? unit - 0x800 : unit);
-
 const NOT_FOUND = (name: string) => notFound(`Connection ${JSON.stringify(name)} not found`);
 
 export class ConnectionService {
@@ -205,13 +189,11 @@ export class ConnectionService {
   }
 
   /**
-   * Tag keys and values over the caller's visible connections, with how many carry each. A restricted caller's
-   * summary depends only on their roles' matches: read from and kept in the membership cache (never inside a
-   * transaction, whose uncommitted writes it cannot know). The answer is shared: callers must not modify it.
-   */
-  /**
-   * Tag keys and their values over the connections the caller can see, with counts; sorted by key, then value.
-   * `filter` narrows the keys (`keys`: only these; `automatic`: only automatic or only user keys).
+   * Tag keys and values over the caller's visible connections, with how many carry each; sorted by key, then value.
+   * `filter` narrows the keys (`keys`: only these; `automatic`: only automatic or only user keys). A restricted
+   * caller's summary depends only on their roles' matches: read from and kept in the membership cache, one entry per
+   * filter (never inside a transaction, whose uncommitted writes it cannot know). The answer is shared: callers must
+   * not modify it.
    */
   async tagSummary(ctx: RequestContext, filter: TagKeyFilter = {}): Promise<TagSummary> {
     const predicate = visibility(requireSignedIn(ctx));

@@ -1,5 +1,5 @@
 /** Tag values are paged in the order PostgreSQL sorts them with COLLATE "C": UTF-8 bytes, which is code point order. */
-import { compareCodePoints } from '../../src/services/connection.service';
+import { compareCodePoints } from '../../src/access/tags';
 
 const utf8Order = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
