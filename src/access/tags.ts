@@ -38,8 +38,9 @@ export function automaticTags(connection: { host: string; name: string; pgVersio
 }
 
 /**
- * Orders strings by code point, as PostgreSQL's "C" collation orders UTF-8 (the order of a tag summary's values). JavaScript's `<` compares UTF-16 code
- * units, which puts a character above U+FFFF (a surrogate pair, 0xD800-0xDFFF) before U+E000-U+FFFF.
+ * Orders strings by code point, as PostgreSQL's "C" collation orders UTF-8 (the order of a tag summary's values).
+ * JavaScript's `<` compares UTF-16 code units, which puts a character above U+FFFF (a surrogate pair,
+ * 0xD800-0xDFFF) before U+E000-U+FFFF.
  */
 export function compareCodePoints(a: string, b: string): number {
   const length = Math.min(a.length, b.length);
