@@ -1,22 +1,44 @@
 /** The CLI commands, separate from process handling so tests can run them in-process. */
 import { randomBytes } from 'node:crypto';
+import type { GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import { createDataSource, migrateDown, migrateUp } from '../db/data-source';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded-postgres';
 import { schemaToSdl } from '../graphql/print-schema';
 import { buildGatewaySchema } from '../graphql/schema';
+import { breakingChangesSince, newestRelease, RELEASED_SCHEMA_DIR } from '../graphql/schema-compat';
 import { hashPassword } from '../services/passwords';
 import { runOperatorCommand } from './operator-commands';
 import { runRotateEncryptionKey } from './rotate-key-command';
 
 export const SCHEMA_PATH = 'schema/schema.graphql';
 
+/** `schema --check`: the served schema breaks nothing of the newest schema in schema/released/. */
+function checkCompatibleWithRelease(schema: GraphQLSchema, io: CliIo): number {
+  const newest = newestRelease(io.listFiles(RELEASED_SCHEMA_DIR));
+  if (!newest) {
+    io.err(`no released schema in ${RELEASED_SCHEMA_DIR}/: nothing to check compatibility against`);
+    return 1;
+  }
+  const breaking = breakingChangesSince(io.readFile(`${RELEASED_SCHEMA_DIR}/${newest}`), schema);
+  if (breaking.length > 0) {
+    io.err(`the schema breaks clients of ${RELEASED_SCHEMA_DIR}/${newest}:`);
+    for (const line of breaking) io.err(`  ${line}`);
+    io.err('keep the old names (deprecate them instead), or release a new major version with its schema file');
+    return 1;
+  }
+  io.out(`no breaking change since ${RELEASED_SCHEMA_DIR}/${newest}`);
+  return 0;
+}
+
 export interface CliIo {
   out(line: string): void;
   err(line: string): void;
   readFile(path: string): string;
   writeFile(path: string, text: string): void;
+  /** File names in a folder (not recursive). */
+  listFiles(path: string): string[];
   /** stderr is a terminal: long tasks show a progress bar instead of progress lines. */
   isTTY?: boolean;
 }
@@ -65,7 +87,8 @@ export async function runCommand(command: string, args: string[], config: Config
       });
     }
     case 'schema': {
-      const sdl = schemaToSdl(await buildGatewaySchema());
+      const schema = await buildGatewaySchema();
+      const sdl = schemaToSdl(schema);
       if (args.includes('--check')) {
         let current = '';
         try {
@@ -78,7 +101,7 @@ export async function runCommand(command: string, args: string[], config: Config
           return 1;
         }
         io.out(`${SCHEMA_PATH} is up to date`);
-        return 0;
+        return checkCompatibleWithRelease(schema, io);
       }
       io.writeFile(SCHEMA_PATH, sdl);
       io.out(`wrote ${SCHEMA_PATH}`);

@@ -11,7 +11,7 @@
  * They use the same configuration as the server (DATABASE_URL, or the embedded PostgreSQL in DATA_DIR).
  */
 import 'reflect-metadata';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../config';
 import { runCommand } from './commands';
@@ -20,6 +20,7 @@ const USAGE = `usage: ds-gateway <command>
 
   migrate [up|down|status]       apply pending migrations (default), revert the last one, or list them
   schema [--check]               write schema/schema.graphql from the code, or check that it is up to date
+                                 and breaks nothing of the newest schema/released/<version>.graphql
   reset-admin-password [login]   set a new password for an account (default: datasentinel); uses
                                  ADMIN_PASSWORD or prints a generated one; revokes the account's tokens
   import-connections <file.csv|file.json> [--no-probe] [--as login]
@@ -47,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
     err: (line) => process.stderr.write(`${line}\n`),
     readFile: (path) => readFileSync(resolve(path), 'utf8'),
     writeFile: (path, text) => writeFileSync(resolve(path), text),
+    listFiles: (path) => readdirSync(resolve(path)),
     isTTY: process.stderr.isTTY === true,
   });
 }

@@ -34,6 +34,10 @@ async function cli(args: string[], files: Record<string, string> = {}, overrides
     writeFile: (path, text) => {
       run.written[path] = text;
     },
+    listFiles: (folder) =>
+      Object.keys(files)
+        .filter((path) => path.startsWith(`${folder}/`))
+        .map((path) => path.slice(folder.length + 1)),
     isTTY: false,
   };
   const [command, ...rest] = args;

@@ -45,6 +45,7 @@ function captureIo(): CliIo & { lines: string[]; errors: string[] } {
     err: (line) => void errors.push(line),
     readFile: () => '',
     writeFile: () => undefined,
+    listFiles: () => [],
   };
 }
 

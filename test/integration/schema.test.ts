@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getIntrospectionQuery, graphqlSync, isObjectType, type GraphQLSchema } from 'graphql';
+import { buildSchema, getIntrospectionQuery, graphqlSync, isObjectType, type GraphQLSchema } from 'graphql';
 import { schemaToSdl } from '../../src/graphql/print-schema';
 import { buildGatewaySchema, guardsOnPlainFields } from '../../src/graphql/schema';
+import { breakingChangesSince, newestRelease } from '../../src/graphql/schema-compat';
 
 let schema: GraphQLSchema;
 beforeAll(async () => {
@@ -73,5 +74,34 @@ describe('plain fields are read directly (simpleResolvers), and guarded fields k
       middlewares: [{ target: Secretive, fieldName: 'logged', middlewares: [] }],
     } as unknown as Parameters<typeof guardsOnPlainFields>[0];
     expect(guardsOnPlainFields(storage)).toEqual(['Secretive.secret', 'Secretive.logged']);
+  });
+});
+
+describe('compatibility with the released schema', () => {
+  const releasedDir = join(__dirname, '../../schema/released');
+
+  test('the served schema breaks nothing of the newest released schema', () => {
+    const newest = newestRelease(readdirSync(releasedDir));
+    expect(newest).toBeDefined();
+    expect(breakingChangesSince(readFileSync(join(releasedDir, newest!), 'utf8'), schema)).toEqual([]);
+  });
+
+  test('a removed field, a narrowed argument and a new required argument are each reported', () => {
+    const released = `type Query { me: String  user(email: String): String  users: [String] }`;
+    const current = buildSchema(`type Query { user(email: String!): String  users(first: Int!): [String] }`);
+    const changes = breakingChangesSince(released, current);
+    expect(changes).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^FIELD_REMOVED: Query\.me was removed/),
+        expect.stringMatching(/^ARG_CHANGED_KIND: .*Query\.user/),
+        expect.stringMatching(/^REQUIRED_ARG_ADDED: .*first.*Query\.users/),
+      ]),
+    );
+    expect(changes).toHaveLength(3);
+  });
+
+  test('the newest release is chosen by version number, not by name', () => {
+    expect(newestRelease(['0.9.1.graphql', '0.10.0.graphql', 'README.md', '1.0.0-rc.1.graphql'])).toBe('0.10.0.graphql');
+    expect(newestRelease([])).toBeUndefined();
   });
 });
