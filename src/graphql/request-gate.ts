@@ -80,7 +80,9 @@ function persistedQueryOf(request: GraphQLHttpRequest): Record<string, unknown> 
 function withText(request: GraphQLHttpRequest, text: string, keepHash: boolean): GraphQLHttpRequest {
   if (keepHash) return { ...request, query: text };
   const { persistedQuery: _persistedQuery, ...extensions } = request.extensions as Record<string, unknown>;
-  return { ...request, query: text, extensions: Object.keys(extensions).length ? extensions : undefined };
+  const { extensions: _extensions, ...rest } = request;
+  // Apollo refuses an `extensions` key that is not an object: left out when nothing else remains.
+  return Object.keys(extensions).length ? { ...rest, query: text, extensions } : { ...rest, query: text };
 }
 
 const notAllowed = () =>
