@@ -32,7 +32,15 @@ export interface HttpGateway {
   app: express.Express;
   server: Server;
   /** Entries held by the GraphQL layer's per-replica caches now (each has a bound: docs/security.md). */
-  cacheSizes(): { limitVerdicts: number; persistedDocuments: number; compiledDocuments: number };
+  cacheSizes(): {
+    limitVerdicts: number;
+    /** What the verdicts count against their bound (characters of document text × 4). */
+    limitVerdictsSize: number;
+    persistedDocuments: number;
+    /** What the APQ documents count against their bound (characters of document text). */
+    persistedDocumentsSize: number;
+    compiledDocuments: number;
+  };
   /** Stops accepting connections, lets in-flight requests finish, then stops GraphQL. */
   close(): Promise<void>;
 }
@@ -196,7 +204,13 @@ export async function createHttpGateway(services: Services, log: Logger): Promis
   return {
     app,
     server,
-    cacheSizes: () => ({ limitVerdicts: gate.limiter.cacheSize.entries, persistedDocuments: apqCache?.size ?? 0, compiledDocuments: executor.cachedDocuments }),
+    cacheSizes: () => ({
+      limitVerdicts: gate.limiter.cacheSize.entries,
+      limitVerdictsSize: gate.limiter.cacheSize.size,
+      persistedDocuments: apqCache?.size ?? 0,
+      persistedDocumentsSize: apqCache?.chars ?? 0,
+      compiledDocuments: executor.cachedDocuments,
+    }),
     close: async () => {
       await apollo.stop();
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
