@@ -21,7 +21,7 @@ import { buildGatewaySchema } from './graphql/schema';
 import { corsPolicy, playgroundContentSecurityPolicy, securityHeaders } from './http/security';
 import type { Logger } from './logger';
 import { createOpsInstrumentation } from './ops/metrics';
-import { truncateOperationName } from './ops/request-labels';
+import { truncateForLog, truncateOperationName } from './ops/request-labels';
 import { DEFAULT_CACHE_BOUNDS, DEFAULT_GRAPHQL_LIMITS } from './security-config';
 import { createRestRouter } from './rest/router';
 import type { Services } from './services';
@@ -78,7 +78,7 @@ export async function createHttpGateway(services: Services, log: Logger): Promis
           requestId,
           method: req.method,
           // originalUrl: routers rewrite req.url while they run; the query string may carry a token, so it is left out.
-          path: req.originalUrl.split('?')[0],
+          path: truncateForLog(req.originalUrl.split('?')[0] ?? ''),
           status: res.statusCode,
           durationMs: Number(process.hrtime.bigint() - started) / 1e6,
           operation: res.locals.operationName,

@@ -211,4 +211,14 @@ describe('finding 8: client-controlled names are bounded before they are logged'
     expect(String(access[0]!.operation).length).toBeLessThanOrEqual(OPERATION_NAME_MAX_LENGTH);
     for (const line of lines) expect(line.length).toBeLessThan(2000);
   });
+
+  test('a long path is truncated in the access log too', async () => {
+    const before = stagingLogs.entries().length;
+    const response = await fetch(`${staging.url}/ds-api/${'p'.repeat(12_000)}`);
+    expect(response.status).toBe(404);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const access = stagingLogs.entries().slice(before).filter((e) => e.msg === 'request');
+    expect(access).toHaveLength(1);
+    expect(String(access[0]!.path).length).toBeLessThanOrEqual(256);
+  });
 });
