@@ -10,7 +10,9 @@
  *
  * Persisted documents (src/graphql/persisted-queries.ts):
  * - `apq`: a hash-only request whose document is registered is given its text (Apollo checks the hash again);
- *   one that is not registered goes on to Apollo, which answers PERSISTED_QUERY_NOT_FOUND as APQ clients expect.
+ *   one that is not registered is answered PERSISTED_QUERY_NOT_FOUND here, exactly as Apollo would. Apollo never
+ *   sees a hash-only request, so it cannot find a document the gate did not check (one registered by a concurrent
+ *   request between the gate and Apollo's own look-up).
  * - `trusted`: a request runs only when its document is in the manifest, by hash or by text; anything else gets
  *   PERSISTED_QUERY_NOT_ALLOWED. Apollo is handed the manifest's text, never the client's.
  * - `off`: Apollo's own APQ is off, so it refuses any `persistedQuery` extension (PERSISTED_QUERY_NOT_SUPPORTED).
@@ -34,6 +36,22 @@ interface GraphQLHttpRequest {
 
 const FIELDS = ['query', 'operationName', 'variables', 'extensions'] as const;
 
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  Boolean(value) && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value);
+
+/**
+ * The fields of a POST body as Apollo reads them (`runHttpQuery`): `query` and `operationName` only when strings,
+ * `variables` and `extensions` only when objects; anything else is as good as absent to Apollo.
+ */
+function readBody(body: Record<string, unknown>): GraphQLHttpRequest {
+  const request: GraphQLHttpRequest = {};
+  if (typeof body.query === 'string') request.query = body.query;
+  if (typeof body.operationName === 'string') request.operationName = body.operationName;
+  if (isRecord(body.variables)) request.variables = body.variables;
+  if (isRecord(body.extensions)) request.extensions = body.extensions;
+  return request;
+}
+
 /**
  * The fields of a GET request, read as Apollo reads them; `null` when Apollo will refuse the request itself (a field
  * given twice, `variables` or `extensions` not a JSON object).
@@ -48,7 +66,7 @@ function readSearch(url: string): GraphQLHttpRequest | null {
     if (field === 'variables' || field === 'extensions') {
       try {
         const parsed: unknown = JSON.parse(values[0]!);
-        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return null;
+        if (!isRecord(parsed)) return null;
         request[field] = parsed;
       } catch {
         return null;
@@ -69,11 +87,10 @@ function canonicalUrl(url: string, request: GraphQLHttpRequest): string {
   return `${parseUrl(url).pathname ?? '/'}?${params.toString()}`;
 }
 
+/** The `persistedQuery` extension when Apollo would act on it (any truthy value; a malformed one it refuses itself). */
 function persistedQueryOf(request: GraphQLHttpRequest): Record<string, unknown> | undefined {
-  const extensions = request.extensions;
-  if (!extensions || typeof extensions !== 'object') return undefined;
-  const persisted = (extensions as Record<string, unknown>).persistedQuery;
-  return persisted && typeof persisted === 'object' ? (persisted as Record<string, unknown>) : undefined;
+  const persisted = isRecord(request.extensions) ? request.extensions.persistedQuery : undefined;
+  return persisted ? (isRecord(persisted) ? persisted : {}) : undefined;
 }
 
 /** The request without its `persistedQuery` extension, carrying `text` as its query. */
@@ -81,9 +98,16 @@ function withText(request: GraphQLHttpRequest, text: string, keepHash: boolean):
   if (keepHash) return { ...request, query: text };
   const { persistedQuery: _persistedQuery, ...extensions } = request.extensions as Record<string, unknown>;
   const { extensions: _extensions, ...rest } = request;
-  // Apollo refuses an `extensions` key that is not an object: left out when nothing else remains.
   return Object.keys(extensions).length ? { ...rest, query: text, extensions } : { ...rest, query: text };
 }
+
+/** Apollo's own answer to a hash it does not know (status 200, so APQ clients send the text next). */
+function sendPersistedQueryNotFound(res: Response): void {
+  res.status(200).setHeader('cache-control', 'private, no-cache, must-revalidate');
+  res.json({ errors: [{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] });
+}
+
+const NOT_REGISTERED = Symbol('not registered');
 
 const notAllowed = () =>
   new AppError(
@@ -110,7 +134,7 @@ export function graphqlRequestGate(schema: GraphQLSchema, options: RequestGateOp
   const limiter = new RequestLimiter(schema, options.limits, options.verdictCacheChars);
   const { mode, manifest } = options.persistedQueries;
 
-  const resolve = async (request: GraphQLHttpRequest): Promise<GraphQLHttpRequest | AppError> => {
+  const resolve = async (request: GraphQLHttpRequest): Promise<GraphQLHttpRequest | AppError | typeof NOT_REGISTERED> => {
     const persisted = persistedQueryOf(request);
     if (mode === 'trusted') {
       const hash = persisted ? normalizeHash(persisted.sha256Hash) : typeof request.query === 'string' ? documentHash(request.query) : null;
@@ -120,10 +144,11 @@ export function graphqlRequestGate(schema: GraphQLSchema, options: RequestGateOp
       return persisted ? withText(request, text, false) : { ...request, query: text };
     }
     if (mode === 'apq' && persisted && request.query === undefined && persisted.version === 1) {
+      // Apollo registers documents under the lower-case hex hash only, so any other spelling is not registered.
       const hash = normalizeHash(persisted.sha256Hash);
       const text = hash && hash === persisted.sha256Hash ? await options.apqCache?.get(hash) : undefined;
-      // Registered: Apollo gets the text with the hash (it checks the hash again); not registered: Apollo says so.
-      if (text !== undefined) return withText(request, text, true);
+      // Registered: Apollo gets the text with the hash (it checks the hash again and runs exactly this text).
+      return text === undefined ? NOT_REGISTERED : withText(request, text, true);
     }
     return request;
   };
@@ -134,19 +159,25 @@ export function graphqlRequestGate(schema: GraphQLSchema, options: RequestGateOp
       return;
     }
     const isGet = req.method === 'GET' || req.method === 'HEAD';
-    const read: GraphQLHttpRequest | null = isGet ? readSearch(req.url) : req.body && typeof req.body === 'object' ? (req.body as GraphQLHttpRequest) : null;
+    const read: GraphQLHttpRequest | null = isGet ? readSearch(req.url) : isRecord(req.body) ? readBody(req.body) : null;
     if (!read) return next(); // Apollo refuses it with its own message
+    const refuse = (error: AppError, operationName: unknown) => {
+      // Client-controlled: bounded before the access log or a metric label sees it.
+      res.locals.operationName = typeof operationName === 'string' ? truncateOperationName(operationName) : undefined;
+      sendGraphQLRefusal(res, error);
+    };
     resolve(read)
       .then((request) => {
-        const refused = request instanceof AppError ? request : limiter.check(request);
-        if (refused) {
-          const name = (request instanceof AppError ? read : request).operationName;
-          res.locals.operationName = typeof name === 'string' ? truncateOperationName(name) : undefined;
-          sendGraphQLRefusal(res, refused);
-          return;
+        if (request === NOT_REGISTERED) return sendPersistedQueryNotFound(res);
+        if (request instanceof AppError) return refuse(request, read.operationName);
+        const refused = limiter.check(request);
+        if (refused) return refuse(refused, request.operationName);
+        if (isGet) req.url = canonicalUrl(req.url, request);
+        else if (request !== read) {
+          const body: Record<string, unknown> = { ...req.body, ...request };
+          if (!request.extensions) delete body.extensions; // Apollo refuses an `extensions` key that is not an object
+          req.body = body;
         }
-        if (isGet) req.url = canonicalUrl(req.url, request as GraphQLHttpRequest);
-        else if (request !== read) req.body = request;
         next();
       })
       .catch(next);

@@ -73,10 +73,30 @@ describe('PERSISTED_QUERIES=apq (default)', () => {
     expect(errorCode(replayByGet.body)).toBe('QUERY_TOO_COSTLY');
     expect(gw.statements).toEqual([]); // refused before any context or SQL
 
+    // However the hash-only request spells an absent query (null, a number: Apollo reads both as "no query").
+    for (const query of [null, 0, false]) {
+      const spelled = await post(gw, { query, variables: { n: 500 }, extensions: persisted(COSTLY) }, token);
+      expect(errorCode(spelled.body)).toBe('QUERY_TOO_COSTLY');
+    }
+    expect(gw.statements).toEqual([]);
+
     // The same hash with cheap variables is served: APQ itself still works.
     const cheap = await post(gw, { variables: { n: 1 }, extensions: persisted(COSTLY) }, token);
     expect(cheap.status).toBe(200);
     expect(cheap.body.data).toEqual(registered.body.data);
+  });
+
+  test('an unknown hash is answered by the gate exactly as Apollo answers it, so Apollo never looks a hash up itself', async () => {
+    const response = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ extensions: persisted('{ never { registered } }') }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('private, no-cache, must-revalidate');
+    expect(await response.json()).toEqual({ errors: [{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] });
+    const upper = await post(gw, { extensions: { persistedQuery: { version: 1, sha256Hash: documentHash(COSTLY).toUpperCase() } } }, token);
+    expect(errorCode(upper.body)).toBe('PERSISTED_QUERY_NOT_FOUND');
   });
 
   test('every other limit applies to a document sent by hash (aliases, depth) and such documents are never registered', async () => {
