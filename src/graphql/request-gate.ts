@@ -120,7 +120,7 @@ export interface RequestGateOptions {
   persistedQueries: PersistedQueryConfig;
   /** The APQ documents shared with Apollo (`apq` mode). */
   apqCache: PersistedDocumentCache | null;
-  /** Size of the per-document verdict cache of the limits, in characters of document text. */
+  /** Size bound of the per-document verdict cache of the limits (4 units per character of document text). */
   verdictCacheChars?: number;
 }
 
