@@ -1,7 +1,11 @@
 /**
  * GraphQL Code Generator: typed documents for the example operations (examples/operations), from the committed
  * schema. Dashboards can copy this setup; the tests use the generated documents. `npm run codegen:check` (in CI)
- * fails when the generated file is stale.
+ * fails when a generated file is stale.
+ *
+ * The second output is the client preset with persisted documents: `examples/generated/client/persisted-documents.json`
+ * is the manifest (SHA-256 → document) a gateway in `PERSISTED_QUERIES=trusted` mode loads from
+ * `PERSISTED_QUERIES_MANIFEST` (docs/security.md).
  */
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
@@ -20,6 +24,19 @@ const config: CodegenConfig = {
         enumsAsTypes: true,
         useTypeImports: true,
         avoidOptionals: { field: true, inputValue: false, object: true, defaultValue: false },
+      },
+    },
+    'examples/generated/client/': {
+      preset: 'client',
+      presetConfig: {
+        // SHA-256, as Apollo's persisted-query protocol (`extensions.persistedQuery.sha256Hash`) expects.
+        persistedDocuments: { hashAlgorithm: 'sha256' },
+        fragmentMasking: false,
+      },
+      config: {
+        scalars: { DateTimeISO: 'string' },
+        enumsAsTypes: true,
+        useTypeImports: true,
       },
     },
   },

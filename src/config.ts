@@ -23,7 +23,10 @@ export interface Config extends SecurityConfig, OpsConfig {
   adminEmail: string;
   organizationName: string;
   probeTimeoutMs: number;
-  /** `development` shows error details and pretty logs; anything else masks them. */
+  /**
+   * `development` shows error details and pretty logs; anything else masks them. NODE_ENV unset or `development` is
+   * development, `test` is test, and every other value (`production`, `staging`, `prod` ...) is production.
+   */
   environment: 'development' | 'production' | 'test';
   logLevel: string;
   /** Size of the gateway's PostgreSQL connection pool. */
@@ -61,7 +64,8 @@ function adminEmail(env: NodeJS.ProcessEnv): string {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = env.NODE_ENV;
-  const environment = nodeEnv === 'production' ? 'production' : nodeEnv === 'test' ? 'test' : 'development';
+  // Safe by default: only the names of a developer's machine open the IDE, introspection and error details.
+  const environment = nodeEnv === undefined || nodeEnv === '' || nodeEnv === 'development' ? 'development' : nodeEnv === 'test' ? 'test' : 'production';
   const adminPassword = nonEmpty(env, 'ADMIN_PASSWORD');
   if (adminPassword !== undefined && adminPassword.length < 8) {
     throw new ConfigError('ADMIN_PASSWORD must be at least 8 characters');

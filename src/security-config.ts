@@ -4,6 +4,7 @@
  * every variable is documented in the README (Configuration and Security sections).
  */
 import { ConfigError } from './config';
+import { loadManifest, PERSISTED_QUERY_MODES, type PersistedQueryConfig, type PersistedQueryMode } from './graphql/persisted-queries';
 
 /** Bounds on one GraphQL request, checked before it runs (src/graphql/limits.ts). */
 export interface GraphQLLimits {
@@ -49,7 +50,33 @@ export interface SecurityConfig {
   corsOrigins: string[];
   /** Express `trust proxy`: which proxies' X-Forwarded-For to believe for the client address. `false` = none. */
   trustProxy: boolean | number | string;
+  /** PERSISTED_QUERIES and the manifest of PERSISTED_QUERIES_MANIFEST (src/graphql/persisted-queries.ts). */
+  persistedQueries: PersistedQueryConfig;
+  /** Size bounds of the per-replica caches (not configurable: docs/security.md explains them). */
+  cacheBounds: CacheBounds;
 }
+
+/** How much each per-replica cache may hold, whatever clients send. */
+export interface CacheBounds {
+  /** Resolved callers (src/services/principal-cache.ts), entries. */
+  principals: number;
+  /** Tokens whose signature was checked (src/services/auth.service.ts), entries. */
+  verifiedTokens: number;
+  /** Limit verdicts per document (src/graphql/limits.ts), in characters of document text × 4. */
+  limitVerdicts: number;
+  /** APQ documents (src/graphql/persisted-queries.ts), in characters of document text. */
+  persistedDocuments: number;
+  /** Documents whose graphql-jit state is kept (src/graphql/executor.ts), entries. */
+  compiledDocuments: number;
+}
+
+export const DEFAULT_CACHE_BOUNDS: CacheBounds = {
+  principals: 10_000,
+  verifiedTokens: 10_000,
+  limitVerdicts: 8 * 1024 * 1024,
+  persistedDocuments: 4 * 1024 * 1024,
+  compiledDocuments: 1000,
+};
 
 export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = {
   maxDepth: 10,
@@ -120,6 +147,22 @@ function trustProxy(raw: string | undefined): boolean | number | string {
   return value;
 }
 
+function persistedQueries(env: NodeJS.ProcessEnv): PersistedQueryConfig {
+  const mode = (env.PERSISTED_QUERIES?.trim().toLowerCase() || 'apq') as PersistedQueryMode;
+  if (!PERSISTED_QUERY_MODES.includes(mode)) throw new ConfigError(`PERSISTED_QUERIES must be apq, trusted or off, got "${env.PERSISTED_QUERIES}"`);
+  const path = env.PERSISTED_QUERIES_MANIFEST?.trim();
+  if (mode !== 'trusted') {
+    if (path) throw new ConfigError('PERSISTED_QUERIES_MANIFEST is only read with PERSISTED_QUERIES=trusted');
+    return { mode, manifest: null };
+  }
+  if (!path) throw new ConfigError('PERSISTED_QUERIES_MANIFEST is required with PERSISTED_QUERIES=trusted (e.g. examples/generated/client/persisted-documents.json)');
+  try {
+    return { mode, manifest: loadManifest(path) };
+  } catch (error) {
+    throw new ConfigError(`PERSISTED_QUERIES_MANIFEST: ${(error as Error).message}`);
+  }
+}
+
 export function loadSecurityConfig(env: NodeJS.ProcessEnv, environment: 'development' | 'production' | 'test'): SecurityConfig {
   const open = environment !== 'production';
   const corsOrigins = (env.CORS_ORIGINS ?? '')
@@ -149,5 +192,7 @@ export function loadSecurityConfig(env: NodeJS.ProcessEnv, environment: 'develop
     },
     corsOrigins,
     trustProxy: trustProxy(env.TRUST_PROXY),
+    persistedQueries: persistedQueries(env),
+    cacheBounds: DEFAULT_CACHE_BOUNDS,
   };
 }

@@ -11,15 +11,18 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { authenticate } from './context/authenticate';
 import type { GraphQLContext } from './graphql/context';
-import { executionGateway } from './graphql/executor';
+import { createExecutor, executionGateway } from './graphql/executor';
 import { createErrorFormatter } from './graphql/format-error';
-import { graphqlLimits } from './graphql/limits';
+import { PersistedDocumentCache } from './graphql/persisted-queries';
+import { graphqlRequestGate } from './graphql/request-gate';
 import { PLAYGROUND_ASSETS_PATH, PLAYGROUND_INIT_PATH, PLAYGROUND_INIT_SCRIPT, playgroundAssetsDir, playgroundHtml } from './graphql/playground';
 import { PLAYGROUND_SESSION_PATH, PLAYGROUND_SESSION_SCRIPT } from './graphql/playground-session';
 import { buildGatewaySchema } from './graphql/schema';
 import { corsPolicy, playgroundContentSecurityPolicy, securityHeaders } from './http/security';
 import type { Logger } from './logger';
 import { createOpsInstrumentation } from './ops/metrics';
+import { truncateForLog, truncateOperationName } from './ops/request-labels';
+import { DEFAULT_CACHE_BOUNDS, DEFAULT_GRAPHQL_LIMITS } from './security-config';
 import { createRestRouter } from './rest/router';
 import type { Services } from './services';
 
@@ -28,6 +31,16 @@ export const BODY_LIMIT = '1mb';
 export interface HttpGateway {
   app: express.Express;
   server: Server;
+  /** Entries held by the GraphQL layer's per-replica caches now (each has a bound: docs/security.md). */
+  cacheSizes(): {
+    limitVerdicts: number;
+    /** What the verdicts count against their bound (characters of document text × 4). */
+    limitVerdictsSize: number;
+    persistedDocuments: number;
+    /** What the APQ documents count against their bound (characters of document text). */
+    persistedDocumentsSize: number;
+    compiledDocuments: number;
+  };
   /** Stops accepting connections, lets in-flight requests finish, then stops GraphQL. */
   close(): Promise<void>;
 }
@@ -65,7 +78,7 @@ export async function createHttpGateway(services: Services, log: Logger): Promis
           requestId,
           method: req.method,
           // originalUrl: routers rewrite req.url while they run; the query string may carry a token, so it is left out.
-          path: req.originalUrl.split('?')[0],
+          path: truncateForLog(req.originalUrl.split('?')[0] ?? ''),
           status: res.statusCode,
           durationMs: Number(process.hrtime.bigint() - started) / 1e6,
           operation: res.locals.operationName,
@@ -114,20 +127,37 @@ export async function createHttpGateway(services: Services, log: Logger): Promis
   }
 
   const schema = await buildGatewaySchema();
+  const config = services.config;
+  const bounds = config.cacheBounds ?? DEFAULT_CACHE_BOUNDS;
+  const persistedQueries = config.persistedQueries ?? { mode: 'apq', manifest: null };
+  // APQ documents, bounded, shared by Apollo (which registers them) and the request gate (which checks them).
+  const apqCache = persistedQueries.mode === 'apq' ? new PersistedDocumentCache(bounds.persistedDocuments) : null;
+  const gate = graphqlRequestGate(schema, {
+    limits: config.graphqlLimits ?? DEFAULT_GRAPHQL_LIMITS,
+    persistedQueries,
+    apqCache,
+    verdictCacheChars: bounds.limitVerdicts,
+  });
+  const executor = createExecutor(schema, {
+    jit: config.graphqlJit,
+    minUses: config.graphqlJitMinUses,
+    maxDocuments: bounds.compiledDocuments,
+    onCompile: (operationName) => log.debug({ operation: operationName ? truncateOperationName(operationName) : undefined }, 'query compiled'),
+  });
+  const hideSchemaDetails = !(config.graphqlIntrospection ?? true);
   const apollo = new ApolloServer<GraphQLContext>({
     // The schema and how operations run (graphql-jit for repeated read queries): src/graphql/executor.ts.
-    gateway: executionGateway(schema, {
-      jit: services.config.graphqlJit,
-      minUses: services.config.graphqlJitMinUses,
-      onCompile: (operationName) => log.debug({ operation: operationName ?? undefined }, 'query compiled'),
-    }),
-    introspection: services.config.graphqlIntrospection ?? true,
-    // With introspection off, validation errors do not suggest field names ("Did you mean …?") either.
-    hideSchemaDetailsFromClientErrors: !(services.config.graphqlIntrospection ?? true),
+    gateway: executionGateway(schema, executor),
+    introspection: config.graphqlIntrospection ?? true,
+    // With introspection off, no error suggests schema names ("Did you mean …?"): validation errors here, every
+    // other error in the formatter.
+    hideSchemaDetailsFromClientErrors: hideSchemaDetails,
+    // `trusted` mode: the gate hands Apollo the manifest's text, so Apollo's own APQ stays off.
+    persistedQueries: apqCache ? { cache: apqCache.apolloCache } : false,
     includeStacktraceInErrorResponses: false,
     // main.ts owns SIGINT/SIGTERM: it drains HTTP, then closes the cache listener, the pool and the embedded server.
     stopOnTerminationSignals: false,
-    formatError: createErrorFormatter((error) => log.error({ err: error }, 'internal error in a GraphQL operation')),
+    formatError: createErrorFormatter((error) => log.error({ err: error }, 'internal error in a GraphQL operation'), { hideSuggestions: hideSchemaDetails }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       ApolloServerPluginLandingPageDisabled(),
@@ -141,13 +171,15 @@ export async function createHttpGateway(services: Services, log: Logger): Promis
   app.use(
     '/graphql',
     express.json({ limit: BODY_LIMIT }),
-    // Depth, cost, aliases, directives, document size and batching, refused before any context or SQL.
-    graphqlLimits(schema, services.config.graphqlLimits),
+    // Persisted documents resolved, then depth, cost, aliases, directives, document size and batching checked on
+    // exactly what Apollo will run, before any context or SQL: src/graphql/request-gate.ts.
+    gate.handler,
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const ctx = await authenticate(services, req.headers, res.locals.requestId, req.ip);
         res.locals.login = ctx.principal?.login;
-        res.locals.operationName = typeof req.body?.operationName === 'string' ? req.body.operationName : undefined;
+        // Client-controlled: bounded before anything logs it (the metrics plugin refines it once the document parsed).
+        res.locals.operationName = typeof req.body?.operationName === 'string' ? truncateOperationName(req.body.operationName) : undefined;
         const context = { ...ctx, services };
         ops.trackGraphQLContext(context, res);
         return context;
@@ -172,6 +204,13 @@ export async function createHttpGateway(services: Services, log: Logger): Promis
   return {
     app,
     server,
+    cacheSizes: () => ({
+      limitVerdicts: gate.limiter.cacheSize.entries,
+      limitVerdictsSize: gate.limiter.cacheSize.size,
+      persistedDocuments: apqCache?.size ?? 0,
+      persistedDocumentsSize: apqCache?.chars ?? 0,
+      compiledDocuments: executor.cachedDocuments,
+    }),
     close: async () => {
       await apollo.stop();
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -22,6 +22,8 @@ export const ERROR_CODES = [
   'TOO_MANY_DIRECTIVES',
   'DOCUMENT_TOO_LARGE',
   'BATCHING_DISABLED',
+  // PERSISTED_QUERIES=trusted (src/graphql/persisted-queries.ts): the document is not in the manifest.
+  'PERSISTED_QUERY_NOT_ALLOWED',
   'INTERNAL_SERVER_ERROR',
 ] as const;
 
@@ -62,6 +64,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   TOO_MANY_DIRECTIVES: 400,
   DOCUMENT_TOO_LARGE: 400,
   BATCHING_DISABLED: 400,
+  PERSISTED_QUERY_NOT_ALLOWED: 400,
   INTERNAL_SERVER_ERROR: 500,
 };
 

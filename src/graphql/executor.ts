@@ -31,6 +31,10 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import { LRUCache } from 'lru-cache';
+
+/** Documents whose use counts and compiled code are kept, by default (GRAPHQL_JIT keeps at most this many). */
+export const DEFAULT_COMPILED_DOCUMENTS = 1000;
 
 export interface ExecutorOptions {
   /** Compile read queries with graphql-jit (GRAPHQL_JIT). */
@@ -39,7 +43,12 @@ export interface ExecutorOptions {
   minUses: number;
   /** Told of each operation compiled (for the debug log and tests). */
   onCompile?: (operationName: string | null) => void;
+  /** Most documents whose state (use count, compiled code) is kept; the least recently used go first. */
+  maxDocuments?: number;
 }
+
+/** The executor, with the number of documents whose state it keeps (for tests and metrics). */
+export type Executor = GatewayExecutor & { readonly cachedDocuments: number };
 
 interface DocumentState {
   uses: number;
@@ -64,10 +73,10 @@ function introspects(document: DocumentNode, selectionSet: SelectionSetNode, see
   return false;
 }
 
-export function createExecutor(schema: GraphQLSchema, options: ExecutorOptions): GatewayExecutor {
-  // Keyed by the parsed document, which Apollo's document cache hands out again for the same query text; entries go
-  // when Apollo evicts the document.
-  const states = new WeakMap<DocumentNode, Map<string, DocumentState>>();
+export function createExecutor(schema: GraphQLSchema, options: ExecutorOptions): Executor {
+  // Keyed by the parsed document, which Apollo's document cache hands out again for the same query text. Bounded in
+  // count: compiled code is far larger than the document, and a client can send any number of distinct documents.
+  const states = new LRUCache<DocumentNode, Map<string, DocumentState>>({ max: Math.max(1, options.maxDocuments ?? DEFAULT_COMPILED_DOCUMENTS) });
   const minUses = Math.max(1, Math.floor(options.minUses));
 
   const compiledFor = (document: DocumentNode, operation: OperationDefinitionNode, operationName: string | null): CompiledQuery | null => {
@@ -95,9 +104,14 @@ export function createExecutor(schema: GraphQLSchema, options: ExecutorOptions):
     return state.compiled;
   };
 
-  return async (requestContext): Promise<ExecutionResult> => {
+  const executor: GatewayExecutor = async (requestContext): Promise<ExecutionResult> => {
     const { document, operation, operationName, context } = requestContext;
     const variables = requestContext.request.variables;
+    // `operationName` names no operation of the document: a caller's mistake, whichever executor would run it (the
+    // request gate refuses it first; this keeps the executor safe on its own).
+    if (!operation) {
+      return { errors: [new GraphQLError('The document has no such operation: check operationName', { extensions: { code: 'BAD_USER_INPUT' } })] };
+    }
     const compiled = compiledFor(document, operation, operationName);
     if (!compiled) {
       return execute({ schema, document, operationName, variableValues: variables, contextValue: context });
@@ -109,6 +123,7 @@ export function createExecutor(schema: GraphQLSchema, options: ExecutorOptions):
     const result = await compiled.query(undefined, context, variables ?? {});
     return result.errors ? { ...result, errors: result.errors.map(asGraphQLJsError) } : result;
   };
+  return Object.defineProperty(executor, 'cachedDocuments', { get: () => states.size }) as Executor;
 }
 
 /**
@@ -122,14 +137,14 @@ function asGraphQLJsError(error: GraphQLError): GraphQLError {
   return rebuilt;
 }
 
-/** The `gateway` Apollo Server is given: a fixed schema and {@link createExecutor}'s executor. */
-export function executionGateway(schema: GraphQLSchema, options: ExecutorOptions): GatewayInterface {
+/** The `gateway` Apollo Server is given: a fixed schema and an executor made by {@link createExecutor}. */
+export function executionGateway(schema: GraphQLSchema, executor: GatewayExecutor): GatewayInterface {
   return {
     onSchemaLoadOrUpdate(callback) {
       callback({ apiSchema: schema, coreSupergraphSdl: printSchema(schema) });
       return () => {};
     },
-    load: async () => ({ executor: createExecutor(schema, options) }),
+    load: async () => ({ executor }),
     stop: async () => {},
   };
 }

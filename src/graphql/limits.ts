@@ -18,7 +18,7 @@
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Response } from 'express';
 import {
   GraphQLError,
   Kind,
@@ -44,6 +44,7 @@ import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexit
 // lru-cache (isaacs, the cache Apollo Server itself uses): a size-bounded cache of per-document verdicts.
 import { LRUCache } from 'lru-cache';
 import { AppError, httpStatusOf, type ErrorCode } from '../errors/app-error';
+import { truncateOperationName } from '../ops/request-labels';
 import type { GraphQLLimits } from '../security-config';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../services/pagination';
 
@@ -115,6 +116,12 @@ export function estimateCost(schema: GraphQLSchema, document: DocumentNode, vari
   if (!query) return null;
   // The node bound is a backstop: checkRequestLimits refuses documents expanding past the cost limit first.
   return getComplexity({ schema, query, variables, estimators: [costEstimator], maxQueryNodes: 1_000_000 });
+}
+
+function noSuchOperation(operationName: string | undefined): AppError {
+  return operationName === undefined
+    ? new AppError('BAD_USER_INPUT', 'The document has several operations: say which one to run with operationName')
+    : new AppError('BAD_USER_INPUT', `The document has no operation named ${JSON.stringify(truncateOperationName(operationName))}`, { field: 'operationName' });
 }
 
 export interface LimitedRequest {
@@ -223,6 +230,9 @@ function costOrNull(schema: GraphQLSchema, document: DocumentNode, variables: Re
  * limit problem (no query, a syntax error, unknown fields, bad variables) is left to Apollo, which reports it in its
  * usual way and never runs such a request.
  *
+ * The request must be the one Apollo runs, with a persisted document already resolved to its text: see
+ * src/graphql/request-gate.ts, the only caller on the HTTP path.
+ *
  * Everything that does not depend on variables (parsing, the armor rules, the expanded field count, and the cost of
  * an operation without variables) is computed once per document text and kept in a bounded LRU cache: clients send
  * the same few documents over and over, and these checks were a measurable share of a dashboard request.
@@ -239,6 +249,11 @@ export class RequestLimiter {
     this.verdicts = new LRUCache({ maxSize: cacheBytes, sizeCalculation: (_v, source) => Math.max(1, source.length * 4) });
   }
 
+  /** Documents whose verdict is cached now, and their size as counted against the bound (for tests and metrics). */
+  get cacheSize(): { entries: number; size: number; maxSize: number } {
+    return { entries: this.verdicts.size, size: this.verdicts.calculatedSize, maxSize: this.verdicts.maxSize };
+  }
+
   check(request: LimitedRequest): AppError | null {
     const source = request.query;
     if (typeof source !== 'string') return null;
@@ -251,7 +266,10 @@ export class RequestLimiter {
 
     const operationName = typeof request.operationName === 'string' ? request.operationName : undefined;
     const operation = checkOperation(this.schema, this.limits, verdict, operationName);
-    if (operation.refusal || !operation.operation) return operation.refusal; // no operation: Apollo reports it
+    if (operation.refusal) return operation.refusal;
+    // Refused here, for both executors: graphql-js would report it as an execution error (a 200 with a masked
+    // internal error), and the compiled executor has no operation to compile.
+    if (!operation.operation) return noSuchOperation(operationName);
     const cost = operation.fixedCost !== undefined ? operation.fixedCost : costOrNull(this.schema, verdict.document, variablesOf(request.variables), operationName);
     if (cost !== null && cost > this.limits.maxCost) {
       return refusal(
@@ -273,30 +291,4 @@ export function checkRequestLimits(schema: GraphQLSchema, limits: GraphQLLimits,
 /** Writes a refusal the way GraphQL answers look, with the status of the one code table. */
 export function sendGraphQLRefusal(res: Response, error: AppError): void {
   res.status(httpStatusOf(error.code)).json({ errors: [{ message: error.message, extensions: { ...error.details, code: error.code } }] });
-}
-
-/**
- * Express middleware for `/graphql`, after the JSON body parser and before Apollo: refuses batches and requests
- * over a limit. GET requests (`?query=`) are checked too.
- */
-export function graphqlLimits(schema: GraphQLSchema, limits: GraphQLLimits): RequestHandler {
-  const limiter = new RequestLimiter(schema, limits);
-  return (req: Request, res: Response, next: NextFunction) => {
-    if (Array.isArray(req.body)) {
-      sendGraphQLRefusal(
-        res,
-        new AppError('BATCHING_DISABLED', 'Batched requests are not accepted: send one operation per request, not a JSON array'),
-      );
-      return;
-    }
-    const request: unknown = req.method === 'GET' ? req.query : req.body;
-    if (!request || typeof request !== 'object') return next();
-    const refused = limiter.check(request as LimitedRequest);
-    if (refused) {
-      res.locals.operationName = typeof (request as LimitedRequest).operationName === 'string' ? (request as LimitedRequest).operationName : undefined;
-      sendGraphQLRefusal(res, refused);
-      return;
-    }
-    next();
-  };
 }

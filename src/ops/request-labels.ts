@@ -51,6 +51,14 @@ export function classifyRequest(method: string, path: string): { kind: RouteKind
   return { kind: 'other', route: 'unmatched' };
 }
 
+/** Longest client-controlled string (a path, a header value) written as is into a log line. */
+export const LOG_STRING_MAX_LENGTH = 256;
+
+/** Truncates a client-controlled string before it is logged: a request must not be able to write a huge log line. */
+export function truncateForLog(value: string, max = LOG_STRING_MAX_LENGTH): string {
+  return value.length > max ? `${value.slice(0, max - 1)}…` : value;
+}
+
 /** Truncates a name to {@link OPERATION_NAME_MAX_LENGTH} characters. */
 export function truncateOperationName(name: string): string {
   return name.length > OPERATION_NAME_MAX_LENGTH ? `${name.slice(0, OPERATION_NAME_MAX_LENGTH - 1)}…` : name;

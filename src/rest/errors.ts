@@ -8,6 +8,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { callerFaultFromDatabase } from '../db/pg-errors';
 import { AppError, httpStatusOf } from '../errors/app-error';
 import type { Logger } from '../logger';
+import { truncateForLog } from '../ops/request-labels';
 
 /** An HTTP-only failure (routing, body transport) that has no place in the service taxonomy. */
 export class HttpError extends Error {
@@ -82,7 +83,7 @@ export function restErrorHandler(log: Logger) {
       return;
     }
     const answer = toErrorAnswer(error, (fault) =>
-      log.error({ err: fault, requestId: res.locals.requestId, method: req.method, path: req.path }, 'internal error in a REST handler'),
+      log.error({ err: fault, requestId: res.locals.requestId, method: req.method, path: truncateForLog(req.path) }, 'internal error in a REST handler'),
     );
     for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
     res.status(answer.status).json(answer.body);

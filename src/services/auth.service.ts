@@ -57,7 +57,9 @@ export class AuthService {
     private readonly config: Config,
     private readonly settings: SettingsService,
     private readonly cache?: PrincipalCache,
-  ) {}
+  ) {
+    this.verified = new LRUCache<string, TokenClaims>({ max: Math.max(1, config.cacheBounds?.verifiedTokens ?? 10_000) });
+  }
 
   /** Loads the signing key: JWT_SECRET, or the one generated once and kept in the database for every replica. */
   async init(): Promise<void> {
@@ -78,7 +80,12 @@ export class AuthService {
    * still checked on every use, and revocation is not a property of the token (the caller query checks the token
    * version). Saves an HMAC and jsonwebtoken's parsing on every request of a client that reuses its token.
    */
-  private readonly verified = new LRUCache<string, TokenClaims>({ max: 10_000 });
+  private readonly verified: LRUCache<string, TokenClaims>;
+
+  /** Tokens whose verification is cached now (for tests and metrics); bounded by `cacheBounds.verifiedTokens`. */
+  get verifiedTokenCount(): number {
+    return this.verified.size;
+  }
 
   private signingKey(): KeyObject {
     if (!this.secret) throw new Error('AuthService.init() was not called');

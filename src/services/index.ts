@@ -54,7 +54,7 @@ export async function createServices(dataSource: DataSource, config: Config, log
   };
   const connectionQueries = new ConnectionQueries(mappers.connection);
   const probes = new ProbeService(config.probeTimeoutMs);
-  const principalCache = new PrincipalCache(String((dataSource.options as { url?: string }).url), config.principalCacheTtlMs, log);
+  const principalCache = new PrincipalCache(String((dataSource.options as { url?: string }).url), config.principalCacheTtlMs, log, config.cacheBounds?.principals);
   await principalCache.start();
   const membershipCache = new MembershipCache(principalCache, config.principalCacheTtlMs);
   const connections = new ConnectionService(connectionQueries, probes, secrets, membershipCache);

@@ -15,6 +15,7 @@
  * The replica that makes a change also invalidates locally right after its commit, so its own next request never
  * waits for the notification's round trip.
  */
+import { LRUCache } from 'lru-cache';
 import { Client } from 'pg';
 import type { Principal } from '../context/principal';
 import type { Logger } from '../logger';
@@ -30,7 +31,8 @@ interface Entry {
 }
 
 export class PrincipalCache {
-  private readonly entries = new Map<number, Entry>();
+  /** Bounded: the least recently used caller goes first once `maxEntries` are held. */
+  private readonly entries: LRUCache<number, Entry>;
   private generation = 0;
   private client: Client | null = null;
   private listening = false;
@@ -51,7 +53,15 @@ export class PrincipalCache {
     private readonly databaseUrl: string,
     private readonly ttlMs: number,
     private readonly log?: Pick<Logger, 'warn' | 'info'>,
-  ) {}
+    maxEntries = 10_000,
+  ) {
+    this.entries = new LRUCache<number, Entry>({ max: Math.max(1, maxEntries) });
+  }
+
+  /** Callers held now (for tests and metrics). */
+  get size(): number {
+    return this.entries.size;
+  }
 
   get enabled(): boolean {
     return this.ttlMs > 0;

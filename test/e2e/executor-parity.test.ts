@@ -141,3 +141,18 @@ test('a document runs on graphql-js until its minUses-th run, then compiled', as
   }
   expect(compiledRuns).toEqual(['Twice']);
 });
+
+test('an operationName naming no operation: both executors answer BAD_USER_INPUT on their own (no crash), even without the request gate', async () => {
+  const query = '{ me { login } }';
+  for (const jit of [false, true]) {
+    const execute = createExecutor(schema, { jit, minUses: 1 });
+    const context = { ...(await authenticate(gw.gateway.services, {})), services: gw.gateway.services };
+    for (let i = 0; i < 2; i += 1) {
+      // What Apollo hands the executor when `operationName` names no operation of the document.
+      const request = { document: parse(query), operation: undefined, operationName: null, context, request: { query, operationName: 'Nope' } } as unknown as GatewayGraphQLRequestContext;
+      const result: ExecutionResult = await execute(request);
+      expect(result.data).toBeUndefined();
+      expect(result.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    }
+  }
+});
