@@ -26,13 +26,13 @@ export class ApiKeyType {
   @Field({ description: 'When the key was created.' })
   createdAt!: Date;
 
-  @Field({ nullable: true, description: 'When the key stops working; null: it does not expire.' })
+  @Field(() => Date, { nullable: true, description: 'When the key stops working; null: it does not expire.' })
   expiresAt!: Date | null;
 
-  @Field({ nullable: true, description: 'Last use, to the minute (recorded at most once a minute); null: never used.' })
+  @Field(() => Date, { nullable: true, description: 'Last use, to the minute (recorded at most once a minute); null: never used.' })
   lastUsedAt!: Date | null;
 
-  @Field({ nullable: true, description: 'When the key was revoked; null while it is active.' })
+  @Field(() => Date, { nullable: true, description: 'When the key was revoked; null while it is active.' })
   revokedAt!: Date | null;
 }
 
