@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Config } from '../../src/config';
+import { createRequestContext } from '../../src/context/request-context';
 import { API_KEY_SCAN_PATTERN } from '../../src/services/api-key.service';
 import type { ThrottleRule } from '../../src/security-config';
 import { startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway';
@@ -222,6 +223,23 @@ describe('read-only keys', () => {
     expect(state.user).toEqual({ privilege: 'READ' });
     expect(state.apiKeys.filter((k: { name: string }) => k.name === 'escalate')).toEqual([]);
     expect(state.apiKeys.find((k: { name: string }) => k.name === 'to-survive').revokedAt).toBeNull();
+  });
+
+  test('the service layer refuses the write itself, whichever adapter calls it (inTransaction)', async () => {
+    const services = gw.gateway.services;
+    const [{ id }] = await gw.gateway.dataSource.query(`SELECT id FROM users WHERE login = 'datasentinel'`);
+    const owner = await services.auth.loadPrincipal(id, null);
+    const ctx = createRequestContext(services, { ...owner!, apiKey: { id: readOnly.id, readOnly: true } });
+    const input = { host: 'h', port: 5432, user: 'u', password: 'p' };
+    await expect(services.connections.create(ctx, 'ro-service', input)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(services.users.update(ctx, 'ben@corp.test', { privilege: 'admin' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(services.apiKeys.create(ctx, { name: 'escalate' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(services.apiKeys.revoke(ctx, readOnly.id)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    // The same caller through a token (no key) may write: the refusal is the key's.
+    const { apiKey: _key, ...asToken } = ctx.principal!;
+    const created = await services.connections.create(createRequestContext(services, asToken), 'ro-service', input);
+    expect(created.connection.name).toBe('ro-service');
+    await services.connections.delete(createRequestContext(services, asToken), 'ro-service');
   });
 
   test('every REST write is 403 {"error"}, before the body is read', async () => {
