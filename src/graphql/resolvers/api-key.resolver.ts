@@ -18,7 +18,8 @@ export class ApiKeyResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('name', { description: 'What the key is for (1-100 characters), e.g. `ansible-nightly`.' }) name: string,
     @Arg('expiresAt', () => Date, { nullable: true, description: 'When the key stops working (in the future); omit for no expiry.' }) expiresAt: Date | null,
-    @Arg('readOnly', { defaultValue: false, description: 'True: the key may read but every write is refused (FORBIDDEN).' }) readOnly: boolean,
+    @Arg('readOnly', () => Boolean, { nullable: true, defaultValue: false, description: 'True: the key may read but every write is refused (FORBIDDEN).' })
+    readOnly: boolean | null,
   ): Promise<CreatedApiKey> {
     return ctx.services.apiKeys.create(ctx, { name, expiresAt, readOnly });
   }
