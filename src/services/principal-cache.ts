@@ -203,18 +203,27 @@ export class PrincipalCache {
    * barrier is in flight share the next one (the in-flight one may have started before they arrived).
    */
   private barrier(): Promise<void> {
-    if (!this.barrierInFlight) {
-      this.barrierInFlight = this.runBarrier().finally(() => {
-        this.barrierInFlight = this.barrierQueued;
+    if (!this.barrierInFlight) return this.startBarrier();
+    // The queued barrier becomes the one in flight when it starts, and both slots are cleared when they settle:
+    // a settled promise left in either slot would be handed to later callers as if a barrier had run for them.
+    this.barrierQueued ??= this.barrierInFlight
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .then(() => {
         this.barrierQueued = null;
+        return this.startBarrier();
       });
-      return this.barrierInFlight;
-    }
-    this.barrierQueued ??= this.barrierInFlight.then(
-      () => this.runBarrier(),
-      () => this.runBarrier(),
-    );
     return this.barrierQueued;
+  }
+
+  private startBarrier(): Promise<void> {
+    const barrier: Promise<void> = this.runBarrier().finally(() => {
+      if (this.barrierInFlight === barrier) this.barrierInFlight = null;
+    });
+    this.barrierInFlight = barrier;
+    return barrier;
   }
 
   private async runBarrier(): Promise<void> {

@@ -213,6 +213,7 @@ describe('read-only keys', () => {
       `mutation { deleteUser(email: "ben@corp.test") }`,
       `mutation { createApiKey(name: "escalate") { secret } }`,
       `mutation { revokeApiKey(id: "${other.id}") }`,
+      `mutation { createToken(login: "ben", password: "${PASSWORD}") { token } }`,
     ];
     for (const mutation of mutations) {
       const result = await gql(mutation, {}, readOnly.secret);
