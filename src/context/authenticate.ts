@@ -1,10 +1,12 @@
 /**
  * The one authentication step, shared by the GraphQL and REST adapters: reads the token from
- * `Authorization: Bearer <token>` or the vendor's `user-token` header and resolves the caller.
+ * `Authorization: Bearer <token>` or the vendor's `user-token` header and resolves the caller. An API key secret
+ * (`dsk_…`) is accepted in the same places as a token.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { AppError } from '../errors/app-error';
 import type { Services } from '../services';
+import { looksLikeApiKey } from '../services/api-key.service';
 import { createRequestContext, type RequestContext } from './request-context';
 
 export function tokenFromHeaders(headers: IncomingHttpHeaders): string | null {
@@ -33,7 +35,9 @@ export async function authenticate(
   const token = tokenFromHeaders(headers);
   if (token === null) return createRequestContext(services, null, null, requestId, clientAddress, arrival);
   try {
-    const principal = await services.auth.principalFromToken(token);
+    const principal = looksLikeApiKey(token)
+      ? await services.apiKeys.principalFromSecret(token, clientAddress, arrival)
+      : await services.auth.principalFromToken(token);
     return createRequestContext(services, principal, null, requestId, clientAddress, arrival);
   } catch (error) {
     if (error instanceof AppError) return createRequestContext(services, null, error, requestId, clientAddress, arrival);

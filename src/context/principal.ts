@@ -16,6 +16,16 @@ export interface Principal {
   roleIds: number[];
   /** `null`: no role, sees every connection. Otherwise the union of what the roles match. */
   scope: RoleMembership | null;
+  /**
+   * Set when the caller authenticated with an API key (src/services/api-key.service.ts) rather than a token: the
+   * key acts as its owner, and a read-only key may not write ({@link isReadOnly}).
+   */
+  apiKey?: { id: string; readOnly: boolean };
+}
+
+/** A caller signed in with a read-only API key: every write is refused (src/services/authorization.ts). */
+export function isReadOnly(p: Pick<Principal, 'apiKey'> | null): boolean {
+  return p?.apiKey?.readOnly === true;
 }
 
 export function buildPrincipal(

@@ -4,6 +4,7 @@ import type { AppError } from '../errors/app-error';
 import { createLoaders, type Loaders } from './loaders';
 import type { Principal } from './principal';
 import type { Services } from '../services';
+import { requireWritable } from '../services/authorization';
 import type { PrincipalCache } from '../services/principal-cache';
 
 /**
@@ -55,8 +56,12 @@ export function createRequestContext(
 /**
  * Runs `work` in a transaction carried by the context: services ask `ctx.manager` for data and never need to know
  * whether a transaction is open. Nested calls join the outer transaction.
+ *
+ * Every service write goes through here, so this is where a read-only API key is refused (FORBIDDEN), for GraphQL
+ * and REST alike: a write added later cannot forget the rule.
  */
 export async function inTransaction<T>(ctx: RequestContext, work: (tx: RequestContext) => Promise<T>): Promise<T> {
+  requireWritable(ctx);
   if (ctx.manager.queryRunner?.isTransactionActive) return work(ctx);
   try {
     return await ctx.manager.transaction((manager) => work({ ...ctx, manager }));

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, getMetadataStorage } from 'type-graphql';
 import { authChecker } from './auth-checker';
+import { ApiKeyResolver } from './resolvers/api-key.resolver';
 import { ConnectionPageResolver } from './resolvers/connection-page.resolver';
 import { ConnectionResolver } from './resolvers/connection.resolver';
 import { ImportResolver } from './resolvers/import.resolver';
@@ -18,6 +19,7 @@ export const resolvers = [
   RoleResolver,
   UserResolver,
   TokenResolver,
+  ApiKeyResolver,
 ] as const;
 
 let cached: Promise<GraphQLSchema> | undefined;
@@ -64,8 +66,9 @@ function describeRootTypes(schema: GraphQLSchema): GraphQLSchema {
   }
   if (mutation) {
     mutation.description =
-      'Writes. `createToken` signs in; every other mutation needs an administrator ' +
-      '(privilege ADMIN, profile DATA_ADMIN, no role) and fails with FORBIDDEN otherwise.';
+      'Writes. `createToken` signs in; `createApiKey` and `revokeApiKey` serve any signed-in user for their own keys; ' +
+      'every other mutation needs an administrator (privilege ADMIN, profile DATA_ADMIN, no role) and fails with ' +
+      'FORBIDDEN otherwise. A read-only API key is refused every mutation (FORBIDDEN).';
   }
   return schema;
 }

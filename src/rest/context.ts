@@ -8,7 +8,7 @@ import { authenticate } from '../context/authenticate';
 import { createRequestContext, type RequestContext } from '../context/request-context';
 import { AppError, unauthenticated } from '../errors/app-error';
 import type { Services } from '../services';
-import { requireAdministrator } from '../services/authorization';
+import { requireAdministrator, requireWritable } from '../services/authorization';
 
 export const BASIC_CHALLENGE = 'Basic realm="ds-api", charset="UTF-8"';
 
@@ -44,9 +44,11 @@ export function signedIn(services: Services): RequestHandler {
 /**
  * Writes need an administrator. The rule is the service layer's ({@link requireAdministrator}, which every write
  * method applies again); checking it here too, before the body, gives non-administrators a 403 rather than a 400
- * about a body they may not send anyway. GraphQL does the same with `@Authorized(ADMIN)`.
+ * about a body they may not send anyway. GraphQL does the same with `@Authorized(ADMIN)`. A read-only API key gets
+ * its 403 here too (the services refuse it again in `inTransaction`).
  */
 export const administrator: RequestHandler = (_req, res, next) => {
+  requireWritable(ctxOf(res));
   requireAdministrator(ctxOf(res));
   next();
 };

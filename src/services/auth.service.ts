@@ -178,8 +178,11 @@ export class AuthService {
     return principal;
   }
 
-  /** The caller with this id if their token version is still `tokenVersion`; `null` when revoked or deleted. */
-  async loadPrincipal(userId: number, tokenVersion: number): Promise<Principal | null> {
+  /**
+   * The caller with this id if their token version is still `tokenVersion` (any version when `null`: API keys);
+   * `null` when revoked or deleted.
+   */
+  async loadPrincipal(userId: number, tokenVersion: number | null): Promise<Principal | null> {
     if (!Number.isSafeInteger(userId)) return null;
     const rows: {
       id: number;
@@ -201,7 +204,7 @@ export class AuthService {
       [userId],
     );
     const row = rows[0];
-    if (!row || row.token_version !== tokenVersion) return null;
+    if (!row || (tokenVersion !== null && row.token_version !== tokenVersion)) return null;
     return buildPrincipal(
       {
         userId: row.id,

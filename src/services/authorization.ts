@@ -1,5 +1,5 @@
 /** The coarse permission checks every service method starts with. */
-import { canAdminister, type Principal } from '../context/principal';
+import { canAdminister, isReadOnly, type Principal } from '../context/principal';
 import type { RequestContext } from '../context/request-context';
 import { forbidden, unauthenticated } from '../errors/app-error';
 
@@ -19,4 +19,15 @@ export function requireAdministrator(ctx: RequestContext): Principal {
     );
   }
   return principal;
+}
+
+export const READ_ONLY_KEY = 'This API key is read-only: it cannot change anything (create a key without readOnly to write)';
+
+/**
+ * The one rule for read-only API keys: no write of any kind. Enforced by {@link inTransaction} (the door every
+ * service write goes through, whichever API called it), and checked early by the adapters for the same answer
+ * before a body is read or validated (REST `administrator`, the GraphQL auth checker on mutations).
+ */
+export function requireWritable(ctx: Pick<RequestContext, 'principal'>): void {
+  if (isReadOnly(ctx.principal)) throw forbidden(READ_ONLY_KEY);
 }

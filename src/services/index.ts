@@ -9,9 +9,11 @@ import { EntityRowMapper } from '../db/row-mapper';
 import { ConnectionEntity } from '../entities/connection.entity';
 import { RoleEntity } from '../entities/role.entity';
 import { UserEntity } from '../entities/user.entity';
+import { ApiKeyService } from './api-key.service';
 import { AuthService } from './auth.service';
 import { ConnectionQueries } from './connection-queries';
 import { ConnectionService } from './connection.service';
+import { LoginThrottle } from './login-throttle';
 import { PrincipalCache } from './principal-cache';
 import { ProbeService } from './probe.service';
 import { RoleService } from './role.service';
@@ -35,6 +37,8 @@ export interface Services {
   connections: ConnectionService;
   roles: RoleService;
   users: UserService;
+  /** API keys: management, and secrets to callers (used by the shared authentication step). */
+  apiKeys: ApiKeyService;
   principalCache: PrincipalCache;
   /** Membership counts (dashboard totals, role counts), exact through the principal cache's notifications. */
   membershipCache: MembershipCache;
@@ -62,6 +66,9 @@ export async function createServices(dataSource: DataSource, config: Config, log
   const accessChanged = (payload: string) => principalCache.invalidate(payload);
   const auth = new AuthService(dataSource, config, settings, principalCache);
   await auth.init();
+  // Failed key checks share the per-address counter (and its table) with password sign-ins.
+  const apiKeyThrottle = new LoginThrottle(dataSource, config.loginThrottle);
+  const apiKeys = new ApiKeyService(dataSource, auth, principalCache, apiKeyThrottle, config.principalCacheTtlMs, accessChanged, log);
   return {
     dataSource,
     config,
@@ -73,6 +80,7 @@ export async function createServices(dataSource: DataSource, config: Config, log
     connections,
     roles: new RoleService(connections, accessChanged),
     users: new UserService(connections, accessChanged),
+    apiKeys,
     principalCache,
     membershipCache,
     close: async () => {

@@ -86,6 +86,16 @@ export class LoginThrottle {
     this.limiters.login = make('l', config?.perLogin, !this.limiters['login+address'] && !this.limiters.address);
   }
 
+  /**
+   * Counts one API key authentication (src/services/api-key.service.ts) against the per-address counter only, the
+   * counter password sign-ins from that address also use: guessing keys and guessing passwords share one budget.
+   * There is no login to count per (a key's prefix would let anyone lock a partner's key out from anywhere), and
+   * the secret itself must never reach the table. Without a client address nothing is counted.
+   */
+  beginForAddress(clientAddress: string | undefined): Promise<LoginAttempt> {
+    return this.consume(this.counters('', clientAddress).filter((c) => c.name === 'address'));
+  }
+
   private counters(login: string, clientAddress: string | undefined): Counter[] {
     const user = loginKey(login);
     const address = addressKey(clientAddress);
@@ -105,8 +115,11 @@ export class LoginThrottle {
    * blocked. A refused attempt is not counted anywhere else, so hammering a blocked address cannot use up the
    * account's own budget. Without a client address only the per-login counter applies.
    */
-  async begin(login: string, clientAddress: string | undefined): Promise<LoginAttempt> {
-    const counters = this.counters(login, clientAddress);
+  begin(login: string, clientAddress: string | undefined): Promise<LoginAttempt> {
+    return this.consume(this.counters(login, clientAddress));
+  }
+
+  private async consume(counters: Counter[]): Promise<LoginAttempt> {
     const outcomes = await Promise.allSettled(counters.map((c) => c.limiter.consume(c.key)));
     const refusals = outcomes.flatMap((o) => (o.status === 'rejected' && o.reason instanceof RateLimiterRes ? [o.reason] : []));
     const faults = outcomes.flatMap((o) => (o.status === 'rejected' && !(o.reason instanceof RateLimiterRes) ? [o.reason as unknown] : []));

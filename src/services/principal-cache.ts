@@ -26,7 +26,8 @@ export const MEMBERSHIP_CHANNEL = 'ds_membership_changed';
 
 interface Entry {
   principal: Principal;
-  tokenVersion: number;
+  /** The token version the entry was checked against; `null` when loaded for an API key (no version check). */
+  tokenVersion: number | null;
   expiresAt: number;
 }
 
@@ -46,6 +47,8 @@ export class PrincipalCache {
   private barriersCompleted = 0;
   /** Told when the access relation changed, and when notifications may have been missed (see {@link onStale}). */
   private readonly staleListeners: ((reason: 'membership' | 'deaf') => void)[] = [];
+  /** Told every invalidation payload (see {@link onInvalidate}). */
+  private readonly invalidationListeners: ((payload: string) => void)[] = [];
   /** Counters, exposed for tests and metrics. */
   readonly stats = { hits: 0, misses: 0, invalidations: 0, barriers: 0 };
 
@@ -134,6 +137,14 @@ export class PrincipalCache {
   }
 
   /**
+   * Registers a cache keyed by something else than the user (the API key cache): told every invalidation payload,
+   * local or by NOTIFY, before any later barrier completes. Pair it with {@link onStale} for `deaf`.
+   */
+  onInvalidate(listener: (payload: string) => void): void {
+    this.invalidationListeners.push(listener);
+  }
+
+  /**
    * A point in time for {@link catchUp}: take it when a request arrives (or right after it committed a write).
    * Barriers numbered above it started later.
    */
@@ -159,26 +170,31 @@ export class PrincipalCache {
     return this.active;
   }
 
-  /** Applies a notification payload: `user:<id>` or anything else (= everything). */
+  /**
+   * Applies a notification payload: `user:<id>`, `apikey:<id>` (no resolved caller changes: only the API key cache
+   * listens to it) or anything else (= everything).
+   */
   invalidate(payload: string): void {
     this.stats.invalidations += 1;
     this.generation += 1;
     const match = /^user:(\d+)$/.exec(payload);
     if (match) this.entries.delete(Number(match[1]));
-    else this.entries.clear();
+    else if (!/^apikey:\d+$/.test(payload)) this.entries.clear();
+    for (const listener of this.invalidationListeners) listener(payload);
   }
 
   /**
    * The caller with this id and token version, from the cache when it can be trusted, else from `load` (which
-   * returns `null` for a deleted user or a revoked token version).
+   * returns `null` for a deleted user or a revoked token version). `tokenVersion` `null` (an API key: a password
+   * change does not revoke it) accepts whatever version is current.
    */
-  async resolve(userId: number, tokenVersion: number, load: () => Promise<Principal | null>): Promise<Principal | null> {
+  async resolve(userId: number, tokenVersion: number | null, load: () => Promise<Principal | null>): Promise<Principal | null> {
     if (this.active && this.entries.has(userId)) {
       await this.barrier().catch(() => this.goDeaf());
     }
     if (this.active) {
       const entry = this.entries.get(userId);
-      if (entry && entry.expiresAt > Date.now() && entry.tokenVersion === tokenVersion) {
+      if (entry && entry.expiresAt > Date.now() && (tokenVersion === null || entry.tokenVersion === tokenVersion)) {
         this.stats.hits += 1;
         return entry.principal;
       }
@@ -197,18 +213,27 @@ export class PrincipalCache {
    * barrier is in flight share the next one (the in-flight one may have started before they arrived).
    */
   private barrier(): Promise<void> {
-    if (!this.barrierInFlight) {
-      this.barrierInFlight = this.runBarrier().finally(() => {
-        this.barrierInFlight = this.barrierQueued;
+    if (!this.barrierInFlight) return this.startBarrier();
+    // The queued barrier becomes the one in flight when it starts, and both slots are cleared when they settle:
+    // a settled promise left in either slot would be handed to later callers as if a barrier had run for them.
+    this.barrierQueued ??= this.barrierInFlight
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .then(() => {
         this.barrierQueued = null;
+        return this.startBarrier();
       });
-      return this.barrierInFlight;
-    }
-    this.barrierQueued ??= this.barrierInFlight.then(
-      () => this.runBarrier(),
-      () => this.runBarrier(),
-    );
     return this.barrierQueued;
+  }
+
+  private startBarrier(): Promise<void> {
+    const barrier: Promise<void> = this.runBarrier().finally(() => {
+      if (this.barrierInFlight === barrier) this.barrierInFlight = null;
+    });
+    this.barrierInFlight = barrier;
+    return barrier;
   }
 
   private async runBarrier(): Promise<void> {

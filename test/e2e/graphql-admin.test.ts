@@ -656,7 +656,10 @@ describe('with one gateway', () => {
         .filter((t: { kind: string; name: string }) => (t.kind === 'OBJECT' || t.kind === 'INTERFACE') && !t.name.startsWith('__'))
         .flatMap((t: { name: string; fields: { name: string }[] }) => t.fields.map((f) => `${t.name}.${f.name}`));
       expect(outputFields.length).toBeGreaterThan(50);
-      expect(outputFields.filter((f: string) => /pass|secret|hash|sealed|encrypted/i.test(f))).toEqual([]);
+      // The one exception, by contract: a new API key's secret, returned once by `createApiKey` (its type is named
+      // after it, hence ApiKeySecret.apiKey) and never stored.
+      const shownOnce = ['ApiKeySecret.apiKey', 'ApiKeySecret.secret'];
+      expect(outputFields.filter((f: string) => /pass|secret|hash|sealed|encrypted/i.test(f) && !shownOnce.includes(f))).toEqual([]);
       // The inputs do take passwords: the check above looks at the right schema.
       const inputs = data.__schema.types.filter((t: { kind: string }) => t.kind === 'INPUT_OBJECT').map((t: { name: string }) => t.name);
       expect(inputs).toEqual(expect.arrayContaining(['CreateConnectionInput', 'CreateUserInput']));

@@ -88,3 +88,41 @@ test('totals cached on B (membership counts) follow connection and rule changes 
   ok(await gqlAt(a.url, `mutation { deleteConnection(name: "prod-1") }`, {}, admin));
   expect(await counts()).toEqual({ 'prod-only': 1 });
 });
+
+test('API keys: a revocation, a role change and an owner deletion made on A apply to the next request on B', async () => {
+  ok(await gqlAt(a.url, `mutation { createUser(email: "kim@corp.test", input: { password: "kim-password-1", privilege: READ }) { login } }`, {}, admin));
+  const kim = await signIn(a.url, 'kim', 'kim-password-1');
+  const createKey = async (name: string) =>
+    ok(await gqlAt(a.url, `mutation($n: String!) { createApiKey(name: $n) { secret apiKey { id } } }`, { n: name }, kim)).createApiKey as {
+      secret: string;
+      apiKey: { id: string };
+    };
+  const first = await createKey('first');
+  const second = await createKey('second');
+  const meOnB = async (secret: string) => {
+    const result = await gqlAt(b.url, `{ me { login } }`, {}, secret);
+    return result.errors ? (result.errors[0].extensions.code as string) : (result.data.me.login as string);
+  };
+  const restOnB = async (secret: string) => (await fetch(`${b.url}/ds-api/pool/pg-instances`, { headers: { 'user-token': secret } })).status;
+
+  // Warm B's caches (verified key, resolved caller).
+  for (let i = 0; i < 3; i += 1) {
+    expect(await meOnB(first.secret)).toBe('kim');
+    expect(await restOnB(first.secret)).toBe(200);
+    expect(await meOnB(second.secret)).toBe('kim');
+  }
+  expect(ok(await gqlAt(a.url, `mutation($id: ID!) { revokeApiKey(id: $id) }`, { id: first.apiKey.id }, kim))).toEqual({ revokeApiKey: true });
+  expect(await meOnB(first.secret)).toBe('UNAUTHENTICATED');
+  expect(await restOnB(first.secret)).toBe(401);
+  expect(await meOnB(second.secret)).toBe('kim');
+
+  const before = await visible(b.url, second.secret);
+  ok(await gqlAt(a.url, `mutation { updateUser(email: "kim@corp.test", input: { roles: ["prod-only"] }) { login } }`, {}, admin));
+  const after = await visible(b.url, second.secret);
+  expect(after).not.toEqual(before);
+  expect(after).toEqual(await visible(b.url, kim));
+
+  ok(await gqlAt(a.url, `mutation { deleteUser(email: "kim@corp.test") }`, {}, admin));
+  expect(await meOnB(second.secret)).toBe('UNAUTHENTICATED');
+  expect(await restOnB(second.secret)).toBe(401);
+});

@@ -185,6 +185,7 @@ describe('defaults are generous enough for real clients', () => {
     CreateUser: { email: 'jean.lapioffe@corp.com', input: { password: 'myPassword', roles: ['sales-role'], privilege: 'READ' } },
     VisibleConnections: { first: 500 },
     ConnectionByName: { name: 'sales-production' },
+    CreateApiKey: { name: 'grafana-dashboards', readOnly: true },
   };
   const dir = join(__dirname, '../../examples/operations');
   // administration.graphql first: it creates what the dashboard operations read.

@@ -131,3 +131,24 @@ test('no password, token or Basic credential appears in the logs', async () => {
   expect(text).not.toMatch(/"parameters":\[/);
   for (const secret of secrets) expect({ secret, found: text.includes(secret) }).toEqual({ secret, found: false });
 });
+
+test('no API key secret appears in the logs', async () => {
+  const SIGN_IN = `mutation($login: String!, $password: String!) { createToken(login: $login, password: $password) { token } }`;
+  const token = (await graphql(SIGN_IN, { login: 'datasentinel', password: ADMIN_PASSWORD })).data!.createToken.token as string;
+  const created = await graphql(`mutation { createApiKey(name: "logged-key") { secret apiKey { id } } }`, {}, { authorization: `Bearer ${token}` });
+  const { secret, apiKey } = created.data!.createApiKey as { secret: string; apiKey: { id: string } };
+  const secrets = [secret, secret.slice(-64)];
+  expect((await graphql(`{ me { login } }`, {}, { authorization: `Bearer ${secret}` })).data!.me.login).toBe('datasentinel');
+  expect((await rest('GET', '/users', { 'user-token': secret })).status).toBe(200);
+  // A key sent as a variable, a mistyped key, and a revoked one.
+  await graphql(`query($t: String!) { tokenInfo(token: $t) { user } }`, { t: secret }, { authorization: `Bearer ${token}` });
+  const mistyped = `${secret.slice(0, -4)}abcd`;
+  secrets.push(mistyped);
+  expect((await rest('GET', '/users', { 'user-token': mistyped })).status).toBe(401);
+  await graphql(`mutation($id: ID!) { revokeApiKey(id: $id) }`, { id: apiKey.id }, { authorization: `Bearer ${token}` });
+  expect((await graphql(`{ me { login } }`, {}, { authorization: `Bearer ${secret}` })).errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+
+  const text = logs.text();
+  expect(text).toContain(`"login":"datasentinel"`);
+  for (const value of secrets) expect({ value, found: text.includes(value) }).toEqual({ value, found: false });
+});

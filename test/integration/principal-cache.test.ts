@@ -57,6 +57,22 @@ test('with the LISTEN connection gone, the cache is bypassed until it is back', 
   await waitFor(() => cache.active, 10_000);
 });
 
+test('every barrier really runs, also after callers had to queue behind one', async () => {
+  const cache = a.services.principalCache;
+  // The test before cut every listener of this database: wait for A's to be back.
+  await waitFor(() => cache.active, 10_000);
+  // Several callers at once: one barrier in flight, the others queued behind it.
+  const mark = cache.mark();
+  await Promise.all(Array.from({ length: 4 }, () => cache.catchUp(mark)));
+  // Then one caller at a time: each needs a barrier that starts after it arrived, and gets one. (A settled barrier
+  // left behind in the queue slot used to be handed out instead, so later callers trusted the cache unchecked.)
+  for (let i = 0; i < 4; i += 1) {
+    const before = cache.stats.barriers;
+    expect(await cache.catchUp(cache.mark())).toBe(true);
+    expect(cache.stats.barriers).toBe(before + 1);
+  }
+});
+
 async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
   const started = Date.now();
   while (!condition()) {

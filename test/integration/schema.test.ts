@@ -16,11 +16,13 @@ test('schema/schema.graphql is exactly the schema the code builds (run `npm run 
 });
 
 test('no output type has a field that could carry a password or hash', () => {
+  // The one exception, by contract: a new API key's secret, returned once by `createApiKey` and never stored.
+  const shownOnce = new Set(['ApiKeySecret.secret']);
   const offenders: string[] = [];
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     for (const field of Object.keys(type.getFields())) {
-      if (/password|hash|secret/i.test(field)) offenders.push(`${type.name}.${field}`);
+      if (/password|hash|secret/i.test(field) && !shownOnce.has(`${type.name}.${field}`)) offenders.push(`${type.name}.${field}`);
     }
   }
   expect(offenders).toEqual([]);

@@ -1,6 +1,7 @@
 import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { createLoaders } from '../../context/loaders';
 import type { IssuedToken, TokenDetails } from '../../services/auth.service';
+import { requireWritable } from '../../services/authorization';
 import type { GraphQLContext } from '../context';
 import { AccessToken, TokenInfo } from '../types/token.types';
 
@@ -12,6 +13,8 @@ export class TokenResolver {
     @Arg('login', { description: 'Login (e.g. `jean.lapioffe`) or email of the user.' }) login: string,
     @Arg('password', { description: "The user's password; never logged." }) password: string,
   ): Promise<IssuedToken> {
+    // Every mutation is refused to a read-only API key, this one included (it has no `@Authorized` to do it).
+    requireWritable(ctx);
     const issued = await ctx.services.auth.createToken(login, password, ctx.clientAddress);
     if (!ctx.principal) {
       // The caller has just proved who they are: the nested fields of the answer (`user { connections roles {
