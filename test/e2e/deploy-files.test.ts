@@ -5,6 +5,7 @@
  * dashboard query is served by a running gateway's /metrics. `.ci/run` also runs `promtool check rules`.
  * What is not exercised here is the image build itself (these machines cannot pull base images).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -147,6 +148,25 @@ describe('deployment files', () => {
     const [{ doc: secret }] = ofKind('Secret');
     const referenced = [...pod.containers, migrate].flatMap((c: any) => c.env.flatMap((e: any) => (e.valueFrom?.secretKeyRef ? [e.valueFrom.secretKeyRef.key] : [])));
     expect(Object.keys(secret.stringData)).toEqual(expect.arrayContaining([...new Set(referenced)]));
+  });
+});
+
+/** promtool (Debian's `prometheus` package), or `undefined`. */
+function findPromtool(): string | undefined {
+  return ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((path) => existsSync(path));
+}
+
+describe('monitoring: the alert rules are valid and fire when they should (promtool)', () => {
+  const promtool = findPromtool();
+  if (!promtool) {
+    const reason = 'promtool is not installed (apt-get install prometheus)';
+    if (process.env.CI === 'true') throw new Error(`${reason}; CI must run these checks`);
+    process.stderr.write(`skipped the promtool checks: ${reason}\n`);
+  }
+  const run = (...args: string[]) => execFileSync(promtool!, args, { cwd: join(ROOT, 'deploy/monitoring'), encoding: 'utf8', stdio: 'pipe' });
+  (promtool ? test : test.skip)('promtool check rules, then the unit tests of alerts.test.yaml', () => {
+    expect(run('check', 'rules', 'alerts.yaml')).toMatch(/SUCCESS: \d+ rules found/);
+    expect(run('test', 'rules', 'alerts.test.yaml')).toMatch(/SUCCESS/);
   });
 });
 
