@@ -12,6 +12,11 @@ export interface Config extends SecurityConfig, OpsConfig {
   host: string;
   /** External PostgreSQL; `undefined` means "start the embedded server in {@link dataDir}". */
   databaseUrl: string | undefined;
+  /**
+   * Direct connection for LISTEN/NOTIFY and session-level locks, for when DATABASE_URL is a pooler in transaction
+   * mode (PgBouncer); `undefined` = DATABASE_URL.
+   */
+  listenDatabaseUrl: string | undefined;
   dataDir: string;
   adminPassword: string | undefined;
   jwtSecret: string | undefined;
@@ -55,6 +60,20 @@ function nonEmpty(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return raw === undefined || raw === '' ? undefined : raw;
 }
 
+/** A PostgreSQL connection URL (`postgres://` or `postgresql://`), refused at start otherwise. */
+function postgresUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = nonEmpty(env, name);
+  if (value === undefined) return undefined;
+  let protocol: string;
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    throw new ConfigError(`${name} must be a postgres:// URL`);
+  }
+  if (protocol !== 'postgres:' && protocol !== 'postgresql:') throw new ConfigError(`${name} must be a postgres:// URL, got a ${protocol} URL`);
+  return value;
+}
+
 /** The default administrator's email: any address the user API itself accepts, so the account can be managed. */
 function adminEmail(env: NodeJS.ProcessEnv): string {
   const value = nonEmpty(env, 'ADMIN_EMAIL') ?? 'datasentinel@datasentinel.local';
@@ -74,10 +93,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     throw new ConfigError('JWT_SECRET must be at least 32 characters');
   }
+  const databaseUrl = nonEmpty(env, 'DATABASE_URL');
+  const listenDatabaseUrl = postgresUrl(env, 'LISTEN_DATABASE_URL');
+  // The embedded server is reached directly; a second URL could only point at another server.
+  if (listenDatabaseUrl !== undefined && databaseUrl === undefined) {
+    throw new ConfigError('LISTEN_DATABASE_URL needs DATABASE_URL (the embedded PostgreSQL is always reached directly)');
+  }
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),
     host: nonEmpty(env, 'HOST') ?? '127.0.0.1',
-    databaseUrl: nonEmpty(env, 'DATABASE_URL'),
+    databaseUrl,
+    listenDatabaseUrl,
     dataDir: nonEmpty(env, 'DATA_DIR') ?? '.data',
     adminPassword,
     jwtSecret,

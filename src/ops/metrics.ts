@@ -7,12 +7,13 @@
  *   other), `operation` (GraphQL operation name, REST route template, or the endpoint) and HTTP `status`;
  * - `ds_gateway_graphql_errors_total` by `operation` and error `code`;
  * - `ds_gateway_db_pool_*`: connections in the PostgreSQL pool (open, idle, max) and queries waiting for one;
+ * - `ds_gateway_db_errors_total` by SQLSTATE `class`: statements PostgreSQL refused or that never got an answer;
  * - the default Node.js process metrics (`process_*`, `nodejs_*`).
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Express, Request, RequestHandler, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { DataSource } from 'typeorm';
+import type { AfterQueryEvent, DataSource } from 'typeorm';
 import type { Logger } from '../logger';
 import {
   ANONYMOUS_OPERATION,
@@ -101,6 +102,21 @@ export function createOpsInstrumentation(options: { dataSource: DataSource; enab
     poolGauge('ds_gateway_db_pool_connections_idle', 'Open connections of the PostgreSQL pool waiting for work.', (p) => p.idleCount);
     poolGauge('ds_gateway_db_pool_requests_waiting', 'Queries waiting for a free connection of the PostgreSQL pool.', (p) => p.waitingCount);
     poolGauge('ds_gateway_db_pool_connections_max', 'Size limit of the PostgreSQL pool (DATABASE_POOL_SIZE).', (p) => p.options?.max);
+    const dbErrors = new Counter({
+      name: 'ds_gateway_db_errors_total',
+      help: 'Statements that failed in PostgreSQL or on the way to it, by SQLSTATE class (08 connection, 42 syntax or permission, 53 resources, 57 shutdown ...; none = no answer from the server).',
+      labelNames: ['class'],
+      registers: [registry],
+    });
+    // A TypeORM subscriber sees every statement the data source runs, whatever the query runner.
+    dataSource.subscribers.push({
+      afterQuery(event: AfterQueryEvent) {
+        if (event.success) return;
+        const error = event.error as { code?: unknown; driverError?: { code?: unknown } } | undefined;
+        const code = error?.driverError?.code ?? error?.code;
+        dbErrors.inc({ class: typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code.slice(0, 2) : 'none' });
+      },
+    });
   }
 
   const operationLabel = (locals: RequestLocals): string => {

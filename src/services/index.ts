@@ -58,7 +58,9 @@ export async function createServices(dataSource: DataSource, config: Config, log
   };
   const connectionQueries = new ConnectionQueries(mappers.connection);
   const probes = new ProbeService(config.probeTimeoutMs);
-  const principalCache = new PrincipalCache(String((dataSource.options as { url?: string }).url), config.principalCacheTtlMs, log, config.cacheBounds?.principals);
+  // LISTEN needs a session of its own: LISTEN_DATABASE_URL when DATABASE_URL is a transaction pooler.
+  const listenUrl = config.listenDatabaseUrl ?? String((dataSource.options as { url?: string }).url);
+  const principalCache = new PrincipalCache(listenUrl, config.principalCacheTtlMs, log, config.cacheBounds?.principals);
   await principalCache.start();
   const membershipCache = new MembershipCache(principalCache, config.principalCacheTtlMs);
   const connections = new ConnectionService(connectionQueries, probes, secrets, membershipCache);

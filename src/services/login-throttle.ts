@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 // rate-limiter-flexible (maintained, widely used): atomic PostgreSQL counters with windows and blocks.
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { AppError } from '../errors/app-error';
 import type { LoginThrottleConfig, ThrottleRule } from '../security-config';
@@ -61,6 +62,21 @@ export function loginKey(login: string): string {
   return normalized.length <= 200 ? normalized : `sha256:${createHash('sha256').update(normalized).digest('hex')}`;
 }
 
+/**
+ * The store's client: the data source's pg pool, with statement names dropped. rate-limiter-flexible names its
+ * statements (`login_throttle:rlflx-upsert`, …), i.e. prepares each once per server session. Behind a pooler in
+ * transaction mode (PgBouncer) server sessions are shared between client connections, so the second client to prepare
+ * the name on one session fails with `prepared statement "login_throttle:rlflx-upsert" already exists` (and a client
+ * whose statement was prepared on another session, with `does not exist`). Unnamed statements are parsed with each
+ * execution, like every other statement the gateway sends, which costs nothing measurable for these one-row upserts.
+ * The store has no option for this; with `storeType: 'client'` it calls exactly `query({ name, text, values })`.
+ */
+export function unnamedStatementClient(dataSource: DataSource): { query(q: { text: string; values?: unknown[] }): Promise<unknown> } {
+  return {
+    query: ({ text, values }) => (dataSource.driver as unknown as { master: Pool }).master.query(text, values),
+  };
+}
+
 export class LoginThrottle {
   private readonly limiters: Partial<Record<Counter['name'], RateLimiterPostgres>> = {};
 
@@ -68,8 +84,8 @@ export class LoginThrottle {
     const make = (keyPrefix: string, rule: ThrottleRule | null | undefined, clearExpired: boolean) =>
       rule
         ? new RateLimiterPostgres({
-            storeClient: dataSource,
-            storeType: 'typeorm',
+            storeClient: unnamedStatementClient(dataSource),
+            storeType: 'client',
             tableName: THROTTLE_TABLE,
             tableCreated: true, // created by migrations/…-LoginThrottle.ts, never at run time
             clearExpiredByTimeout: clearExpired,

@@ -17,6 +17,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { Client } from 'pg';
+import { checkNotificationDelivery } from '../db/notification-check';
 import type { Principal } from '../context/principal';
 import type { Logger } from '../logger';
 
@@ -98,10 +99,17 @@ export class PrincipalCache {
     client.on('end', () => lost('connection ended'));
     client.on('notification', (message) => {
       if (message.channel === MEMBERSHIP_CHANNEL) for (const listener of this.staleListeners) listener('membership');
-      else this.invalidate(message.payload ?? 'all');
+      else if (message.channel === ACCESS_CHANNEL) this.invalidate(message.payload ?? 'all');
     });
     await client.connect();
-    await client.query(`LISTEN ${ACCESS_CHANNEL}; LISTEN ${MEMBERSHIP_CHANNEL}`);
+    try {
+      await client.query(`LISTEN ${ACCESS_CHANNEL}; LISTEN ${MEMBERSHIP_CHANNEL}`);
+      // A LISTEN through a transaction pooler "works" but hears nothing: refuse to trust such a connection.
+      await checkNotificationDelivery(client, this.databaseUrl);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
     if (this.stopped) {
       await client.end().catch(() => undefined);
       return;

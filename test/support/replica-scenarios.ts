@@ -1,0 +1,153 @@
+/**
+ * The two-replica scenarios: a change made through one gateway process is seen by the other on its very next
+ * request, although each caches resolved callers and membership totals (invalidation by PostgreSQL LISTEN/NOTIFY).
+ * Registered by test/e2e/replicas.test.ts (both replicas on PostgreSQL directly) and test/e2e/pooler.test.ts (both
+ * replicas' DATABASE_URL through PgBouncer in transaction mode, LISTEN_DATABASE_URL direct), so every topology runs
+ * the same checks.
+ */
+import { createTestDatabase, type TestDatabase } from './database';
+import { gqlAt, spawnGateway, type GatewayProcess } from './processes';
+
+export const ADMIN_PASSWORD = 'replica-test-admin';
+
+export const ok = (result: any) => {
+  if (result.errors) throw new Error(JSON.stringify(result.errors));
+  return result.data;
+};
+export const signIn = async (url: string, login: string, password: string) =>
+  ok(await gqlAt(url, `mutation($l: String!, $p: String!) { createToken(login: $l, password: $p) { token } }`, { l: login, p: password })).createToken.token as string;
+export const visible = async (url: string, token: string) => {
+  const result = await gqlAt(url, `{ connections { nodes { name } } }`, {}, token);
+  if (result.errors) return result.errors[0].extensions.code as string;
+  return (result.data.connections.nodes as { name: string }[]).map((n) => n.name);
+};
+
+/** Environment of each replica for one database: the topology under test. */
+export type ReplicaTopology = (db: TestDatabase) => Promise<{ a: Record<string, string>; b: Record<string, string> }>;
+
+export interface Replicas {
+  a(): GatewayProcess;
+  b(): GatewayProcess;
+  db(): TestDatabase;
+  /** The administrator's token (signed in on A). */
+  admin(): string;
+}
+
+/**
+ * Registers, in the current `describe`, two replicas A and B on a fresh database (started by `beforeAll` with the
+ * environment `topology` gives, plus the common settings), the seed data and the scenarios. Returns accessors, so a
+ * test file can add checks of its own on the same replicas (they run after the scenarios).
+ */
+export function replicaScenarios(topology: ReplicaTopology): Replicas {
+  let db: TestDatabase;
+  let a: GatewayProcess;
+  let b: GatewayProcess;
+  let admin: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const common = { ADMIN_PASSWORD, PROBE_TIMEOUT_MS: '0', PRINCIPAL_CACHE_TTL_MS: '600000' };
+    const env = await topology(db);
+    a = await spawnGateway({ ...common, ...env.a });
+    b = await spawnGateway({ ...common, ...env.b });
+    admin = await signIn(a.url, 'datasentinel', ADMIN_PASSWORD);
+    for (const [name, env] of [['dev-1', 'dev'], ['prod-1', 'prod'], ['prod-2', 'prod']]) {
+      ok(await gqlAt(a.url, `mutation($n: String!, $e: String!) { createConnection(name: $n, input: { host: "db.test", port: 5432, user: "m", password: "p", tags: [{ key: "env", value: $e }] }) { name } }`, { n: name, e: env }, admin));
+    }
+    ok(await gqlAt(a.url, `mutation { createRole(name: "prod-only", access: [{ filters: [{ tag: "env", value: "prod" }] }]) { name } }`, {}, admin));
+    ok(await gqlAt(a.url, `mutation { createUser(email: "ana@corp.test", input: { password: "ana-password-1", privilege: READ, roles: ["prod-only"] }) { login } }`, {}, admin));
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await db?.drop();
+  });
+
+  test('role, assignment, password and deletion changes made on A apply to the next request on B', async () => {
+    const token = await signIn(b.url, 'ana', 'ana-password-1');
+    // Warm B's cache with several requests.
+    for (let i = 0; i < 3; i += 1) expect(await visible(b.url, token)).toEqual(['prod-1', 'prod-2']);
+
+    ok(await gqlAt(a.url, `mutation { updateRole(name: "prod-only", access: [{ filters: [{ tag: "env", value: "dev" }] }]) { name } }`, {}, admin));
+    expect(await visible(b.url, token)).toEqual(['dev-1']);
+
+    ok(await gqlAt(a.url, `mutation { updateUser(email: "ana@corp.test", input: { roles: [] }) { login } }`, {}, admin));
+    expect(await visible(b.url, token)).toEqual(['dev-1', 'prod-1', 'prod-2']);
+
+    ok(await gqlAt(a.url, `mutation { updateUser(email: "ana@corp.test", input: { roles: ["prod-only"] }) { login } }`, {}, admin));
+    expect(await visible(b.url, token)).toEqual(['dev-1']);
+
+    ok(await gqlAt(a.url, `mutation { updateUser(email: "ana@corp.test", input: { password: "ana-password-2" }) { login } }`, {}, admin));
+    expect(await visible(b.url, token)).toBe('UNAUTHENTICATED');
+
+    const second = await signIn(b.url, 'ana', 'ana-password-2');
+    expect(await visible(b.url, second)).toEqual(['dev-1']);
+    ok(await gqlAt(a.url, `mutation { deleteUser(email: "ana@corp.test") }`, {}, admin));
+    expect(await visible(b.url, second)).toBe('UNAUTHENTICATED');
+  });
+
+  test('a privilege change on A is enforced by B on the next request', async () => {
+    ok(await gqlAt(a.url, `mutation { createUser(email: "bob@corp.test", input: { password: "bob-password-1" }) { login } }`, {}, admin));
+    const bob = await signIn(b.url, 'bob', 'bob-password-1');
+    const rolesQuery = `{ roles { name } }`;
+    expect((await gqlAt(b.url, rolesQuery, {}, bob)).data.roles).toEqual([{ name: 'prod-only' }]);
+    ok(await gqlAt(a.url, `mutation { updateUser(email: "bob@corp.test", input: { privilege: READ }) { login } }`, {}, admin));
+    expect((await gqlAt(b.url, rolesQuery, {}, bob)).errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+
+  test('totals cached on B (membership counts) follow connection and rule changes made on A', async () => {
+    const token = await signIn(b.url, 'datasentinel', ADMIN_PASSWORD);
+    const counts = async () => {
+      const data = ok(await gqlAt(b.url, `{ roles { name connectionCount } }`, {}, token));
+      return Object.fromEntries((data.roles as { name: string; connectionCount: number }[]).map((r) => [r.name, r.connectionCount]));
+    };
+    ok(await gqlAt(a.url, `mutation { updateRole(name: "prod-only", access: [{ filters: [{ tag: "env", value: "prod" }] }]) { name } }`, {}, admin));
+    for (let i = 0; i < 3; i += 1) expect(await counts()).toEqual({ 'prod-only': 2 });
+    ok(await gqlAt(a.url, `mutation { createConnection(name: "prod-3", input: { host: "db.test", port: 5432, user: "m", password: "p", tags: [{ key: "env", value: "prod" }] }) { name } }`, {}, admin));
+    expect(await counts()).toEqual({ 'prod-only': 3 });
+    ok(await gqlAt(a.url, `mutation { updateConnection(name: "prod-3", input: { tags: [{ key: "env", value: "dev" }] }) { name } }`, {}, admin));
+    expect(await counts()).toEqual({ 'prod-only': 2 });
+    ok(await gqlAt(a.url, `mutation { deleteConnection(name: "prod-1") }`, {}, admin));
+    expect(await counts()).toEqual({ 'prod-only': 1 });
+  });
+
+  test('API keys: a revocation, a role change and an owner deletion made on A apply to the next request on B', async () => {
+    ok(await gqlAt(a.url, `mutation { createUser(email: "kim@corp.test", input: { password: "kim-password-1", privilege: READ }) { login } }`, {}, admin));
+    const kim = await signIn(a.url, 'kim', 'kim-password-1');
+    const createKey = async (name: string) =>
+      ok(await gqlAt(a.url, `mutation($n: String!) { createApiKey(name: $n) { secret apiKey { id } } }`, { n: name }, kim)).createApiKey as {
+        secret: string;
+        apiKey: { id: string };
+      };
+    const first = await createKey('first');
+    const second = await createKey('second');
+    const meOnB = async (secret: string) => {
+      const result = await gqlAt(b.url, `{ me { login } }`, {}, secret);
+      return result.errors ? (result.errors[0].extensions.code as string) : (result.data.me.login as string);
+    };
+    const restOnB = async (secret: string) => (await fetch(`${b.url}/ds-api/pool/pg-instances`, { headers: { 'user-token': secret } })).status;
+
+    // Warm B's caches (verified key, resolved caller).
+    for (let i = 0; i < 3; i += 1) {
+      expect(await meOnB(first.secret)).toBe('kim');
+      expect(await restOnB(first.secret)).toBe(200);
+      expect(await meOnB(second.secret)).toBe('kim');
+    }
+    expect(ok(await gqlAt(a.url, `mutation($id: ID!) { revokeApiKey(id: $id) }`, { id: first.apiKey.id }, kim))).toEqual({ revokeApiKey: true });
+    expect(await meOnB(first.secret)).toBe('UNAUTHENTICATED');
+    expect(await restOnB(first.secret)).toBe(401);
+    expect(await meOnB(second.secret)).toBe('kim');
+
+    const before = await visible(b.url, second.secret);
+    ok(await gqlAt(a.url, `mutation { updateUser(email: "kim@corp.test", input: { roles: ["prod-only"] }) { login } }`, {}, admin));
+    const after = await visible(b.url, second.secret);
+    expect(after).not.toEqual(before);
+    expect(after).toEqual(await visible(b.url, kim));
+
+    ok(await gqlAt(a.url, `mutation { deleteUser(email: "kim@corp.test") }`, {}, admin));
+    expect(await meOnB(second.secret)).toBe('UNAUTHENTICATED');
+    expect(await restOnB(second.secret)).toBe(401);
+  });
+
+  return { a: () => a, b: () => b, db: () => db, admin: () => admin };
+}
