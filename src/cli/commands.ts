@@ -6,6 +6,8 @@ import { createDataSource, migrateDown, migrateUp } from '../db/data-source';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded-postgres';
 import { schemaToSdl } from '../graphql/print-schema';
 import { buildGatewaySchema } from '../graphql/schema';
+import { packageInfo } from '../rest/handlers/meta';
+import { OPENAPI_PATH, openApiText } from '../rest/openapi';
 import { hashPassword } from '../services/passwords';
 import { runOperatorCommand } from './operator-commands';
 import { runRotateEncryptionKey } from './rotate-key-command';
@@ -65,23 +67,33 @@ export async function runCommand(command: string, args: string[], config: Config
       });
     }
     case 'schema': {
-      const sdl = schemaToSdl(await buildGatewaySchema());
+      // The two API descriptions that are build outputs: the GraphQL schema and the REST API's OpenAPI document.
+      const outputs: [string, string][] = [
+        [SCHEMA_PATH, schemaToSdl(await buildGatewaySchema())],
+        [OPENAPI_PATH, openApiText(packageInfo().version)],
+      ];
       if (args.includes('--check')) {
-        let current = '';
-        try {
-          current = io.readFile(SCHEMA_PATH);
-        } catch {
-          /* missing file is stale */
+        let stale = 0;
+        for (const [path, text] of outputs) {
+          let current = '';
+          try {
+            current = io.readFile(path);
+          } catch {
+            /* missing file is stale */
+          }
+          if (current !== text) {
+            io.err(`${path} is stale: run \`npm run schema\` and commit the result`);
+            stale += 1;
+          } else {
+            io.out(`${path} is up to date`);
+          }
         }
-        if (current !== sdl) {
-          io.err(`${SCHEMA_PATH} is stale: run \`npm run schema\` and commit the result`);
-          return 1;
-        }
-        io.out(`${SCHEMA_PATH} is up to date`);
-        return 0;
+        return stale === 0 ? 0 : 1;
       }
-      io.writeFile(SCHEMA_PATH, sdl);
-      io.out(`wrote ${SCHEMA_PATH}`);
+      for (const [path, text] of outputs) {
+        io.writeFile(path, text);
+        io.out(`wrote ${path}`);
+      }
       return 0;
     }
     case 'reset-admin-password': {

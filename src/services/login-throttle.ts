@@ -106,7 +106,21 @@ export class LoginThrottle {
    * account's own budget. Without a client address only the per-login counter applies.
    */
   async begin(login: string, clientAddress: string | undefined): Promise<LoginAttempt> {
-    const counters = this.counters(login, clientAddress);
+    return this.consume(this.counters(login, clientAddress));
+  }
+
+  /**
+   * Counts one attempt that names no login, only a secret (token details by possession, `GET
+   * /ds-api/user-token?token=`): the per-address counter alone, like a failed sign-in from that address, so guessing
+   * tokens from one source is blocked as guessing passwords is. Without a client address nothing is counted.
+   */
+  async beginByAddress(clientAddress: string | undefined): Promise<LoginAttempt> {
+    const address = addressKey(clientAddress);
+    const limiter = this.limiters.address;
+    return this.consume(limiter && address !== undefined ? [{ name: 'address', limiter, key: address }] : []);
+  }
+
+  private async consume(counters: Counter[]): Promise<LoginAttempt> {
     const outcomes = await Promise.allSettled(counters.map((c) => c.limiter.consume(c.key)));
     const refusals = outcomes.flatMap((o) => (o.status === 'rejected' && o.reason instanceof RateLimiterRes ? [o.reason] : []));
     const faults = outcomes.flatMap((o) => (o.status === 'rejected' && !(o.reason instanceof RateLimiterRes) ? [o.reason as unknown] : []));
