@@ -21,7 +21,9 @@ import { roleHandlers } from './handlers/roles';
 import { tokenHandlers } from './handlers/token';
 import { userHandlers } from './handlers/users';
 import { API_REFERENCE_ASSETS_PATH, apiReferenceHandlers } from './handlers/docs';
-import { REST_OPERATIONS, type RestAuth, type RestMethod, type RestOperation, type RestOperationId } from './routes';
+import { REST_OPERATIONS, type RestAuth, type RestMethod, type RestOperationId } from './routes';
+
+type Row = (typeof REST_OPERATIONS)[number];
 
 export function createRestRouter(services: Services, log: Logger): Router {
   const router = express.Router();
@@ -36,7 +38,7 @@ export function createRestRouter(services: Services, log: Logger): Router {
   const bound: Record<RestOperationId, RequestHandler[]> = {
     serviceInfo: [meta.index],
     openApiDocument: [meta.openApi],
-    apiReference: [...docs.page],
+    apiReference: docs.page,
     createToken: [token.create],
     tokenDetails: [token.details],
     createTokenForOrganization: [token.create],
@@ -78,13 +80,11 @@ export function createRestRouter(services: Services, log: Logger): Router {
   // The reference page's scripts and styles (Swagger UI from npm, served here: no CDN).
   router.use(API_REFERENCE_ASSETS_PATH, ...docs.assets);
 
-  const byPath = new Map<string, RestOperation[]>();
-  for (const operation of REST_OPERATIONS as readonly (RestOperation & { id: RestOperationId })[]) {
-    byPath.set(operation.path, [...(byPath.get(operation.path) ?? []), operation]);
-  }
+  const byPath = new Map<string, Row[]>();
+  for (const operation of REST_OPERATIONS) byPath.set(operation.path, [...(byPath.get(operation.path) ?? []), operation]);
   for (const [path, operations] of byPath) {
     const route = router.route(path);
-    for (const operation of operations as (RestOperation & { id: RestOperationId })[]) {
+    for (const operation of operations) {
       const handlers = [...guards[operation.auth], ...bound[operation.id]];
       const method = operation.method.toLowerCase() as Lowercase<RestMethod>;
       route[method](...handlers);
