@@ -190,6 +190,11 @@ export async function createHttpGateway(services: Services, log: Logger): Promis
   // REST compatibility API (CONTRACT section 3): its own JSON errors, `{"error": "..."}`.
   app.use('/ds-api', createRestRouter(services, log));
 
+  // Any other path (and /metrics when metrics are off): a JSON 404 like the REST API's, never Express's HTML page.
+  app.use((req: Request, res: Response) => {
+    res.status(404).json({ error: `Not found: ${req.method} ${req.path}` });
+  });
+
   // Errors raised before GraphQL or REST handlers run (body too large, malformed JSON): answer in JSON, never HTML.
   app.use((error: Error & { status?: number; type?: string }, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);

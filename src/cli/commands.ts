@@ -8,6 +8,8 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded-pos
 import { schemaToSdl } from '../graphql/print-schema';
 import { buildGatewaySchema } from '../graphql/schema';
 import { breakingChangesSince, newestRelease, RELEASED_SCHEMA_DIR } from '../graphql/schema-compat';
+import { packageInfo } from '../rest/handlers/meta';
+import { OPENAPI_PATH, openApiText } from '../rest/openapi';
 import { hashPassword } from '../services/passwords';
 import { runOperatorCommand } from './operator-commands';
 import { runRotateEncryptionKey } from './rotate-key-command';
@@ -88,23 +90,33 @@ export async function runCommand(command: string, args: string[], config: Config
     }
     case 'schema': {
       const schema = await buildGatewaySchema();
-      const sdl = schemaToSdl(schema);
+      // The two API descriptions that are build outputs: the GraphQL schema and the REST API's OpenAPI document.
+      const outputs: [string, string][] = [
+        [SCHEMA_PATH, schemaToSdl(schema)],
+        [OPENAPI_PATH, openApiText(packageInfo().version)],
+      ];
       if (args.includes('--check')) {
-        let current = '';
-        try {
-          current = io.readFile(SCHEMA_PATH);
-        } catch {
-          /* missing file is stale */
+        let stale = 0;
+        for (const [path, text] of outputs) {
+          let current = '';
+          try {
+            current = io.readFile(path);
+          } catch {
+            /* missing file is stale */
+          }
+          if (current !== text) {
+            io.err(`${path} is stale: run \`npm run schema\` and commit the result`);
+            stale += 1;
+          } else {
+            io.out(`${path} is up to date`);
+          }
         }
-        if (current !== sdl) {
-          io.err(`${SCHEMA_PATH} is stale: run \`npm run schema\` and commit the result`);
-          return 1;
-        }
-        io.out(`${SCHEMA_PATH} is up to date`);
-        return checkCompatibleWithRelease(schema, io);
+        return stale === 0 ? checkCompatibleWithRelease(schema, io) : 1;
       }
-      io.writeFile(SCHEMA_PATH, sdl);
-      io.out(`wrote ${SCHEMA_PATH}`);
+      for (const [path, text] of outputs) {
+        io.writeFile(path, text);
+        io.out(`wrote ${path}`);
+      }
       return 0;
     }
     case 'reset-admin-password': {

@@ -3,7 +3,7 @@
  * Operator commands: `npm run cli -- <command>` (or `npx ds-gateway <command>` after a build).
  *
  *   migrate [up|down|status]        apply, revert the last, or list migrations
- *   schema [--check]                write schema/schema.graphql (or fail if it is stale)
+ *   schema [--check]                write schema/schema.graphql and schema/openapi.json (or fail if one is stale)
  *   reset-admin-password [login]    set a new password (ADMIN_PASSWORD or a generated one) and revoke tokens
  *   import-connections, export, import-roles, reprobe   operators' tasks through the service layer (operator-commands.ts)
  *   rotate-encryption-key [--batch-size N]   re-seal connection passwords with ENCRYPTION_KEY (rotate-key-command.ts)
@@ -19,8 +19,9 @@ import { runCommand } from './commands';
 const USAGE = `usage: ds-gateway <command>
 
   migrate [up|down|status]       apply pending migrations (default), revert the last one, or list them
-  schema [--check]               write schema/schema.graphql from the code, or check that it is up to date
-                                 and breaks nothing of the newest schema/released/<version>.graphql
+  schema [--check]               write schema/schema.graphql and schema/openapi.json from the code, or
+                                 check that both are up to date and that the GraphQL schema breaks
+                                 nothing of the newest schema/released/<version>.graphql
   reset-admin-password [login]   set a new password for an account (default: datasentinel); uses
                                  ADMIN_PASSWORD or prints a generated one; revokes the account's tokens
   import-connections <file.csv|file.json> [--no-probe] [--as login]

@@ -43,6 +43,30 @@ export function playgroundContentSecurityPolicy(): RequestHandler {
 }
 
 /**
+ * The REST API reference page (`/ds-api/docs`, Swagger UI) and its assets: scripts only from the gateway (no inline
+ * script, no eval), inline styles (React sets style attributes), images from the gateway or `data:` (its icons),
+ * requests only to the gateway (it fetches `/ds-api/openapi.json`).
+ */
+export function referenceContentSecurityPolicy(): RequestHandler {
+  return helmet.contentSecurityPolicy({
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:'],
+      fontSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      workerSrc: ["'none'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'none'"],
+      formAction: ["'none'"],
+      frameAncestors: ["'none'"],
+    },
+  });
+}
+
+/**
  * CORS: with no origin configured, no CORS header is ever sent, so browsers keep other sites from reading answers.
  * `*` allows any origin (safe for this API: credentials are bearer headers, never cookies). Preflight answers are
  * cached 10 minutes.

@@ -1,37 +1,38 @@
 /**
  * The exact JSON shapes of the REST compatibility API (CONTRACT section 3), built field by field from the entities,
  * so nothing the entity gains later (password hash, sealed password, probe error ...) can leak into a response.
+ * Every DTO type is the output type of its zod schema in src/rest/schemas.ts, the one the OpenAPI document is
+ * generated from: a DTO that strays from the document does not compile.
  */
-import type { AccessRule } from '../access/access-rule';
+import type { z } from 'zod';
 import { formatTagString } from '../access/tags';
 import type { ConnectionEntity } from '../entities/connection.entity';
 import type { RoleEntity } from '../entities/role.entity';
-import type { Privilege, Profile, UserEntity } from '../entities/user.entity';
+import type { UserEntity } from '../entities/user.entity';
 import type { TokenDetails } from '../services/auth.service';
+import type {
+  connectionBody,
+  roleDisplayBody,
+  serviceInfoBody,
+  statusBody,
+  tokenBody,
+  tokenDetailsBody,
+  userDisplayBody,
+} from './schemas';
+import { PASSWORD_MASK } from './schemas';
 
-/** What REST shows in place of a connection password (write-only everywhere). */
-export const PASSWORD_MASK = '********';
+export { PASSWORD_MASK };
 
 /** A successful write: exactly one key (the vendor's scripts fail on any other). */
-export interface StatusDto {
-  status: string;
-}
+export type StatusDto = z.output<typeof statusBody>;
 
 export const statusDto = (status: string): StatusDto => ({ status });
 
-export interface TokenDto {
-  'user-token': string;
-}
+export type TokenDto = z.output<typeof tokenBody>;
 
 export const tokenDto = (token: string): TokenDto => ({ 'user-token': token });
 
-export interface TokenDetailsDto {
-  email: string;
-  /** `YYYY-MM-DD HH:MM:SS`, UTC. */
-  expire_time: string;
-  organization_name: string;
-  user: string;
-}
+export type TokenDetailsDto = z.output<typeof tokenDetailsBody>;
 
 /** `2020-04-28T13:58:53.000Z` → `2020-04-28 13:58:53` (UTC, the vendor's format). */
 export function vendorDateTime(date: Date): string {
@@ -47,26 +48,7 @@ export function tokenDetailsDto(details: TokenDetails): TokenDetailsDto {
   };
 }
 
-export interface ConnectionDto {
-  name: string;
-  host: string;
-  port: number;
-  user: string;
-  password: typeof PASSWORD_MASK;
-  /** User tags as `k1=v1,k2=v2` (automatic tags are not shown: they cannot be written back). */
-  tags: string;
-  enabled: boolean;
-  connected: boolean;
-  'collection-rate': string;
-  samples: boolean;
-  'lock-monitoring': boolean;
-  'lock-monitoring-delay': number;
-  'table-monitoring': boolean;
-  'query-monitoring': boolean;
-  'query-monitoring-optimize': boolean;
-  'query-monitoring-min-calls': number;
-  'query-monitoring-min-time': number;
-}
+export type ConnectionDto = z.output<typeof connectionBody>;
 
 export function connectionDto(c: ConnectionEntity): ConnectionDto {
   return {
@@ -90,10 +72,7 @@ export function connectionDto(c: ConnectionEntity): ConnectionDto {
   };
 }
 
-export interface RoleDto {
-  name: string;
-  access: AccessRule;
-}
+export type RoleDto = z.output<typeof roleDisplayBody>;
 
 export function roleDto(role: RoleEntity): RoleDto {
   return {
@@ -102,23 +81,7 @@ export function roleDto(role: RoleEntity): RoleDto {
   };
 }
 
-export interface UserDto {
-  id: number;
-  login: string;
-  email: string;
-  profile: Profile;
-  privilege: Privilege;
-  /** Every role held, sorted by name. */
-  roles: string[];
-  /**
-   * The older single-role field: the first role (by name) when the user holds any, `null` when they hold none
-   * (unrestricted). Kept for the vendor's scripts, which read and write `role`.
-   */
-  role: string | null;
-  live_360: 0 | 1;
-  comment: string | null;
-  ldap: boolean;
-}
+export type UserDto = z.output<typeof userDisplayBody>;
 
 /** `roles` must be the user's roles sorted by name (what `ctx.loaders.rolesOfUser` returns). */
 export function userDto(user: UserEntity, roles: readonly RoleEntity[]): UserDto {
@@ -137,8 +100,4 @@ export function userDto(user: UserEntity, roles: readonly RoleEntity[]): UserDto
   };
 }
 
-export interface ServiceInfoDto {
-  service: string;
-  version: string;
-  api: string;
-}
+export type ServiceInfoDto = z.output<typeof serviceInfoBody>;

@@ -5,6 +5,9 @@
  *
  * Every answer is JSON: a successful write is exactly `{"status": "..."}`, every failure exactly `{"error": "..."}`
  * (unknown paths 404, known paths with another method 405), with statuses from the one code table.
+ *
+ * Which paths and methods exist, and who may call them, is the route table of src/rest/routes.ts (also the source
+ * of the OpenAPI document): this file only binds each row to its handlers.
  */
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { Logger } from '../logger';
@@ -17,13 +20,10 @@ import { metaHandlers } from './handlers/meta';
 import { roleHandlers } from './handlers/roles';
 import { tokenHandlers } from './handlers/token';
 import { userHandlers } from './handlers/users';
+import { API_REFERENCE_ASSETS_PATH, apiReferenceHandlers } from './handlers/docs';
+import { REST_OPERATIONS, type RestAuth, type RestMethod, type RestOperationId } from './routes';
 
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-
-interface RouteSpec {
-  path: string;
-  methods: Partial<Record<Method, RequestHandler[]>>;
-}
+type Row = (typeof REST_OPERATIONS)[number];
 
 export function createRestRouter(services: Services, log: Logger): Router {
   const router = express.Router();
@@ -32,49 +32,44 @@ export function createRestRouter(services: Services, log: Logger): Router {
   const connections = connectionHandlers(services);
   const roles = roleHandlers(services);
   const users = userHandlers(services);
+  const docs = apiReferenceHandlers();
+
+  // One handler chain per row of the route table; the row's `auth` says which checks come first.
+  const bound: Record<RestOperationId, RequestHandler[]> = {
+    serviceInfo: [meta.index],
+    openApiDocument: [meta.openApi],
+    apiReference: docs.page,
+    createToken: [token.create],
+    tokenDetails: [token.details],
+    createTokenForOrganization: [token.create],
+    listConnections: [connections.list],
+    displayConnection: [connections.display],
+    createConnection: [readBody, connections.create],
+    updateConnection: [readBody, connections.update],
+    deleteConnection: [connections.remove],
+    disableConnection: [connections.disable],
+    enableConnection: [connections.enable],
+    listRoles: [roles.list],
+    displayRole: [roles.display],
+    createRole: [readBody, roles.create],
+    updateRole: [readBody, roles.update],
+    deleteRole: [roles.remove],
+    usersOfRole: [roles.users],
+    listUsers: [users.list],
+    displayUser: [users.display],
+    createUser: [readBody, users.create],
+    updateUser: [readBody, users.update],
+    deleteUser: [users.remove],
+  };
   const caller = signedIn(services);
   // Writes: caller, then administrator, then (only then) the body is read.
-  const write = (...handlers: RequestHandler[]) => [caller, administrator, ...handlers];
-  const read = (...handlers: RequestHandler[]) => [caller, ...handlers];
-
-  const routes: RouteSpec[] = [
-    { path: '/', methods: { GET: [meta.index] } },
-    { path: '/user-token', methods: { POST: [token.create], GET: [token.details] } },
-    { path: '/user-token/:organization', methods: { POST: [token.create] } },
-    { path: '/pool/pg-instances', methods: { GET: read(connections.list) } },
-    {
-      path: '/pool/pg-instances/:name',
-      methods: {
-        GET: read(connections.display),
-        POST: write(readBody, connections.create),
-        PUT: write(readBody, connections.update),
-        DELETE: write(connections.remove),
-      },
-    },
-    { path: '/pool/pg-instances/:name/disable', methods: { PATCH: write(connections.disable) } },
-    { path: '/pool/pg-instances/:name/enable', methods: { PATCH: write(connections.enable) } },
-    { path: '/roles', methods: { GET: read(roles.list) } },
-    {
-      path: '/roles/:role',
-      methods: {
-        GET: read(roles.display),
-        POST: write(readBody, roles.create),
-        PUT: write(readBody, roles.update),
-        DELETE: write(roles.remove),
-      },
-    },
-    { path: '/roles/:role/users', methods: { GET: read(roles.users) } },
-    { path: '/users', methods: { GET: read(users.list) } },
-    {
-      path: '/users/:email',
-      methods: {
-        GET: read(users.display),
-        POST: write(readBody, users.create),
-        PUT: write(readBody, users.update),
-        DELETE: write(users.remove),
-      },
-    },
-  ];
+  const guards: Record<RestAuth, RequestHandler[]> = {
+    none: [],
+    basic: [],
+    possession: [],
+    token: [caller],
+    admin: [caller, administrator],
+  };
 
   // Tokens and account data must not sit in shared caches.
   router.use((_req, res, next) => {
@@ -82,29 +77,20 @@ export function createRestRouter(services: Services, log: Logger): Router {
     next();
   });
 
-  for (const spec of routes) {
-    const route = router.route(spec.path);
-    const allowed = Object.keys(spec.methods).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
-    for (const method of Object.keys(spec.methods) as Method[]) {
-      const handlers = spec.methods[method]!;
-      switch (method) {
-        case 'GET':
-          route.get(...handlers);
-          break;
-        case 'POST':
-          route.post(...handlers);
-          break;
-        case 'PUT':
-          route.put(...handlers);
-          break;
-        case 'PATCH':
-          route.patch(...handlers);
-          break;
-        case 'DELETE':
-          route.delete(...handlers);
-          break;
-      }
+  // The reference page's scripts and styles (Swagger UI from npm, served here: no CDN).
+  router.use(API_REFERENCE_ASSETS_PATH, ...docs.assets);
+
+  const byPath = new Map<string, Row[]>();
+  for (const operation of REST_OPERATIONS) byPath.set(operation.path, [...(byPath.get(operation.path) ?? []), operation]);
+  for (const [path, operations] of byPath) {
+    const route = router.route(path);
+    for (const operation of operations) {
+      const handlers = [...guards[operation.auth], ...bound[operation.id]];
+      const method = operation.method.toLowerCase() as Lowercase<RestMethod>;
+      route[method](...handlers);
     }
+    // Any other method: 405 with the methods the table lists for this path (GET implies HEAD).
+    const allowed = operations.flatMap((o) => (o.method === 'GET' ? ['GET', 'HEAD'] : [o.method]));
     route.all((req: Request, res: Response) => {
       const allow = [...allowed, 'OPTIONS'].join(', ');
       res.setHeader('allow', allow);

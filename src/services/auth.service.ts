@@ -219,19 +219,37 @@ export class AuthService {
   }
 
   /**
-   * Details of a token (REST `GET /ds-api/user-token?token=`). Unknown, expired and revoked tokens are all
-   * NOT_FOUND: the caller is already authenticated, the token they ask about is what does not exist.
+   * Details of a token asked by a signed-in caller (GraphQL `tokenInfo`). Unknown, expired and revoked tokens are
+   * all NOT_FOUND: the caller is already authenticated, the token they ask about is what does not exist.
    */
   async tokenDetails(ctx: RequestContext, token: string): Promise<TokenDetails> {
     if (!ctx.principal) throw ctx.authFailure ?? unauthenticated();
-    let claims: TokenClaims;
     try {
-      claims = this.verifySignature(token);
-    } catch {
-      throw new AppError('NOT_FOUND', 'Token not found or expired');
+      return await this.describeToken(token);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'UNAUTHENTICATED') throw new AppError('NOT_FOUND', 'Token not found or expired');
+      throw error;
     }
+  }
+
+  /**
+   * Details of a token for whoever holds it (REST `GET /ds-api/user-token?token=T`, where the vendor's Ansible role
+   * sends no credentials): the token proves itself, and the answer only repeats what the token already carries. An
+   * invalid, expired or revoked token is UNAUTHENTICATED and counts against the client address like a failed
+   * sign-in ({@link LoginThrottle.beginForAddress}), so tokens cannot be guessed faster than passwords.
+   */
+  async tokenDetailsByPossession(token: string, clientAddress?: string): Promise<TokenDetails> {
+    const attempt = await this.throttle.beginForAddress(clientAddress);
+    const details = await this.describeToken(token);
+    await attempt.succeeded();
+    return details;
+  }
+
+  /** What a valid token says about its user; UNAUTHENTICATED (invalid, expired, revoked) otherwise. */
+  private async describeToken(token: string): Promise<TokenDetails> {
+    const claims = this.verifySignature(token);
     const principal = await this.loadPrincipal(Number(claims.sub), claims.tv);
-    if (!principal) throw new AppError('NOT_FOUND', 'Token not found or expired');
+    if (!principal) throw unauthenticated('Token revoked: create a new one');
     return {
       user: principal.login,
       email: principal.email,

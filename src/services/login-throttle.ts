@@ -103,8 +103,9 @@ export class LoginThrottle {
   }
 
   /**
-   * Counts one API key authentication (src/services/api-key.service.ts) against the per-address counter only, the
-   * counter password sign-ins from that address also use: guessing keys and guessing passwords share one budget.
+   * Counts one attempt that names no login, only a secret: an API key (src/services/api-key.service.ts) or a token
+   * whose details are asked by possession (`GET /ds-api/user-token?token=`). Only the per-address counter, the one
+   * password sign-ins from that address also use: guessing secrets and guessing passwords share one budget.
    * There is no login to count per (a key's prefix would let anyone lock a partner's key out from anywhere), and
    * the secret itself must never reach the table. Without a client address nothing is counted.
    */

@@ -1,5 +1,6 @@
 /** Text PostgreSQL cannot store is the caller's fault on every path: BAD_USER_INPUT, never an internal error. */
 import { startTestGateway, type TestGateway } from '../support/gateway';
+import { restClient } from './rest-client';
 
 let gw: TestGateway;
 let admin: string;
@@ -23,7 +24,7 @@ test.each([
 });
 
 test('REST answers 400 for a NUL in a path', async () => {
-  const response = await fetch(`${gw.url}/ds-api/roles/a%00b`, { headers: { 'user-token': admin } });
+  const response = await restClient(gw.url).get('/ds-api/roles/a%00b', { token: admin });
   expect(response.status).toBe(400);
-  expect(Object.keys((await response.json()) as object)).toEqual(["error"]);
+  expect(Object.keys(response.body as object)).toEqual(["error"]);
 });

@@ -121,3 +121,42 @@ test('signing out forgets the token; signing in with a login and password gets a
   expect(blocked).toEqual([]);
   expect(pageErrors).toEqual([]);
 }, 60_000);
+
+test('/ds-api/docs: the REST API reference renders offline, under its CSP, with the token, pool, roles and users operations', async () => {
+  const consoleErrors: string[] = [];
+  const reference = await context.newPage();
+  reference.on('pageerror', (error) => pageErrors.push(error.message));
+  // CSP violations are reported on the console.
+  reference.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  const response = await reference.goto(`${gw.url}/ds-api/docs`);
+  expect(response?.status()).toBe(200);
+  expect(response?.headers()['content-security-policy']).toMatch(/script-src 'self'/);
+
+  // No token needed: the page and the document it loads are public.
+  for (const tag of ['token', 'pool', 'roles', 'users']) {
+    await reference.locator(`.opblock-tag[data-tag="${tag}"]`).waitFor({ timeout: 30_000 });
+  }
+  const operations = (await reference.locator('.opblock-summary').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+  for (const expected of [
+    /^POST \/user-token\b/,
+    /^GET \/user-token\b/,
+    /^POST \/pool\/pg-instances\/\{name\}/,
+    /^PATCH \/pool\/pg-instances\/\{name\}\/disable/,
+    /^GET \/roles\/\{role\}\/users/,
+    /^PUT \/roles\/\{role\}/,
+    /^DELETE \/users\/\{email\}/,
+    /^GET \/users\b/,
+  ]) {
+    expect(operations.some((text) => expected.test(text.replace(/\u200b/g, '')))).toBe(true);
+  }
+  expect(await reference.locator('.info .title').innerText()).toContain('REST compatibility API');
+
+  mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
+  await reference.screenshot({ path: join(SCREENSHOT, '../api-reference.png') });
+  expect(blocked).toEqual([]);
+  expect(pageErrors).toEqual([]);
+  expect(consoleErrors).toEqual([]);
+  await reference.close();
+}, 60_000);

@@ -21,6 +21,7 @@ import fc from 'fast-check';
 import { DEFAULT_GRAPHQL_LIMITS } from '../../src/security-config';
 import type { UserEntity } from '../../src/entities/user.entity';
 import { startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway';
+import { restClient } from './rest-client';
 
 // ------------------------------------------------------------------------------------------------ the vocabulary
 
@@ -269,12 +270,9 @@ function data<T = any>(label: string, response: GraphQLResponse): T {
 
 async function rest(path: string, token: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: any }> {
   requests += 1;
-  const response = await fetch(`${gw.url}${path}`, {
-    method: init.method ?? 'GET',
-    headers: { 'user-token': token, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  return { status: response.status, body: await response.json() };
+  // The shared REST client: every exchange is also checked against schema/openapi.json.
+  const response = await restClient(gw.url).call(init.method ?? 'GET', path, { token, json: init.body });
+  return { status: response.status, body: response.body };
 }
 
 async function resetTables(): Promise<void> {

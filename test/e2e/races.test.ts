@@ -6,6 +6,7 @@
  * - concurrent demotions of the only two unrestricted administrators: one is refused (LAST_ADMIN), one remains.
  */
 import { errorCode, startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway';
+import { restClient } from './rest-client';
 
 let gw: TestGateway;
 let admin: string;
@@ -22,12 +23,9 @@ afterAll(() => gw?.stop());
 const gql = (query: string, variables?: Record<string, unknown>, token: string = admin) => gw.gql(query, variables, token);
 
 async function restCall(method: string, path: string, body?: unknown, token: string = admin): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${gw.url}${path}`, {
-    method,
-    headers: { 'user-token': token, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
+  // The shared REST client: every exchange is also checked against schema/openapi.json.
+  const response = await restClient(gw.url).call(method, path, { token, json: body });
+  return { status: response.status, body: response.body };
 }
 
 /** Outcome of one racer: `ok` or the error code (GraphQL) / status (REST). */

@@ -1,8 +1,14 @@
 /**
  * A raw HTTP client for the REST tests (not a test file itself). Uses node:http, not fetch, so paths go out exactly
  * as written (fetch would normalize `..` and `%2e%2e` away) and any body bytes can be sent.
+ *
+ * Every exchange is checked against the committed OpenAPI document (test/support/openapi-check.ts): a request or an
+ * answer the document does not describe rejects the call, so the test that made it fails.
  */
 import { request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import { openApiChecker, type Exchange } from '../support/openapi-check';
+
+const documentCheck = openApiChecker();
 
 export interface RestResponse<T = any> {
   status: number;
@@ -27,7 +33,15 @@ export function basicHeader(login: string, password: string): string {
   return `Basic ${Buffer.from(`${login}:${password}`, 'utf8').toString('base64')}`;
 }
 
-export function restClient(baseUrl: string) {
+export class OpenApiMismatch extends Error {
+  constructor(readonly problems: string[]) {
+    super(`REST exchange does not match schema/openapi.json:\n- ${problems.join('\n- ')}`);
+    this.name = 'OpenApiMismatch';
+  }
+}
+
+/** `check`: the document check (default: schema/openapi.json). */
+export function restClient(baseUrl: string, check: (exchange: Exchange) => string[] = documentCheck) {
   const base = new URL(baseUrl);
   const call = <T = any>(method: string, path: string, options: RestOptions = {}): Promise<RestResponse<T>> =>
     new Promise((resolve, reject) => {
@@ -50,7 +64,17 @@ export function restClient(baseUrl: string) {
           const text = Buffer.concat(chunks).toString('utf8');
           let body: any;
           if (/application\/json/.test(res.headers['content-type'] ?? '') && text !== '') body = JSON.parse(text);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
+          const problems = check({
+            method,
+            path,
+            requestBody: payload,
+            status: res.statusCode ?? 0,
+            contentType: res.headers['content-type'],
+            allow: res.headers.allow,
+            text,
+          });
+          if (problems.length > 0) reject(new OpenApiMismatch(problems));
+          else resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
         });
         res.on('error', reject);
       });

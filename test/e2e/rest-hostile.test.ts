@@ -230,8 +230,8 @@ describe('routing and authentication', () => {
   test('query string oddities on token details: 400 for two tokens, 404 for an unknown one', async () => {
     const basic = { login: 'datasentinel', password: ADMIN_PASSWORD };
     await rejected('GET', `/ds-api/user-token?token=${admin}&token=${admin}`, { token: '', basic }, 400, 'token: give exactly one token');
-    await rejected('GET', '/ds-api/user-token?token=', { token: '', basic }, 404, 'Token not found or expired');
-    await rejected('GET', '/ds-api/user-token?token=%00', { token: '', basic }, 404, 'Token not found or expired');
+    await rejected('GET', '/ds-api/user-token?token=', { token: '', basic }, 401, 'Invalid token');
+    await rejected('GET', '/ds-api/user-token?token=%00', { token: '', basic }, 401, 'Invalid token');
   });
 
   test('answers are never cached', async () => {

@@ -6,16 +6,17 @@
  * translated to the service input, and the service's camelCase field names are translated back in its errors.
  */
 import type { Request, Response } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { parseTagString } from '../../access/tags';
 import { AppError } from '../../errors/app-error';
 import type { Services } from '../../services';
 import type { ConnectionInput } from '../../services/connection.service';
 import { encodeCursor, MAX_PAGE_SIZE } from '../../services/pagination';
-import { bool, jsonBody, num, parseBody, str } from '../body';
+import { jsonBody, parseBody } from '../body';
 import { ctxOf } from '../context';
 import { connectionDto, PASSWORD_MASK, statusDto } from '../dto';
 import { pathParam } from '../params';
+import { connectionCreateBody, connectionUpdateBody } from '../schemas';
 
 /** REST monitoring keys → service field names. */
 const SETTINGS = {
@@ -32,35 +33,7 @@ const SETTINGS = {
 
 const REST_NAME_OF: Record<string, string> = Object.fromEntries(Object.entries(SETTINGS).map(([rest, field]) => [field, rest]));
 
-const fields = {
-  host: str(),
-  port: num(),
-  user: str(),
-  password: str(),
-  tags: str(),
-  enabled: bool(),
-  'collection-rate': str(),
-  samples: bool(),
-  'lock-monitoring': bool(),
-  'lock-monitoring-delay': num(),
-  'table-monitoring': bool(),
-  'query-monitoring': bool(),
-  'query-monitoring-optimize': bool(),
-  'query-monitoring-min-calls': num(),
-  'query-monitoring-min-time': num(),
-};
-
-/** Everything optional (PUT); POST requires the four the vendor marks required. `tags` may be left out (= none). */
-const updateBody = z.strictObject(fields).partial();
-const createBody = z.strictObject({
-  ...updateBody.shape,
-  host: fields.host,
-  port: fields.port,
-  user: fields.user,
-  password: fields.password,
-});
-
-type Body = z.output<typeof updateBody>;
+type Body = z.output<typeof connectionUpdateBody>;
 
 function toInput(body: Body): ConnectionInput {
   if (body.password === PASSWORD_MASK) {
@@ -118,7 +91,7 @@ export function connectionHandlers(services: Services) {
     async create(req: Request, res: Response): Promise<void> {
       const ctx = ctxOf(res);
       const name = pathParam(req, 'name');
-      const input = toInput(parseBody(createBody, jsonBody(req.body)));
+      const input = toInput(parseBody(connectionCreateBody, jsonBody(req.body)));
       const { probe } = await inRestTerms(() => services.connections.create(ctx, name, input));
       res.status(201).json(statusDto(probe?.status === 'connected' ? 'Connection created and connected!' : 'Connection created!'));
     },
@@ -131,7 +104,7 @@ export function connectionHandlers(services: Services) {
     async update(req: Request, res: Response): Promise<void> {
       const ctx = ctxOf(res);
       const name = pathParam(req, 'name');
-      const input = toInput(parseBody(updateBody, jsonBody(req.body)));
+      const input = toInput(parseBody(connectionUpdateBody, jsonBody(req.body)));
       await inRestTerms(() => services.connections.update(ctx, name, input));
       res.status(200).json(statusDto('Connection updated!'));
     },

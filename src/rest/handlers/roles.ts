@@ -1,22 +1,12 @@
 /** Roles: `/ds-api/roles`, `/ds-api/roles/{role}` and `/ds-api/roles/{role}/users` (administration). */
 import type { Request, Response } from 'express';
-import { z } from 'zod';
 import type { Services } from '../../services';
-import { jsonBody, parseBody, str } from '../body';
+import { jsonBody, parseBody } from '../body';
 import { ctxOf } from '../context';
 import { roleDto, statusDto } from '../dto';
 import { pathParam } from '../params';
+import { roleInputBody } from '../schemas';
 import { userDtos } from './users';
-
-const filter = z.strictObject({ tag: str(), value: str() }, { error: () => 'must be an object {"tag": ..., "value": ...}' });
-const group = z.strictObject(
-  { filters: z.array(filter, { error: (i) => (i.input === undefined ? 'is required' : 'must be an array of {"tag", "value"} objects') }) },
-  { error: () => 'must be an object {"filters": [...]}' },
-);
-/** `{"access": [{"filters": [{"tag": ..., "value": ...}]}]}`; emptiness and tag syntax are the service's to judge. */
-const roleBody = z.strictObject({
-  access: z.array(group, { error: (i) => (i.input === undefined ? 'is required' : 'must be an array of {"filters": [...]} groups') }),
-});
 
 export function roleHandlers(services: Services) {
   return {
@@ -27,7 +17,7 @@ export function roleHandlers(services: Services) {
 
     async create(req: Request, res: Response): Promise<void> {
       const name = pathParam(req, 'role');
-      const { access } = parseBody(roleBody, jsonBody(req.body));
+      const { access } = parseBody(roleInputBody, jsonBody(req.body));
       const role = await services.roles.create(ctxOf(res), name, access);
       res.status(201).json(statusDto(`Role name ${role.name} created successfully`));
     },
@@ -39,7 +29,7 @@ export function roleHandlers(services: Services) {
 
     async update(req: Request, res: Response): Promise<void> {
       const name = pathParam(req, 'role');
-      const { access } = parseBody(roleBody, jsonBody(req.body));
+      const { access } = parseBody(roleInputBody, jsonBody(req.body));
       const role = await services.roles.update(ctxOf(res), name, access);
       res.status(200).json(statusDto(`Role name ${role.name} updated successfully`));
     },

@@ -3,33 +3,17 @@
  * Express (`jean%40corp.com` works as well as `jean@corp.com`) and matched case-insensitively by the service.
  */
 import type { Request, Response } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { RequestContext } from '../../context/request-context';
 import type { UserEntity } from '../../entities/user.entity';
 import type { Services } from '../../services';
 import type { UserInput } from '../../services/user.service';
-import { jsonBody, parseBody, str, strList, vendorFlag } from '../body';
+import { jsonBody, parseBody } from '../body';
 import { ctxOf } from '../context';
 import { statusDto, userDto, type UserDto } from '../dto';
 import { pathParam } from '../params';
+import { userInputBody } from '../schemas';
 import { defined } from '../../services/validation';
-
-/**
- * Every field optional on both POST and PUT (the service knows what a new user needs: a password unless `ldap`).
- * `privilege` and `profile` take the vendor's spellings, which are also the service's.
- */
-const userBody = z
-  .strictObject({
-    password: str().nullable(),
-    privilege: str(),
-    profile: str(),
-    live_360: vendorFlag(),
-    roles: strList(),
-    role: str().nullable(),
-    comment: str().nullable(),
-    ldap: vendorFlag(),
-  })
-  .partial();
 
 /** What the vendor's UI and scripts call having no role (e.g. `"role": "No restriction"` in its LDAP playbook). */
 const NO_ROLE = /^\s*(no restriction)?\s*$/i;
@@ -38,14 +22,14 @@ const NO_ROLE = /^\s*(no restriction)?\s*$/i;
  * The older single `role` next to `roles`: `role` alone stands for `[role]` (`null`, `""` or `"No restriction"`: no
  * role); both together mean every role named in either. Neither: roles unchanged (PUT) or none (POST).
  */
-function rolesOf(body: z.output<typeof userBody>): string[] | undefined {
+function rolesOf(body: z.output<typeof userInputBody>): string[] | undefined {
   const single = body.role === undefined ? undefined : body.role === null || NO_ROLE.test(body.role) ? [] : [body.role];
   if (body.roles === undefined) return single;
   if (single === undefined) return body.roles;
   return [...new Set([...single, ...body.roles])];
 }
 
-function toInput(body: z.output<typeof userBody>): UserInput {
+function toInput(body: z.output<typeof userInputBody>): UserInput {
   return {
     password: body.password,
     privilege: body.privilege as UserInput['privilege'],
@@ -72,7 +56,7 @@ export function userHandlers(services: Services) {
 
     async create(req: Request, res: Response): Promise<void> {
       const email = pathParam(req, 'email');
-      const input = defined(toInput(parseBody(userBody, jsonBody(req.body))));
+      const input = defined(toInput(parseBody(userInputBody, jsonBody(req.body))));
       const user = await services.users.create(ctxOf(res), email, input);
       res.status(201).json(statusDto(`User with login ${user.login} created successfully`));
     },
@@ -85,7 +69,7 @@ export function userHandlers(services: Services) {
 
     async update(req: Request, res: Response): Promise<void> {
       const email = pathParam(req, 'email');
-      const input = defined(toInput(parseBody(userBody, jsonBody(req.body))));
+      const input = defined(toInput(parseBody(userInputBody, jsonBody(req.body))));
       const user = await services.users.update(ctxOf(res), email, input);
       res.status(200).json(statusDto(`User with login ${user.login} updated successfully`));
     },
