@@ -211,10 +211,12 @@ export class LdapDirectory {
   private async open(): Promise<Client> {
     const { url, ca, timeoutMs, startTls, bindDn, bindPassword } = this.config;
     const tlsOptions: ConnectionOptions = { minVersion: 'TLSv1.2', ...(ca ? { ca } : {}) };
-    const client = new Client({ url, timeout: timeoutMs, connectTimeout: timeoutMs, tlsOptions, strictDN: false });
+    // ldapts speaks TLS from the first byte whenever tlsOptions are given, so only for ldaps:// (StartTLS takes them later).
+    const secure = url.toLowerCase().startsWith('ldaps:');
+    const client = new Client({ url, timeout: timeoutMs, connectTimeout: timeoutMs, strictDN: false, ...(secure ? { tlsOptions } : {}) });
     this.stats.connections += 1;
     try {
-      if (startTls) await this.bounded(client.startTLS(tlsOptions), 'StartTLS');
+      if (startTls) await this.bounded(client.startTLS({ ...tlsOptions }), 'StartTLS');
       if (bindDn !== undefined && bindPassword) {
         try {
           await this.bounded(client.bind(bindDn, bindPassword), 'service bind');
