@@ -102,6 +102,8 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
     'moduleload back_mdb',
     ...(options.memberOf ? ['moduleload memberof'] : []),
     `pidfile ${join(dir, 'slapd.pid')}`,
+    // Like many servers: a DN with an empty password is an unauthenticated bind, answered with success.
+    'allow bind_anon_cred',
     ...(options.tls
       ? [`TLSCACertificateFile ${join(dir, 'ca.pem')}`, `TLSCertificateFile ${join(dir, 'server.pem')}`, `TLSCertificateKeyFile ${join(dir, 'server.key')}`]
       : []),
