@@ -103,7 +103,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
     ...(options.memberOf ? ['moduleload memberof'] : []),
     `pidfile ${join(dir, 'slapd.pid')}`,
     // Like many servers: a DN with an empty password is an unauthenticated bind, answered with success.
-    'allow bind_anon_cred',
+    'allow bind_anon_dn',
     ...(options.tls
       ? [`TLSCACertificateFile ${join(dir, 'ca.pem')}`, `TLSCertificateFile ${join(dir, 'server.pem')}`, `TLSCertificateKeyFile ${join(dir, 'server.key')}`]
       : []),
