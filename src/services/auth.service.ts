@@ -51,6 +51,17 @@ const INVALID_CREDENTIALS = 'Invalid login or password';
 /** The one refusal for a wrong login or password, whichever it was and whoever checked it. */
 export const invalidCredentials = () => unauthenticated(INVALID_CREDENTIALS);
 
+/** The account a sign-in names: by email when the identifier holds `@`, else by login (case-insensitive). */
+export async function findAccount(dataSource: DataSource, login: string): Promise<UserEntity | null> {
+  const identifier = login.trim().toLowerCase();
+  if (!identifier) return null;
+  return dataSource
+    .getRepository(UserEntity)
+    .createQueryBuilder('u')
+    .where(identifier.includes('@') ? 'lower(u.email) = :id' : 'lower(u.login) = :id', { id: identifier })
+    .getOne();
+}
+
 export class AuthService {
   /** The signing key as a KeyObject, built once: given a string, jsonwebtoken would rebuild it on every call. */
   private secret: KeyObject | undefined;
@@ -100,13 +111,7 @@ export class AuthService {
   async verifyCredentials(login: string, password: string, clientAddress?: string): Promise<UserEntity> {
     const attempt = await this.throttle.begin(login, clientAddress);
     const identifier = login.trim().toLowerCase();
-    const user = identifier
-      ? await this.dataSource
-          .getRepository(UserEntity)
-          .createQueryBuilder('u')
-          .where(identifier.includes('@') ? 'lower(u.email) = :id' : 'lower(u.login) = :id', { id: identifier })
-          .getOne()
-      : null;
+    const user = await findAccount(this.dataSource, identifier);
     if (this.directory && identifier && (user ? user.ldap : this.directory.provisions)) {
       return this.directory.signIn(attempt, identifier, user, password);
     }

@@ -26,6 +26,16 @@ interface Log {
   info(details: object, message: string): void;
 }
 
+/**
+ * What `{login}` and `{email}` stand for: the account's own login and email when it exists; otherwise (provisioning)
+ * what was typed: an email gives `{email}` and its local part as `{login}`, anything else is `{login}` only.
+ */
+export function directoryIdentity(identifier: string, account: Pick<UserEntity, 'login' | 'email'> | null): DirectoryIdentity {
+  if (account) return { login: account.login, email: account.email.toLowerCase() };
+  const typed = identifier.trim().toLowerCase();
+  return typed.includes('@') ? { login: loginBase(typed), email: typed } : { login: typed, email: '' };
+}
+
 export class DirectorySignIn {
   constructor(
     private readonly dataSource: DataSource,
@@ -46,9 +56,7 @@ export class DirectorySignIn {
    * gives it back.
    */
   async signIn(attempt: LoginAttempt, identifier: string, user: UserEntity | null, password: string): Promise<UserEntity> {
-    const identity: DirectoryIdentity = user
-      ? { login: user.login, email: user.email.toLowerCase() }
-      : { login: identifier.includes('@') ? loginBase(identifier) : identifier, email: identifier.includes('@') ? identifier : '' };
+    const identity = directoryIdentity(identifier, user);
     let result;
     try {
       result = await this.directory.authenticate(identity, password);
