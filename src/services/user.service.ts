@@ -225,8 +225,9 @@ export class UserService {
   /**
    * Replaces the roles of a directory user by `roleNames` (LDAP_GROUP_ROLES), in the sign-in's transaction; the
    * `user_roles` triggers NOTIFY every replica at commit. Names with no role are left out and returned, for the
-   * caller to log; when no name is a role, nothing changes (the caller refuses the sign-in). Holds the administrator invariant: restricting the last unrestricted administrator is LAST_ADMIN.
-   * @returns whether the assignment changed, and the unknown names.
+   * caller to log; when no name is a role, nothing changes (the caller refuses the sign-in). Holds the administrator
+   * invariant: restricting the last unrestricted administrator is LAST_ADMIN.
+   * @returns the role ids assigned, the unknown names, and whether the assignment changed.
    */
   async replaceDirectoryRoles(
     manager: EntityManager,
