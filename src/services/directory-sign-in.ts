@@ -70,8 +70,8 @@ export class DirectorySignIn {
     const groupRoles = this.directory.config.groupRoles;
     const refusal = () => new AppError('FORBIDDEN', 'Your directory groups give you no role on this gateway: ask an administrator');
     let outcome: { account: UserEntity; refused: boolean; changed: boolean };
-    try {
-      outcome = await this.dataSource.transaction(async (manager) => {
+    const settle = (): Promise<typeof outcome> =>
+      this.dataSource.transaction(async (manager) => {
         let account = user;
         let created = false;
         if (!account) {
@@ -108,6 +108,13 @@ export class DirectorySignIn {
         if (created) throw refusal();
         await manager.query('UPDATE users SET token_version = token_version + 1, updated_at = now() WHERE id = $1', [account.id]);
         return { account, refused: true, changed: true };
+      });
+    try {
+      // Two first sign-ins of one person at once: the second to commit finds the email taken (CONFLICT); once more,
+      // it finds the account the first one created.
+      outcome = await settle().catch((error: unknown) => {
+        if (!user && error instanceof AppError && error.code === 'CONFLICT') return settle();
+        throw error;
       });
     } catch (error) {
       if (error instanceof AppError && error.code === 'FORBIDDEN') await attempt.succeeded();

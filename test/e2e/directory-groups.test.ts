@@ -12,7 +12,10 @@ import { loadDirectoryConfig } from '../../src/security-config';
 import { ADMIN_PASSWORD, errorCode, startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway';
 import { group, person, personDn, SERVICE_DN, SERVICE_PASSWORD, startSlapd, SUFFIX, type Slapd } from '../support/slapd';
 
-const PASSWORD = { alice: 'alice-directory-pw', carol: 'carol-directory-pw', dave: 'dave-directory-pw', erin: 'erin-directory-pw', gary: 'gary-directory-pw' };
+const PASSWORD = {
+  alice: 'alice-directory-pw', carol: 'carol-directory-pw', dave: 'dave-directory-pw', erin: 'erin-directory-pw', gary: 'gary-directory-pw',
+  hank: 'hank-directory-pw', ivy: 'ivy-directory-pw',
+};
 
 let slapd: Slapd;
 let gw: TestGateway;
@@ -55,7 +58,10 @@ beforeAll(async () => {
       person('dave', 'dave@corp.test', PASSWORD.dave),
       person('erin', 'erin@corp.test', PASSWORD.erin),
       person('gary', 'gary@corp.test', PASSWORD.gary),
-      group('sales', [personDn('alice'), personDn('carol')]),
+      person('hank', 'hank@corp.test', PASSWORD.hank),
+      // Its mail is a local account's: the directory never signs a local user in.
+      person('ivy.d', 'ivy@corp.test', PASSWORD.ivy),
+      group('sales', [personDn('alice'), personDn('carol'), personDn('hank'), personDn('ivy.d')]),
       group('prod', [SERVICE_DN]),
       group('ghost', [personDn('gary')]),
       // Unreadable by the service account: only the memberOf values of erin's entry say she belongs to it.
@@ -87,6 +93,7 @@ beforeAll(async () => {
     );
     await gw.gqlOk(`mutation($n: String!, $e: String!) { createRole(name: $n, access: [{ filters: [{ tag: "env", value: $e }] }]) { name } }`, { n: `${env}-only`, e: env }, admin);
   }
+  await gw.gqlOk(`mutation { createUser(email: "ivy@corp.test", input: { password: "ivy-local-password", privilege: READ }) { login } }`, {}, admin);
   // A second replica on the same database, with its own long-lived cache of callers.
   replica = await startGateway({ ...gw.gateway.services.config, port: 0 }, createLogger(gw.gateway.services.config));
 }, 120_000);
@@ -109,6 +116,17 @@ test('first sign-in creates the account (ldap, READ, DEVELOPER, login from the e
   const again = await signIn(gw.url, 'carol@corp.test', PASSWORD.carol);
   expect(again.data!.createToken.user.login).toBe('carol');
   expect((await users()).filter((l) => l.startsWith('carol'))).toEqual(['carol']);
+});
+
+test('two first sign-ins of one person at once both succeed, with one account', async () => {
+  const results = await Promise.all([signIn(gw.url, 'hank', PASSWORD.hank), signIn(replica.url, 'hank', PASSWORD.hank)]);
+  expect(results.map((r) => r.errors)).toEqual([undefined, undefined]);
+  expect((await users()).filter((l) => l.startsWith('hank'))).toEqual(['hank']);
+});
+
+test('an entry whose mail is a local account\'s is refused, and creates nothing', async () => {
+  expect(errorCode(await signIn(gw.url, 'ivy.d', PASSWORD.ivy))).toBe('UNAUTHENTICATED');
+  expect((await users()).filter((l) => l.startsWith('ivy'))).toEqual(['ivy']);
 });
 
 test('moving a user between directory groups changes what they see at their next sign-in, on every replica', async () => {
