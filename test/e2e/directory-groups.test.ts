@@ -14,7 +14,7 @@ import { group, person, personDn, SERVICE_DN, SERVICE_PASSWORD, startSlapd, SUFF
 
 const PASSWORD = {
   alice: 'alice-directory-pw', carol: 'carol-directory-pw', dave: 'dave-directory-pw', erin: 'erin-directory-pw', gary: 'gary-directory-pw',
-  hank: 'hank-directory-pw', ivy: 'ivy-directory-pw',
+  hank: 'hank-directory-pw', ivy: 'ivy-directory-pw', root: 'root-directory-pw',
 };
 
 let slapd: Slapd;
@@ -59,9 +59,10 @@ beforeAll(async () => {
       person('erin', 'erin@corp.test', PASSWORD.erin),
       person('gary', 'gary@corp.test', PASSWORD.gary),
       person('hank', 'hank@corp.test', PASSWORD.hank),
+      person('root', 'root@corp.test', PASSWORD.root),
       // Its mail is a local account's: the directory never signs a local user in.
       person('ivy.d', 'ivy@corp.test', PASSWORD.ivy),
-      group('sales', [personDn('alice'), personDn('carol'), personDn('hank'), personDn('ivy.d')]),
+      group('sales', [personDn('alice'), personDn('carol'), personDn('hank'), personDn('ivy.d'), personDn('root')]),
       group('prod', [SERVICE_DN]),
       group('ghost', [personDn('gary')]),
       // Unreadable by the service account: only the memberOf values of erin's entry say she belongs to it.
@@ -189,4 +190,19 @@ test('injection: `*`, `al*` and `alice)(cn=*` with alice\'s password match nothi
     expect(errorCode(await signIn(gw.url, login, PASSWORD.alice))).toBe('UNAUTHENTICATED');
   }
   expect(slapd.log()).toContain('filter="(&(uid=al\\2A)(objectClass=inetOrgPerson))"');
+});
+
+// Last: it demotes the default administrator.
+test('a sign-in never restricts the last unrestricted administrator (LAST_ADMIN), and changes nothing', async () => {
+  await gw.gqlOk(`mutation { createUser(email: "root@corp.test", input: { ldap: true, privilege: ADMIN, profile: DATA_ADMIN }) { login } }`, {}, admin);
+  await gw.gqlOk(`mutation { updateUser(email: "datasentinel@datasentinel.local", input: { privilege: READ }) { login } }`, {}, admin);
+  expect(errorCode(await signIn(gw.url, 'root', PASSWORD.root))).toBe('LAST_ADMIN');
+  const db = new Client({ connectionString: gw.database.url });
+  await db.connect();
+  try {
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE u.login = 'root'`);
+    expect(rows).toEqual([{ n: 0 }]);
+  } finally {
+    await db.end();
+  }
 });
