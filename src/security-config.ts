@@ -3,6 +3,7 @@
  * introspection, and which proxies to trust for the client address. Read by {@link loadConfig} with the rest;
  * every variable is documented in the README (Configuration and Security sections).
  */
+import { readFileSync } from 'node:fs';
 import { ConfigError } from './config';
 import { loadManifest, PERSISTED_QUERY_MODES, type PersistedQueryConfig, type PersistedQueryMode } from './graphql/persisted-queries';
 
@@ -39,6 +40,42 @@ export interface LoginThrottleConfig {
   perLogin: ThrottleRule | null;
 }
 
+/**
+ * Directory sign-in (src/directory/): `ldap` users authenticate against LDAP or Active Directory. `null` when
+ * LDAP_URL is unset. Everything is checked here, at start, so a typo never shows up as a sign-in failure later.
+ */
+export interface DirectoryConfig {
+  url: string;
+  startTls: boolean;
+  /** PEM text of LDAP_CA_FILE (read at start); `undefined` = Node's bundled CAs. */
+  ca: string | undefined;
+  caFile: string | undefined;
+  bindDn: string | undefined;
+  bindPassword: string | undefined;
+  /** Search base; may hold `{login}` / `{email}`, replaced with RFC 4514-escaped values. */
+  userBase: string;
+  /** Search filter; `{login}` / `{email}` are replaced with RFC 4515-escaped values. */
+  userFilter: string;
+  timeoutMs: number;
+  /** LDAP_GROUP_ROLES: normalized group DN → role names; `null` = roles of ldap users are managed in the gateway. */
+  groupRoles: Map<string, string[]> | null;
+  autoProvision: boolean;
+  defaultPrivilege: 'read' | 'read write' | 'admin';
+  defaultProfile: 'developer' | 'data admin';
+}
+
+/**
+ * A DN in the form used to compare two of them: attribute types and values lower-cased, no blanks around `,`,
+ * `=` and `+`. Directories answer `memberOf` in their own spelling (`CN=Sales,OU=Groups,DC=corp`), operators write
+ * LDAP_GROUP_ROLES in theirs; DN values are compared case-insensitively by both OpenLDAP and Active Directory.
+ */
+export function normalizeDn(dn: string): string {
+  return dn
+    .trim()
+    .replace(/\s*([,=+])\s*/g, '$1')
+    .toLowerCase();
+}
+
 export interface SecurityConfig {
   /** Schema introspection (`__schema`, `__type`). */
   graphqlIntrospection: boolean;
@@ -54,6 +91,7 @@ export interface SecurityConfig {
   persistedQueries: PersistedQueryConfig;
   /** Size bounds of the per-replica caches (not configurable: docs/security.md explains them). */
   cacheBounds: CacheBounds;
+  directory: DirectoryConfig | null;
 }
 
 /** How much each per-replica cache may hold, whatever clients send. */
@@ -163,6 +201,114 @@ function persistedQueries(env: NodeJS.ProcessEnv): PersistedQueryConfig {
   }
 }
 
+const DIRECTORY_VARIABLES = [
+  'LDAP_START_TLS', 'LDAP_CA_FILE', 'LDAP_BIND_DN', 'LDAP_BIND_PASSWORD', 'LDAP_USER_BASE', 'LDAP_USER_FILTER',
+  'LDAP_TIMEOUT_MS', 'LDAP_GROUP_ROLES', 'LDAP_AUTO_PROVISION', 'LDAP_DEFAULT_PRIVILEGE', 'LDAP_DEFAULT_PROFILE',
+];
+const ROLE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const PRIVILEGES = { READ: 'read', READ_WRITE: 'read write', ADMIN: 'admin' } as const;
+const PROFILES = { DEVELOPER: 'developer', DATA_ADMIN: 'data admin' } as const;
+
+/** `READ` / `read` / `READ_WRITE` / `read write` ... → the stored spelling. */
+function enumValue<T extends string>(name: string, raw: string | undefined, values: Record<string, T>, fallback: T): T {
+  const value = raw?.trim();
+  if (value === undefined || value === '') return fallback;
+  const key = value.toUpperCase().replace(/\s+/g, '_');
+  const found = values[key];
+  if (!found) throw new ConfigError(`${name} must be one of ${Object.keys(values).join(', ')}, got "${raw}"`);
+  return found;
+}
+
+function groupRoles(raw: string | undefined): Map<string, string[]> | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('LDAP_GROUP_ROLES must be a JSON object from group DN to role names, e.g. {"cn=dba,ou=groups,dc=corp,dc=com": ["production"]}');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError('LDAP_GROUP_ROLES must be a JSON object from group DN to role names');
+  }
+  const map = new Map<string, string[]>();
+  for (const [dn, roles] of Object.entries(parsed)) {
+    if (!/^[^=,]+=[^,]+/.test(dn.trim())) throw new ConfigError(`LDAP_GROUP_ROLES: "${dn}" is not a DN (e.g. cn=dba,ou=groups,dc=corp,dc=com)`);
+    const list = typeof roles === 'string' ? [roles] : roles;
+    if (!Array.isArray(list) || list.length === 0 || !list.every((r) => typeof r === 'string' && ROLE_NAME.test(r))) {
+      throw new ConfigError(`LDAP_GROUP_ROLES: the roles of "${dn}" must be a non-empty list of role names (1-64 chars of A-Z a-z 0-9 _ . -)`);
+    }
+    const key = normalizeDn(dn);
+    map.set(key, [...new Set([...(map.get(key) ?? []), ...(list as string[])])]);
+  }
+  if (map.size === 0) throw new ConfigError('LDAP_GROUP_ROLES must map at least one group (unset it to manage roles in the gateway)');
+  return map;
+}
+
+/** LDAP_* variables; `null` when LDAP_URL is unset (then no other LDAP_ variable may be set, to catch typos). */
+export function loadDirectoryConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): DirectoryConfig | null {
+  const get = (name: string) => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value;
+  };
+  const url = get('LDAP_URL')?.trim();
+  if (url === undefined) {
+    const stray = DIRECTORY_VARIABLES.filter((k) => get(k) !== undefined);
+    if (stray.length > 0) throw new ConfigError(`${stray[0]} is set but LDAP_URL is not: set LDAP_URL to use a directory`);
+    return null;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`LDAP_URL must be ldap://host[:port] or ldaps://host[:port], got "${url}"`);
+  }
+  if (!['ldap:', 'ldaps:'].includes(parsed.protocol) || !parsed.hostname || (parsed.pathname !== '' && parsed.pathname !== '/')) {
+    throw new ConfigError(`LDAP_URL must be ldap://host[:port] or ldaps://host[:port], got "${url}"`);
+  }
+  const startTls = flag(env, 'LDAP_START_TLS', false);
+  if (startTls && parsed.protocol === 'ldaps:') throw new ConfigError('LDAP_START_TLS applies to ldap:// URLs; LDAP_URL is already ldaps://');
+  const caFile = get('LDAP_CA_FILE');
+  let ca: string | undefined;
+  if (caFile !== undefined) {
+    try {
+      ca = readFile(caFile);
+    } catch (error) {
+      throw new ConfigError(`LDAP_CA_FILE: cannot read "${caFile}" (${(error as Error).message})`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`LDAP_CA_FILE: "${caFile}" holds no PEM certificate`);
+  }
+  const bindDn = get('LDAP_BIND_DN');
+  const bindPassword = env.LDAP_BIND_PASSWORD === '' ? undefined : env.LDAP_BIND_PASSWORD;
+  if (bindDn !== undefined && bindPassword === undefined) {
+    // An empty password would make the "service account" bind an unauthenticated one (RFC 4513 5.1.2).
+    throw new ConfigError('LDAP_BIND_PASSWORD is required with LDAP_BIND_DN');
+  }
+  if (bindDn === undefined && bindPassword !== undefined) throw new ConfigError('LDAP_BIND_PASSWORD is set but LDAP_BIND_DN is not');
+  const userBase = get('LDAP_USER_BASE')?.trim();
+  if (userBase === undefined) throw new ConfigError('LDAP_USER_BASE is required with LDAP_URL (e.g. ou=people,dc=corp,dc=com)');
+  const userFilter = get('LDAP_USER_FILTER')?.trim() ?? '(mail={email})';
+  if (!/^\(.*\)$/s.test(userFilter) || !/\{(login|email)\}/.test(userFilter)) {
+    throw new ConfigError(`LDAP_USER_FILTER must be a parenthesized LDAP filter naming {login} or {email}, e.g. (mail={email}), got "${userFilter}"`);
+  }
+  const unknown = /\{(?!login\}|email\})[^}]*\}/.exec(userFilter + userBase);
+  if (unknown) throw new ConfigError(`LDAP_USER_FILTER / LDAP_USER_BASE: unknown placeholder ${unknown[0]} (use {login} or {email})`);
+  return {
+    url,
+    startTls,
+    ca,
+    caFile,
+    bindDn,
+    bindPassword,
+    userBase,
+    userFilter,
+    timeoutMs: positive(env, 'LDAP_TIMEOUT_MS', 3000, 600_000),
+    groupRoles: groupRoles(env.LDAP_GROUP_ROLES),
+    autoProvision: flag(env, 'LDAP_AUTO_PROVISION', false),
+    defaultPrivilege: enumValue('LDAP_DEFAULT_PRIVILEGE', env.LDAP_DEFAULT_PRIVILEGE, PRIVILEGES, 'read'),
+    defaultProfile: enumValue('LDAP_DEFAULT_PROFILE', env.LDAP_DEFAULT_PROFILE, PROFILES, 'developer'),
+  };
+}
+
 export function loadSecurityConfig(env: NodeJS.ProcessEnv, environment: 'development' | 'production' | 'test'): SecurityConfig {
   const open = environment !== 'production';
   const corsOrigins = (env.CORS_ORIGINS ?? '')
@@ -194,5 +340,6 @@ export function loadSecurityConfig(env: NodeJS.ProcessEnv, environment: 'develop
     trustProxy: trustProxy(env.TRUST_PROXY),
     persistedQueries: persistedQueries(env),
     cacheBounds: DEFAULT_CACHE_BOUNDS,
+    directory: loadDirectoryConfig(env),
   };
 }

@@ -12,6 +12,7 @@ import { packageInfo } from '../rest/handlers/meta';
 import { OPENAPI_PATH, openApiText } from '../rest/openapi';
 import { hashPassword } from '../services/passwords';
 import { runOperatorCommand } from './operator-commands';
+import { runLdapCheck } from './ldap-check-command';
 import { runRotateEncryptionKey } from './rotate-key-command';
 
 export const SCHEMA_PATH = 'schema/schema.graphql';
@@ -43,6 +44,8 @@ export interface CliIo {
   listFiles(path: string): string[];
   /** stderr is a terminal: long tasks show a progress bar instead of progress lines. */
   isTTY?: boolean;
+  /** Everything on standard input (`ldap-check --password-stdin`). */
+  readStdin?(): Promise<string>;
 }
 
 /** Opens the configured database (embedded when DATABASE_URL is unset) for the duration of `work`. */
@@ -146,6 +149,8 @@ export async function runCommand(command: string, args: string[], config: Config
       return runOperatorCommand(command, args, config, io);
     case 'rotate-encryption-key':
       return runRotateEncryptionKey(args, config, io);
+    case 'ldap-check':
+      return runLdapCheck(args, config, io);
     default:
       io.err(`unknown command "${command}"; run with --help`);
       return 2;

@@ -7,6 +7,7 @@
  *   reset-admin-password [login]    set a new password (ADMIN_PASSWORD or a generated one) and revoke tokens
  *   import-connections, export, import-roles, reprobe   operators' tasks through the service layer (operator-commands.ts)
  *   rotate-encryption-key [--batch-size N]   re-seal connection passwords with ENCRYPTION_KEY (rotate-key-command.ts)
+ *   ldap-check --login X [--password-stdin]   check the directory configuration for one person (ldap-check-command.ts)
  *
  * They use the same configuration as the server (DATABASE_URL, or the embedded PostgreSQL in DATA_DIR).
  */
@@ -35,6 +36,10 @@ const USAGE = `usage: ds-gateway <command>
   rotate-encryption-key [--batch-size N]
                                  re-seal every connection password with ENCRYPTION_KEY (old keys in
                                  ENCRYPTION_KEY_PREVIOUS); idempotent, in batches, with progress
+  ldap-check --login <login|email> [--password-stdin]
+                                 with the LDAP_* configuration: connect, bind the service account, find the
+                                 person's entry and mapped groups; with --password-stdin also check the password
+                                 (one line on stdin). Never signs in, creates or changes anything
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -51,6 +56,11 @@ async function main(argv: string[]): Promise<number> {
     writeFile: (path, text) => writeFileSync(resolve(path), text),
     listFiles: (path) => readdirSync(resolve(path)),
     isTTY: process.stderr.isTTY === true,
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
   });
 }
 

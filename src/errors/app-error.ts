@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   'LAST_ADMIN',
   // Sign-in throttling (src/services/login-throttle.ts); `retryAfterSeconds` in the details.
   'RATE_LIMITED',
+  // The directory (LDAP_URL) did not answer in time or refused the service account: not the caller's fault.
+  'DIRECTORY_UNAVAILABLE',
   // GraphQL request limits (src/graphql/limits.ts), refused before anything runs.
   'QUERY_TOO_DEEP',
   'QUERY_TOO_COSTLY',
@@ -58,6 +60,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   ROLE_IN_USE: 400,
   LAST_ADMIN: 400,
   RATE_LIMITED: 429,
+  DIRECTORY_UNAVAILABLE: 503,
   QUERY_TOO_DEEP: 400,
   QUERY_TOO_COSTLY: 400,
   TOO_MANY_ALIASES: 400,

@@ -14,6 +14,7 @@ import { buildPrincipal, type Principal } from '../context/principal';
 import type { RequestContext } from '../context/request-context';
 import { UserEntity, type Privilege, type Profile } from '../entities/user.entity';
 import { AppError, unauthenticated } from '../errors/app-error';
+import type { DirectorySignIn } from './directory-sign-in';
 import { LoginThrottle } from './login-throttle';
 import { verifyPassword } from './passwords';
 import type { PrincipalCache } from './principal-cache';
@@ -47,6 +48,19 @@ export interface TokenDetails {
 }
 
 const INVALID_CREDENTIALS = 'Invalid login or password';
+/** The one refusal for a wrong login or password, whichever it was and whoever checked it. */
+export const invalidCredentials = () => unauthenticated(INVALID_CREDENTIALS);
+
+/** The account a sign-in names: by email when the identifier holds `@`, else by login (case-insensitive). */
+export async function findAccount(dataSource: DataSource, login: string): Promise<UserEntity | null> {
+  const identifier = login.trim().toLowerCase();
+  if (!identifier) return null;
+  return dataSource
+    .getRepository(UserEntity)
+    .createQueryBuilder('u')
+    .where(identifier.includes('@') ? 'lower(u.email) = :id' : 'lower(u.login) = :id', { id: identifier })
+    .getOne();
+}
 
 export class AuthService {
   /** The signing key as a KeyObject, built once: given a string, jsonwebtoken would rebuild it on every call. */
@@ -57,6 +71,8 @@ export class AuthService {
     private readonly config: Config,
     private readonly settings: SettingsService,
     private readonly cache?: PrincipalCache,
+    /** Sign-in of `ldap` users through LDAP_URL; `undefined` when no directory is configured. */
+    readonly directory?: DirectorySignIn,
   ) {
     this.verified = new LRUCache<string, TokenClaims>({ max: Math.max(1, config.cacheBounds?.verifiedTokens ?? 10_000) });
   }
@@ -95,22 +111,21 @@ export class AuthService {
   /**
    * Checks a login (or email) and password; the same error whatever was wrong, so accounts cannot be probed.
    * Throttled per login and per `clientAddress` ({@link LoginThrottle}): too many failures give `RATE_LIMITED`
-   * before any lookup or password hash.
+   * before any lookup, password hash or directory request. Local accounts are checked against their hash only;
+   * `ldap` accounts (and, with LDAP_AUTO_PROVISION, unknown identifiers) by the directory only
+   * ({@link DirectorySignIn}), which may also answer `DIRECTORY_UNAVAILABLE` or `FORBIDDEN` (no mapped role).
    */
   async verifyCredentials(login: string, password: string, clientAddress?: string): Promise<UserEntity> {
     const attempt = await this.throttle.begin(login, clientAddress);
     const identifier = login.trim().toLowerCase();
-    const user = identifier
-      ? await this.dataSource
-          .getRepository(UserEntity)
-          .createQueryBuilder('u')
-          .where(identifier.includes('@') ? 'lower(u.email) = :id' : 'lower(u.login) = :id', { id: identifier })
-          .getOne()
-      : null;
-    // LDAP users have no local password: the directory is not reachable from this gateway.
+    const user = await findAccount(this.dataSource, identifier);
+    if (this.directory && identifier && (user ? user.ldap : this.directory.provisions)) {
+      return this.directory.signIn(attempt, identifier, user, password);
+    }
+    // Never a local password for an `ldap` account (it has none, and a stray hash must not count).
     const hash = user && !user.ldap ? user.passwordHash : null;
     const ok = await verifyPassword(hash, password);
-    if (!user || !ok) throw unauthenticated(INVALID_CREDENTIALS);
+    if (!user || !ok || user.ldap) throw invalidCredentials();
     await attempt.succeeded();
     return user;
   }
@@ -174,7 +189,7 @@ export class AuthService {
   async principalFromCredentials(login: string, password: string, clientAddress?: string): Promise<Principal> {
     const user = await this.verifyCredentials(login, password, clientAddress);
     const principal = await this.loadPrincipal(user.id, user.tokenVersion);
-    if (!principal) throw unauthenticated(INVALID_CREDENTIALS);
+    if (!principal) throw invalidCredentials();
     return principal;
   }
 

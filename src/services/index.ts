@@ -10,7 +10,9 @@ import { ConnectionEntity } from '../entities/connection.entity';
 import { RoleEntity } from '../entities/role.entity';
 import { UserEntity } from '../entities/user.entity';
 import { ApiKeyService } from './api-key.service';
+import { LdapDirectory } from '../directory/ldap-directory';
 import { AuthService } from './auth.service';
+import { DirectorySignIn } from './directory-sign-in';
 import { ConnectionQueries } from './connection-queries';
 import { ConnectionService } from './connection.service';
 import { LoginThrottle } from './login-throttle';
@@ -66,7 +68,11 @@ export async function createServices(dataSource: DataSource, config: Config, log
   const connections = new ConnectionService(connectionQueries, probes, secrets, membershipCache);
   // The replica that commits a change forgets the affected callers at once; the others learn it by NOTIFY.
   const accessChanged = (payload: string) => principalCache.invalidate(payload);
-  const auth = new AuthService(dataSource, config, settings, principalCache);
+  const users = new UserService(connections, accessChanged);
+  const directory = config.directory
+    ? new DirectorySignIn(dataSource, new LdapDirectory(config.directory, log), users, accessChanged, log)
+    : undefined;
+  const auth = new AuthService(dataSource, config, settings, principalCache, directory);
   await auth.init();
   // Failed key checks share the per-address counter (and its table) with password sign-ins.
   const apiKeyThrottle = new LoginThrottle(dataSource, config.loginThrottle);
@@ -81,7 +87,7 @@ export async function createServices(dataSource: DataSource, config: Config, log
     probes,
     connections,
     roles: new RoleService(connections, accessChanged),
-    users: new UserService(connections, accessChanged),
+    users,
     apiKeys,
     principalCache,
     membershipCache,

@@ -28,6 +28,11 @@ export const THROTTLE_TABLE = 'login_throttle';
 export interface LoginAttempt {
   /** The credentials were right: clear the login + address counter, give back the other points. */
   succeeded(): Promise<void>;
+  /**
+   * The credentials could not be checked at all (the directory did not answer): the attempt is given back to every
+   * counter, so an outage does not lock people out. Never used for a wrong or unknown credential.
+   */
+  unchecked(): Promise<void>;
 }
 
 interface Counter {
@@ -152,6 +157,9 @@ export class LoginThrottle {
     return {
       succeeded: async () => {
         await Promise.all(counters.map((c) => (c.name === 'login+address' ? c.limiter.delete(c.key) : c.limiter.reward(c.key))));
+      },
+      unchecked: async () => {
+        await Promise.all(counters.map((c) => c.limiter.reward(c.key)));
       },
     };
   }

@@ -200,6 +200,59 @@ export class UserService {
     return deleted;
   }
 
+  /**
+   * Creates the gateway account of a directory user at their first sign-in (LDAP_AUTO_PROVISION): `ldap: true`, no
+   * password, login derived from the email by the same rule as {@link create}. Runs in the sign-in's transaction.
+   */
+  async provisionDirectoryUser(
+    manager: EntityManager,
+    email: string,
+    defaults: { privilege: Privilege; profile: Profile },
+  ): Promise<UserEntity> {
+    const address = parseInput(emailSchema, email, 'email');
+    return this.insertWithUniqueLogin(manager, {
+      email: address,
+      passwordHash: null,
+      privilege: defaults.privilege,
+      profile: defaults.profile,
+      live360: true,
+      comment: 'created at first directory sign-in',
+      ldap: true,
+      tokenVersion: 1,
+    });
+  }
+
+  /**
+   * Replaces the roles of a directory user by `roleNames` (LDAP_GROUP_ROLES), in the sign-in's transaction; the
+   * `user_roles` triggers NOTIFY every replica at commit. Names with no role are left out and returned, for the
+   * caller to log; when no name is a role, nothing changes (the caller refuses the sign-in). Holds the administrator
+   * invariant: restricting the last unrestricted administrator is LAST_ADMIN.
+   * @returns the role ids assigned, the unknown names, and whether the assignment changed.
+   */
+  async replaceDirectoryRoles(
+    manager: EntityManager,
+    user: UserEntity,
+    roleNames: string[],
+  ): Promise<{ roleIds: number[]; unknown: string[]; changed: boolean }> {
+    const wanted = [...new Set(roleNames)];
+    const roles = wanted.length === 0 ? [] : await manager.find(RoleEntity, { where: { name: In(wanted) }, lock: { mode: 'pessimistic_read' } });
+    const roleIds = roles.map((r) => r.id).sort((a, b) => a - b);
+    const unknown = wanted.filter((n) => !roles.some((r) => r.name === n));
+    // Never down to no role: that would make the user unrestricted (the caller refuses the sign-in instead).
+    if (roleIds.length === 0) return { roleIds, unknown, changed: false };
+    const current = (await manager.find(UserRoleEntity, { where: { userId: user.id } })).map((r) => r.roleId).sort((a, b) => a - b);
+    const changed = current.length !== roleIds.length || current.some((id, i) => id !== roleIds[i]);
+    if (!changed) return { roleIds, unknown, changed };
+    await manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_INVARIANT_LOCK]);
+    const wasAdmin = canAdminister({ privilege: user.privilege, profile: user.profile, roleIds: current });
+    if (wasAdmin && !canAdminister({ privilege: user.privilege, profile: user.profile, roleIds })) {
+      await this.ensureAnotherAdministrator(manager, user);
+    }
+    await manager.delete(UserRoleEntity, { userId: user.id });
+    await this.assignRoles(manager, user.id, roleIds);
+    return { roleIds, unknown, changed };
+  }
+
   /** What `user` can see, within what the caller can see. */
   async connectionsOf(
     ctx: RequestContext,

@@ -7,7 +7,11 @@ import { AccessToken, TokenInfo } from '../types/token.types';
 
 @Resolver()
 export class TokenResolver {
-  @Mutation(() => AccessToken, { description: 'Exchanges a login (or email) and password for a token valid 24 hours.' })
+  @Mutation(() => AccessToken, {
+    description:
+      'Exchanges a login (or email) and password for a token valid 24 hours. Users with `ldap: true` give their ' +
+      'directory password (DIRECTORY_UNAVAILABLE when the directory does not answer).',
+  })
   async createToken(
     @Ctx() ctx: GraphQLContext,
     @Arg('login', { description: 'Login (e.g. `jean.lapioffe`) or email of the user.' }) login: string,
