@@ -72,6 +72,11 @@ export class ConfigProblems {
     }
   }
 
+  /** Records a problem found without a parser (the message names the variable). */
+  add(message: string): void {
+    this.problems.push(message);
+  }
+
   /** Throws one ConfigError listing every problem recorded so far, if any. */
   throwIfAny(): void {
     if (this.problems.length > 0) throw new ConfigError(this.problems);

@@ -130,9 +130,7 @@ export function loadSecurityConfig(env: NodeJS.ProcessEnv, environment: 'develop
     .filter((origin) => origin !== '');
   for (const origin of corsOrigins) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/i.test(origin)) {
-      problems.read(() => {
-        throw new ConfigError(`CORS_ORIGINS: "${origin}" is not an origin (scheme://host[:port], e.g. https://dashboards.corp.com) or *`);
-      }, undefined);
+      problems.add(`CORS_ORIGINS: "${origin}" is not an origin (scheme://host[:port], e.g. https://dashboards.corp.com) or *`);
     }
   }
   const limits = DEFAULT_GRAPHQL_LIMITS;
@@ -182,26 +180,25 @@ export function loadEncryptionKeys(env: NodeJS.ProcessEnv): { encryptionKey: str
   const encryptionKey = raw === undefined || raw === '' ? undefined : raw;
   const problem = encryptionKey === undefined ? null : encryptionKeyProblem(encryptionKey);
   if (problem !== null) {
-    problems.read(() => {
-      throw new ConfigError(`ENCRYPTION_KEY must be 32 random bytes written as 64 hex or 44 base64 characters (${problem}). ${KEY_HELP}.`);
-    }, undefined);
+    problems.add(`ENCRYPTION_KEY must be 32 random bytes written as 64 hex or 44 base64 characters (${problem}). ${KEY_HELP}.`);
   }
   const encryptionKeyPrevious = (env.ENCRYPTION_KEY_PREVIOUS ?? '')
     .split(',')
     .map((k) => k.trim())
     .filter((k) => k !== '');
   encryptionKeyPrevious.forEach((key, i) => {
-    const legacy = key.startsWith(LEGACY_KEY_PREFIX);
-    const problem = legacy ? null : encryptionKeyProblem(key);
-    if (legacy ? key.length > LEGACY_KEY_PREFIX.length : problem === null) return;
-    problems.read(() => {
-      throw new ConfigError(
-        legacy
-          ? `ENCRYPTION_KEY_PREVIOUS entry ${i + 1} is "${LEGACY_KEY_PREFIX}" with no key after it`
-          : `ENCRYPTION_KEY_PREVIOUS entry ${i + 1} must be 32 random bytes written as 64 hex or 44 base64 characters (${problem}), ` +
-            `or ${LEGACY_KEY_PREFIX}<key> for a key of the previous release in another format (it then only opens what it sealed). ${KEY_HELP}.`,
+    const name = `ENCRYPTION_KEY_PREVIOUS entry ${i + 1}`;
+    if (key.startsWith(LEGACY_KEY_PREFIX)) {
+      if (key === LEGACY_KEY_PREFIX) problems.add(`${name} is "${LEGACY_KEY_PREFIX}" with no key after it`);
+      return;
+    }
+    const entryProblem = encryptionKeyProblem(key);
+    if (entryProblem !== null) {
+      problems.add(
+        `${name} must be 32 random bytes written as 64 hex or 44 base64 characters (${entryProblem}), or ` +
+          `${LEGACY_KEY_PREFIX}<key> for a key of the previous release in another format (it then only opens what it sealed). ${KEY_HELP}.`,
       );
-    }, undefined);
+    }
   });
   problems.throwIfAny();
   return { encryptionKey, encryptionKeyPrevious };
