@@ -4,7 +4,7 @@
  * Every variable is documented in the README's configuration table; keep the two in step.
  */
 import { loadOpsConfig, type OpsConfig } from './ops/ops-config';
-import { flag, loadSecurityConfig, type SecurityConfig } from './security-config';
+import { flag, loadEncryptionKeys, loadSecurityConfig, type SecurityConfig } from './security-config';
 
 /** Security settings (GraphQL limits, sign-in throttling, CORS ...) are declared in src/security-config.ts. */
 export interface Config extends SecurityConfig, OpsConfig {
@@ -20,9 +20,15 @@ export interface Config extends SecurityConfig, OpsConfig {
   dataDir: string;
   adminPassword: string | undefined;
   jwtSecret: string | undefined;
-  /** Key for connection passwords at rest; unset = generated once and kept in the database. */
+  /**
+   * Key for connection passwords at rest, 32 random bytes as 64 hex or 44 base64 characters (checked at start);
+   * unset = generated once and kept in the database.
+   */
   encryptionKey: string | undefined;
-  /** Earlier encryption keys (ENCRYPTION_KEY_PREVIOUS, comma-separated): they only open what they sealed, until `rotate-encryption-key` re-seals it. */
+  /**
+   * Earlier encryption keys (ENCRYPTION_KEY_PREVIOUS, comma-separated; same format, or `legacy:<key>` for a key of
+   * the previous release in another format): they only open what they sealed, until `rotate-encryption-key` re-seals it.
+   */
   encryptionKeyPrevious: string[];
   /** Email of the default administrator created at first start. */
   adminEmail: string;
@@ -44,7 +50,46 @@ export interface Config extends SecurityConfig, OpsConfig {
   graphqlJitMinUses: number;
 }
 
-export class ConfigError extends Error {}
+/** Configuration refused at start: every problem found, each naming its variable (`message` lists them, one a line). */
+export class ConfigError extends Error {
+  readonly problems: string[];
+
+  constructor(problems: string | readonly string[]) {
+    const list = typeof problems === 'string' ? [problems] : [...problems];
+    super(list.join('\n'));
+    this.problems = list;
+  }
+}
+
+/**
+ * Collects configuration problems so that start-up reports all of them at once instead of the first one. Each
+ * variable is read through {@link read}; the config modules (this file, src/security-config.ts,
+ * src/ops/ops-config.ts) each collect their own and throw one ConfigError, which {@link loadConfig} merges.
+ */
+export class ConfigProblems {
+  private readonly problems: string[] = [];
+
+  /** `read()`, or `fallback` after recording the problems of the ConfigError it threw (other errors propagate). */
+  read<T>(read: () => T, fallback: T): T {
+    try {
+      return read();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      this.problems.push(...error.problems);
+      return fallback;
+    }
+  }
+
+  /** Records a problem found without a parser (the message names the variable). */
+  add(message: string): void {
+    this.problems.push(message);
+  }
+
+  /** Throws one ConfigError listing every problem recorded so far, if any. */
+  throwIfAny(): void {
+    if (this.problems.length > 0) throw new ConfigError(this.problems);
+  }
+}
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -85,40 +130,49 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = env.NODE_ENV;
   // Safe by default: only the names of a developer's machine open the IDE, introspection and error details.
   const environment = nodeEnv === undefined || nodeEnv === '' || nodeEnv === 'development' ? 'development' : nodeEnv === 'test' ? 'test' : 'production';
-  const adminPassword = nonEmpty(env, 'ADMIN_PASSWORD');
-  if (adminPassword !== undefined && adminPassword.length < 8) {
-    throw new ConfigError('ADMIN_PASSWORD must be at least 8 characters');
-  }
-  const jwtSecret = nonEmpty(env, 'JWT_SECRET');
-  if (jwtSecret !== undefined && jwtSecret.length < 32) {
-    throw new ConfigError('JWT_SECRET must be at least 32 characters');
-  }
+  const problems = new ConfigProblems();
+  const adminPassword = problems.read(() => {
+    const value = nonEmpty(env, 'ADMIN_PASSWORD');
+    if (value !== undefined && value.length < 8) throw new ConfigError('ADMIN_PASSWORD must be at least 8 characters');
+    return value;
+  }, undefined);
+  const jwtSecret = problems.read(() => {
+    const value = nonEmpty(env, 'JWT_SECRET');
+    if (value !== undefined && value.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters');
+    return value;
+  }, undefined);
   const databaseUrl = nonEmpty(env, 'DATABASE_URL');
-  const listenDatabaseUrl = postgresUrl(env, 'LISTEN_DATABASE_URL');
-  // The embedded server is reached directly; a second URL could only point at another server.
-  if (listenDatabaseUrl !== undefined && databaseUrl === undefined) {
-    throw new ConfigError('LISTEN_DATABASE_URL needs DATABASE_URL (the embedded PostgreSQL is always reached directly)');
-  }
-  return {
-    port: integer(env, 'PORT', 4000, 0, 65535),
+  const listenDatabaseUrl = problems.read(() => {
+    const value = postgresUrl(env, 'LISTEN_DATABASE_URL');
+    // The embedded server is reached directly; a second URL could only point at another server.
+    if (value !== undefined && databaseUrl === undefined) {
+      throw new ConfigError('LISTEN_DATABASE_URL needs DATABASE_URL (the embedded PostgreSQL is always reached directly)');
+    }
+    return value;
+  }, undefined);
+  const config: Config = {
+    port: problems.read(() => integer(env, 'PORT', 4000, 0, 65535), 4000),
     host: nonEmpty(env, 'HOST') ?? '127.0.0.1',
     databaseUrl,
     listenDatabaseUrl,
     dataDir: nonEmpty(env, 'DATA_DIR') ?? '.data',
     adminPassword,
     jwtSecret,
-    encryptionKey: nonEmpty(env, 'ENCRYPTION_KEY'),
-    encryptionKeyPrevious: (env.ENCRYPTION_KEY_PREVIOUS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== ''),
-    adminEmail: adminEmail(env),
+    ...problems.read(() => loadEncryptionKeys(env), { encryptionKey: undefined, encryptionKeyPrevious: [] }),
+    adminEmail: problems.read(() => adminEmail(env), ''),
     organizationName: nonEmpty(env, 'ORGANIZATION_NAME') ?? 'ds-data',
-    probeTimeoutMs: integer(env, 'PROBE_TIMEOUT_MS', 2000, 0, 600_000),
+    probeTimeoutMs: problems.read(() => integer(env, 'PROBE_TIMEOUT_MS', 2000, 0, 600_000), 2000),
     environment,
     logLevel: nonEmpty(env, 'LOG_LEVEL') ?? (environment === 'test' ? 'silent' : 'info'),
-    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
-    ...loadSecurityConfig(env, environment),
-    ...loadOpsConfig(env),
-    principalCacheTtlMs: integer(env, 'PRINCIPAL_CACHE_TTL_MS', 60_000, 0, 86_400_000),
-    graphqlJit: flag(env, 'GRAPHQL_JIT', true),
-    graphqlJitMinUses: integer(env, 'GRAPHQL_JIT_MIN_USES', 2, 1, 1_000_000),
+    databasePoolSize: problems.read(() => integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000), 10),
+    // Each module collects its own problems and throws them together; fallbacks are never used (see below).
+    ...problems.read(() => loadSecurityConfig(env, environment), {} as SecurityConfig),
+    ...problems.read(() => loadOpsConfig(env), {} as OpsConfig),
+    principalCacheTtlMs: problems.read(() => integer(env, 'PRINCIPAL_CACHE_TTL_MS', 60_000, 0, 86_400_000), 60_000),
+    graphqlJit: problems.read(() => flag(env, 'GRAPHQL_JIT', true), true),
+    graphqlJitMinUses: problems.read(() => integer(env, 'GRAPHQL_JIT_MIN_USES', 2, 1, 1_000_000), 2),
   };
+  // A fallback only lets the other variables be checked: any problem refuses the whole configuration.
+  problems.throwIfAny();
+  return config;
 }

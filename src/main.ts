@@ -10,7 +10,11 @@ async function main(): Promise<void> {
     config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`Configuration error: ${error.message}\n`);
+      // Every problem at once, each naming its variable, so one restart fixes them all.
+      const { problems } = error;
+      process.stderr.write(
+        problems.length === 1 ? `Configuration error: ${problems[0]}\n` : `Configuration errors (${problems.length}):\n${problems.map((p) => `- ${p}\n`).join('')}`,
+      );
       process.exit(2);
     }
     throw error;

@@ -4,8 +4,9 @@
  * every variable is documented in the README (Configuration and Security sections).
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError } from './config';
+import { ConfigError, ConfigProblems } from './config';
 import { loadManifest, PERSISTED_QUERY_MODES, type PersistedQueryConfig, type PersistedQueryMode } from './graphql/persisted-queries';
+import { encryptionKeyProblem, LEGACY_KEY_PREFIX } from './services/secret-box';
 
 /** Bounds on one GraphQL request, checked before it runs (src/graphql/limits.ts). */
 export interface GraphQLLimits {
@@ -311,35 +312,86 @@ export function loadDirectoryConfig(env: NodeJS.ProcessEnv, readFile: (path: str
 
 export function loadSecurityConfig(env: NodeJS.ProcessEnv, environment: 'development' | 'production' | 'test'): SecurityConfig {
   const open = environment !== 'production';
+  const problems = new ConfigProblems();
   const corsOrigins = (env.CORS_ORIGINS ?? '')
     .split(',')
     .map((origin) => origin.trim().replace(/\/+$/, ''))
     .filter((origin) => origin !== '');
   for (const origin of corsOrigins) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/i.test(origin)) {
-      throw new ConfigError(`CORS_ORIGINS: "${origin}" is not an origin (scheme://host[:port], e.g. https://dashboards.corp.com) or *`);
+      problems.add(`CORS_ORIGINS: "${origin}" is not an origin (scheme://host[:port], e.g. https://dashboards.corp.com) or *`);
     }
   }
-  return {
-    graphqlIntrospection: flag(env, 'GRAPHQL_INTROSPECTION', open),
-    graphqlPlayground: flag(env, 'GRAPHQL_PLAYGROUND', open),
+  const limits = DEFAULT_GRAPHQL_LIMITS;
+  const throttle = DEFAULT_LOGIN_THROTTLE;
+  const config: SecurityConfig = {
+    graphqlIntrospection: problems.read(() => flag(env, 'GRAPHQL_INTROSPECTION', open), open),
+    graphqlPlayground: problems.read(() => flag(env, 'GRAPHQL_PLAYGROUND', open), open),
     graphqlLimits: {
-      maxDepth: positive(env, 'GRAPHQL_MAX_DEPTH', DEFAULT_GRAPHQL_LIMITS.maxDepth, 1000),
-      maxCost: positive(env, 'GRAPHQL_MAX_COST', DEFAULT_GRAPHQL_LIMITS.maxCost, 1_000_000_000),
-      maxAliases: positive(env, 'GRAPHQL_MAX_ALIASES', DEFAULT_GRAPHQL_LIMITS.maxAliases, 100_000),
-      maxDirectives: positive(env, 'GRAPHQL_MAX_DIRECTIVES', DEFAULT_GRAPHQL_LIMITS.maxDirectives, 100_000),
-      maxTokens: positive(env, 'GRAPHQL_MAX_TOKENS', DEFAULT_GRAPHQL_LIMITS.maxTokens, 1_000_000),
-      maxDocumentBytes: positive(env, 'GRAPHQL_MAX_DOCUMENT_BYTES', DEFAULT_GRAPHQL_LIMITS.maxDocumentBytes, 1024 * 1024),
+      maxDepth: problems.read(() => positive(env, 'GRAPHQL_MAX_DEPTH', limits.maxDepth, 1000), limits.maxDepth),
+      maxCost: problems.read(() => positive(env, 'GRAPHQL_MAX_COST', limits.maxCost, 1_000_000_000), limits.maxCost),
+      maxAliases: problems.read(() => positive(env, 'GRAPHQL_MAX_ALIASES', limits.maxAliases, 100_000), limits.maxAliases),
+      maxDirectives: problems.read(() => positive(env, 'GRAPHQL_MAX_DIRECTIVES', limits.maxDirectives, 100_000), limits.maxDirectives),
+      maxTokens: problems.read(() => positive(env, 'GRAPHQL_MAX_TOKENS', limits.maxTokens, 1_000_000), limits.maxTokens),
+      maxDocumentBytes: problems.read(() => positive(env, 'GRAPHQL_MAX_DOCUMENT_BYTES', limits.maxDocumentBytes, 1024 * 1024), limits.maxDocumentBytes),
     },
     loginThrottle: {
-      perLoginAndAddress: parseThrottleRule('LOGIN_THROTTLE_LOGIN_ADDRESS', env.LOGIN_THROTTLE_LOGIN_ADDRESS, DEFAULT_LOGIN_THROTTLE.perLoginAndAddress),
-      perAddress: parseThrottleRule('LOGIN_THROTTLE_ADDRESS', env.LOGIN_THROTTLE_ADDRESS, DEFAULT_LOGIN_THROTTLE.perAddress),
-      perLogin: parseThrottleRule('LOGIN_THROTTLE_LOGIN', env.LOGIN_THROTTLE_LOGIN, DEFAULT_LOGIN_THROTTLE.perLogin),
+      perLoginAndAddress: problems.read(
+        () => parseThrottleRule('LOGIN_THROTTLE_LOGIN_ADDRESS', env.LOGIN_THROTTLE_LOGIN_ADDRESS, throttle.perLoginAndAddress),
+        null,
+      ),
+      perAddress: problems.read(() => parseThrottleRule('LOGIN_THROTTLE_ADDRESS', env.LOGIN_THROTTLE_ADDRESS, throttle.perAddress), null),
+      perLogin: problems.read(() => parseThrottleRule('LOGIN_THROTTLE_LOGIN', env.LOGIN_THROTTLE_LOGIN, throttle.perLogin), null),
     },
     corsOrigins,
-    trustProxy: trustProxy(env.TRUST_PROXY),
-    persistedQueries: persistedQueries(env),
+    trustProxy: problems.read(() => trustProxy(env.TRUST_PROXY), false),
+    persistedQueries: problems.read(() => persistedQueries(env), { mode: 'off', manifest: null }),
     cacheBounds: DEFAULT_CACHE_BOUNDS,
-    directory: loadDirectoryConfig(env),
+    directory: problems.read(() => loadDirectoryConfig(env), null),
   };
+  problems.throwIfAny();
+  return config;
+}
+
+/** How to make a key and move to it, for every refusal of a key (README: "Rotating the encryption key"). */
+const KEY_HELP =
+  'Generate one with `openssl rand -base64 32`. To move to it without losing the stored passwords: set ' +
+  'ENCRYPTION_KEY=<new key> and add the key in use until now to ENCRYPTION_KEY_PREVIOUS (as legacy:<old key> when it ' +
+  'is not in this format) on every replica, restart them, run `npm run cli -- rotate-encryption-key`, then remove ' +
+  'ENCRYPTION_KEY_PREVIOUS';
+
+/**
+ * ENCRYPTION_KEY and ENCRYPTION_KEY_PREVIOUS. Fails closed: a key must be 32 random bytes written as 64 hex or 44
+ * base64 characters (`openssl rand -base64 32`), since a short or guessable one would protect the stored
+ * passwords only in name. A previous key in another format (the previous release accepted any string) must be
+ * marked `legacy:<key>`: it then only opens what it sealed, until `rotate-encryption-key` re-seals it.
+ */
+export function loadEncryptionKeys(env: NodeJS.ProcessEnv): { encryptionKey: string | undefined; encryptionKeyPrevious: string[] } {
+  const problems = new ConfigProblems();
+  const raw = env.ENCRYPTION_KEY;
+  const encryptionKey = raw === undefined || raw === '' ? undefined : raw;
+  const problem = encryptionKey === undefined ? null : encryptionKeyProblem(encryptionKey);
+  if (problem !== null) {
+    problems.add(`ENCRYPTION_KEY must be 32 random bytes written as 64 hex or 44 base64 characters (${problem}). ${KEY_HELP}.`);
+  }
+  const encryptionKeyPrevious = (env.ENCRYPTION_KEY_PREVIOUS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
+  encryptionKeyPrevious.forEach((key, i) => {
+    const name = `ENCRYPTION_KEY_PREVIOUS entry ${i + 1}`;
+    if (key.startsWith(LEGACY_KEY_PREFIX)) {
+      if (key === LEGACY_KEY_PREFIX) problems.add(`${name} is "${LEGACY_KEY_PREFIX}" with no key after it`);
+      return;
+    }
+    const entryProblem = encryptionKeyProblem(key);
+    if (entryProblem !== null) {
+      problems.add(
+        `${name} must be 32 random bytes written as 64 hex or 44 base64 characters (${entryProblem}), or ` +
+          `${LEGACY_KEY_PREFIX}<key> for a key of the previous release in another format (it then only opens what it sealed). ${KEY_HELP}.`,
+      );
+    }
+  });
+  problems.throwIfAny();
+  return { encryptionKey, encryptionKeyPrevious };
 }

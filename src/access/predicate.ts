@@ -58,16 +58,18 @@ function groupToSelector(filters: AccessRule[number]['filters']): TagSelector | 
   // An empty group would become `{}`, which every connection contains. Validation forbids it; this is the
   // belt to that pair of braces, because failing open here would be a leak.
   if (filters.length === 0) return null;
-  const selector: Record<string, string> = {};
+  // Without a prototype: on a plain object, `selector["__proto__"] = v` would set the prototype instead of adding
+  // a key, the condition would vanish from the JSON, and `{}` matches every connection. Keys are user input.
+  const selector: Record<string, string> = Object.create(null);
   for (const { tag, value } of filters) {
-    if (Object.prototype.hasOwnProperty.call(selector, tag) && selector[tag] !== value) return null;
+    if (Object.hasOwn(selector, tag) && selector[tag] !== value) return null;
     selector[tag] = value;
   }
   return selector;
 }
 
 function contains(outer: TagSelector, inner: TagSelector): boolean {
-  return Object.entries(inner).every(([k, v]) => Object.prototype.hasOwnProperty.call(outer, k) && outer[k] === v);
+  return Object.entries(inner).every(([k, v]) => Object.hasOwn(outer, k) && outer[k] === v);
 }
 
 /**

@@ -23,6 +23,19 @@ export const MAX_TAGS_PER_CONNECTION = 64;
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
+ * True when `text` is well-formed UTF-16: no lone surrogate (`"\ud800"` from a JSON escape). PostgreSQL refuses
+ * one inside jsonb and silently turns one in text into U+FFFD, so every string the API stores is checked first.
+ * (`String.prototype.isWellFormed` does the same, but is not in this project's ES2023 library types; with the `u`
+ * flag a regular expression reads surrogate pairs as one code point, so `\p{Cs}` matches only a lone surrogate.)
+ */
+export function isWellFormedText(text: string): boolean {
+  return !/\p{Cs}/u.test(text);
+}
+
+/** The message for text that is not well-formed, after the field name. */
+export const LONE_SURROGATE_PROBLEM = 'is not well-formed Unicode (it contains a lone surrogate, such as "\\ud800")';
+
+/**
  * The automatic tags of a connection, in {@link AUTOMATIC_TAG_KEYS} order (`pg_version` only once a probe read it).
  * The same derivation as the database's `ds_connection_tags()` (InitialSchema migration), which fills the indexed
  * `connections.tags` column the matching engine reads; reading them from these three columns spares every page the
@@ -73,6 +86,7 @@ export function tagValueProblem(value: string): string | null {
   if (value.length > MAX_TAG_VALUE_LENGTH) return `the value is longer than ${MAX_TAG_VALUE_LENGTH} characters`;
   if (value.includes(',')) return 'the value contains ","';
   if (CONTROL_CHARACTERS.test(value)) return 'the value contains a control character';
+  if (!isWellFormedText(value)) return 'the value is not well-formed Unicode (it contains a lone surrogate)';
   return null;
 }
 

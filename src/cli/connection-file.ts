@@ -122,12 +122,15 @@ const fileProblem = (message: string): FileProblem => ({ order: 0, message });
 
 export function parseCsv(text: string): ConnectionFile {
   let records: { record: Record<string, string>; info: { lines: number } }[];
+  let header: string[] | undefined;
   try {
-    records = parse(text, { columns: true, bom: true, skip_empty_lines: true, trim: false, info: true }) as typeof records;
+    // The header as written: a column such as `__proto__` never becomes a key of the parsed records, so reading
+    // the columns back from a record would drop it silently instead of reporting it as unknown.
+    records = parse(text, { columns: (names: string[]) => (header = names), bom: true, skip_empty_lines: true, trim: false, info: true }) as typeof records;
   } catch (error) {
     return { rows: [], errors: [fileProblem(`CSV: ${(error as Error).message}`)] };
   }
-  const columns = records.length ? Object.keys(records[0]!.record) : (text.split(/\r?\n/)[0] ?? '').split(',');
+  const columns = header ?? (text.split(/\r?\n/)[0] ?? '').split(',');
   const fieldOf = new Map<string, string>();
   const errors: FileProblem[] = [];
   for (const column of columns) {
@@ -144,7 +147,7 @@ export function parseCsv(text: string): ConnectionFile {
   for (const { record, info } of records) {
     const where = `line ${info.lines}`;
     try {
-      const fields: Record<string, unknown> = {};
+      const fields: Record<string, unknown> = Object.create(null);
       for (const [column, cell] of Object.entries(record)) {
         const field = fieldOf.get(column)!;
         // An empty optional cell keeps the default; an empty required one is the service's "is required".
@@ -173,9 +176,11 @@ export function parseJson(text: string): ConnectionFile {
     const where = `entry ${index + 1}`;
     try {
       if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new RowError('must be an object');
-      const fields: Record<string, unknown> = {};
+      // Keys come from the file: own properties only (FIELDS["constructor"] would be inherited), and no prototype
+      // on what they are copied into (`fields["__proto__"] = ...` would replace it).
+      const fields: Record<string, unknown> = Object.create(null);
       for (const [key, value] of Object.entries(entry as Record<string, unknown>)) {
-        const kind = FIELDS[key];
+        const kind = Object.hasOwn(FIELDS, key) ? FIELDS[key] : undefined;
         if (!kind) throw new RowError(`unknown field ${JSON.stringify(key)} (known: ${Object.keys(FIELDS).join(', ')})`);
         if (value === null || value === undefined) continue;
         fields[key] = convertJson(kind, value);

@@ -67,6 +67,10 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2))
   .then((code) => process.exit(code))
   .catch((error) => {
-    process.stderr.write(`${error instanceof ConfigError ? 'Configuration error: ' : ''}${error instanceof Error ? error.message : String(error)}\n`);
+    if (error instanceof ConfigError && error.problems.length > 1) {
+      process.stderr.write(`Configuration errors (${error.problems.length}):\n${error.problems.map((p) => `- ${p}\n`).join('')}`);
+    } else {
+      process.stderr.write(`${error instanceof ConfigError ? 'Configuration error: ' : ''}${error instanceof Error ? error.message : String(error)}\n`);
+    }
     process.exit(1);
   });

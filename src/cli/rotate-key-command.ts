@@ -31,7 +31,11 @@ export async function runRotateEncryptionKey(args: string[], config: Config, io:
       onProgress: ({ done, total }) => io.out(`re-sealed ${done}/${total}`),
     });
     for (const row of result.unreadable) {
-      io.err(`cannot re-seal the password of connection ${JSON.stringify(row.name)} (sealed with key ${row.keyId ?? 'unknown'}): add that key to ENCRYPTION_KEY_PREVIOUS`);
+      io.err(
+        row.keyKnown
+          ? `cannot re-seal the password of connection ${JSON.stringify(row.name)} (sealed with key ${row.keyId}): it does not open for this connection (copied from another row, or altered); set the password again`
+          : `cannot re-seal the password of connection ${JSON.stringify(row.name)} (sealed with key ${row.keyId ?? 'unknown'}): add that key to ENCRYPTION_KEY_PREVIOUS`,
+      );
     }
     if (result.total === 0) io.out(`nothing to re-seal: every connection password is sealed with key ${box.keyId}`);
     else io.out(`done: ${result.resealed} password(s) re-sealed with key ${box.keyId}${result.unreadable.length ? `, ${result.unreadable.length} left as they were` : ''}`);

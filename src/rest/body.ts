@@ -8,6 +8,7 @@
  */
 import express, { type RequestHandler } from 'express';
 import { z } from 'zod';
+import { isWellFormedText, LONE_SURROGATE_PROBLEM } from '../access/tags';
 import { AppError } from '../errors/app-error';
 
 /** The documented bound on request bodies (CONTRACT section 3): 1 MiB. */
@@ -62,8 +63,9 @@ function describe(value: unknown): string {
 export const MAX_BODY_DEPTH = 32;
 
 /**
- * Walks the parsed body without recursion: rejects nesting deeper than {@link MAX_BODY_DEPTH}, and NUL characters in
- * any key or string (PostgreSQL text cannot hold NUL, and no field of this API may contain one).
+ * Walks the parsed body without recursion: rejects nesting deeper than {@link MAX_BODY_DEPTH}, and NUL characters and
+ * lone surrogates (a JSON escape such as `"\ud800"`) in any key or string: PostgreSQL text cannot hold NUL, jsonb
+ * refuses a lone surrogate and text would silently store U+FFFD instead.
  */
 function rejectHostileValues(body: unknown): void {
   const stack: { value: unknown; path: (string | number)[] }[] = [{ value: body, path: [] }];
@@ -75,6 +77,10 @@ function rejectHostileValues(body: unknown): void {
         const field = formatPath(path) || 'body';
         throw badBody(`${field}: contains a NUL character`, field);
       }
+      if (!isWellFormedText(value)) {
+        const field = formatPath(path) || 'body';
+        throw badBody(`${field}: ${LONE_SURROGATE_PROBLEM}`, field);
+      }
     } else if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i -= 1) stack.push({ value: value[i], path: [...path, i] });
     } else if (value !== null && typeof value === 'object') {
@@ -82,6 +88,10 @@ function rejectHostileValues(body: unknown): void {
         if (key.includes('\u0000')) {
           const field = formatPath([...path, key.replace(/\u0000/g, '\\u0000')]);
           throw badBody(`${field}: contains a NUL character`, field);
+        }
+        if (!isWellFormedText(key)) {
+          const field = formatPath([...path, JSON.stringify(key).slice(1, -1)]);
+          throw badBody(`${field}: ${LONE_SURROGATE_PROBLEM}`, field);
         }
         stack.push({ value: child, path: [...path, key] });
       }

@@ -21,7 +21,7 @@ import type { MembershipCache, TagSummary } from './membership-cache';
 import type { ConnectionConditions, ConnectionQueries, TagKeyFilter } from './connection-queries';
 import { pageArgs } from './pagination';
 import type { ProbeOutcome, ProbeService } from './probe.service';
-import type { SecretBox } from './secret-box';
+import { connectionBinding, type SecretBox } from './secret-box';
 import {
   connectionPasswordSchema,
   defined,
@@ -256,7 +256,7 @@ export class ConnectionService {
         host: data.host,
         port: data.port,
         username: data.user,
-        passwordEncrypted: this.secrets.seal(data.password),
+        passwordEncrypted: this.secrets.seal(data.password, connectionBinding(name)),
         userTags: tags,
         enabled: data.enabled,
         connected: false,
@@ -292,7 +292,7 @@ export class ConnectionService {
         host: data.host,
         port: data.port,
         username: data.user,
-        passwordEncrypted: data.password === undefined ? undefined : this.secrets.seal(data.password),
+        passwordEncrypted: data.password === undefined ? undefined : this.secrets.seal(data.password, connectionBinding(current.name)),
         userTags: tags,
         enabled: data.enabled,
       });
@@ -304,7 +304,7 @@ export class ConnectionService {
       return {
         entity: { ...current, ...changes } as ConnectionEntity,
         needsProbe: probeNow,
-        password: data.password ?? this.secrets.open(current.passwordEncrypted),
+        password: data.password ?? this.secrets.open(current.passwordEncrypted, connectionBinding(current.name)),
       };
     });
     const probe = needsProbe
@@ -338,7 +338,7 @@ export class ConnectionService {
       host: current.host,
       port: current.port,
       user: current.username,
-      password: this.secrets.open(current.passwordEncrypted),
+      password: this.secrets.open(current.passwordEncrypted, connectionBinding(current.name)),
     });
     return { connection: await this.reload(ctx.manager, current.id), probe };
   }
@@ -368,7 +368,7 @@ export class ConnectionService {
           host: row.host,
           port: row.port,
           user: row.username,
-          password: this.secrets.open(row.passwordEncrypted),
+          password: this.secrets.open(row.passwordEncrypted, connectionBinding(row.name)),
         });
         if (outcome.status === 'connected') connected += 1;
         else failed += 1;
@@ -427,7 +427,7 @@ export class ConnectionService {
         host: data.host,
         port: data.port,
         username: data.user,
-        password_encrypted: this.secrets.seal(data.password),
+        password_encrypted: this.secrets.seal(data.password, connectionBinding(item.name)),
         user_tags: tags,
         enabled: data.enabled,
       }));

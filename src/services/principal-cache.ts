@@ -219,29 +219,35 @@ export class PrincipalCache {
   /**
    * Resolves once every notification committed before this call has been processed. Requests arriving while a
    * barrier is in flight share the next one (the in-flight one may have started before they arrived).
+   *
+   * Both slots are cleared when their barrier settles, so the state always returns to "nothing in flight": a slot
+   * left holding a settled promise would answer every later call at once, without a round trip, and the
+   * guarantee would silently stop holding for the life of the process.
    */
   private barrier(): Promise<void> {
     if (!this.barrierInFlight) return this.startBarrier();
-    // The queued barrier becomes the one in flight when it starts, and both slots are cleared when they settle:
-    // a settled promise left in either slot would be handed to later callers as if a barrier had run for them.
-    this.barrierQueued ??= this.barrierInFlight
-      .then(
-        () => undefined,
-        () => undefined,
-      )
-      .then(() => {
-        this.barrierQueued = null;
-        return this.startBarrier();
-      });
+    this.barrierQueued ??= this.barrierInFlight.then(
+      () => this.takeQueued(),
+      () => this.takeQueued(),
+    );
     return this.barrierQueued;
   }
 
   private startBarrier(): Promise<void> {
-    const barrier: Promise<void> = this.runBarrier().finally(() => {
-      if (this.barrierInFlight === barrier) this.barrierInFlight = null;
+    const run: Promise<void> = this.runBarrier().finally(() => {
+      if (this.barrierInFlight === run) this.barrierInFlight = null;
     });
-    this.barrierInFlight = barrier;
-    return barrier;
+    this.barrierInFlight = run;
+    return run;
+  }
+
+  /**
+   * Runs when the barrier the queued requests waited behind has settled: they need one that started after they
+   * arrived. A barrier started since then (by a request arriving in between) qualifies; otherwise start one.
+   */
+  private takeQueued(): Promise<void> {
+    this.barrierQueued = null;
+    return this.barrierInFlight ?? this.startBarrier();
   }
 
   private async runBarrier(): Promise<void> {

@@ -2,8 +2,10 @@
  * Users: accounts, their privileges and role assignments.
  *
  * Guards the one invariant that keeps the platform administrable: there is always at least one unrestricted
- * administrator (privilege admin, profile data admin, no role). Checks that could race take a transaction-scoped
- * advisory lock first, so two concurrent demotions cannot both pass.
+ * administrator who can sign in (privilege admin, profile data admin, no role, a local password: this gateway
+ * cannot reach a directory, so an LDAP account cannot sign in). Every change of a user goes through
+ * {@link guardLastAdministrator}; checks that could race take a transaction-scoped advisory lock first, so two
+ * concurrent changes cannot both pass.
  */
 import { z } from 'zod';
 import { In, type EntityManager } from 'typeorm';
@@ -74,6 +76,24 @@ export function permissionsOf(user: Pick<UserEntity, 'privilege' | 'profile' | '
     live360: user.live360,
     dashboards: [...(user.profile === 'developer' ? DEVELOPER_DASHBOARDS : ALL_DASHBOARDS)],
   };
+}
+
+/** What decides whether a user keeps the platform administrable. */
+interface AdministratorState {
+  privilege: Privilege;
+  profile: Profile;
+  roleCount: number;
+  ldap: boolean;
+}
+
+/**
+ * True for an unrestricted administrator who can always sign in: may administer (admin, data admin, no role) and has
+ * a local password. LDAP accounts do not count: they depend on the directory (LDAP_URL), and an outage or a
+ * misconfiguration must never lock every administrator out (`reset-admin-password` makes one local again).
+ * The SQL of {@link UserService.guardLastAdministrator} counts the same users.
+ */
+export function countsAsAdministrator(state: AdministratorState): boolean {
+  return !state.ldap && canAdminister({ privilege: state.privilege, profile: state.profile, roleIds: new Array(state.roleCount) });
 }
 
 /** `Jean.Lapioffe@corp.com` → `jean.lapioffe`. */
@@ -156,13 +176,13 @@ export class UserService {
       if (data.password === null && !ldap) throw badInput('password: cannot be removed from a local user', 'password');
       const roleIds = data.roles === undefined ? undefined : await this.resolveRoles(tx.manager, data.roles);
       const currentRoleCount = await tx.manager.countBy(UserRoleEntity, { userId: user.id });
-      const after = {
+      const after: AdministratorState = {
         privilege: data.privilege ?? user.privilege,
         profile: data.profile ?? user.profile,
-        roleIds: new Array(roleIds?.length ?? currentRoleCount),
+        roleCount: roleIds?.length ?? currentRoleCount,
+        ldap,
       };
-      const wasAdmin = canAdminister({ privilege: user.privilege, profile: user.profile, roleIds: new Array(currentRoleCount) });
-      if (wasAdmin && !canAdminister(after)) await this.ensureAnotherAdministrator(tx.manager, user);
+      await this.guardLastAdministrator(tx.manager, user, { ...user, roleCount: currentRoleCount }, after);
 
       const revokeTokens = newHash !== undefined || (ldap && !user.ldap);
       Object.assign(user, {
@@ -192,7 +212,7 @@ export class UserService {
       const user = await this.findByEmail(tx.manager, email, true);
       if (!user) throw NOT_FOUND(email);
       const roleCount = await tx.manager.countBy(UserRoleEntity, { userId: user.id });
-      if (canAdminister({ ...user, roleIds: new Array(roleCount) })) await this.ensureAnotherAdministrator(tx.manager, user);
+      await this.guardLastAdministrator(tx.manager, user, { ...user, roleCount }, null);
       await tx.manager.delete(UserEntity, { id: user.id });
       return user;
     });
@@ -244,10 +264,8 @@ export class UserService {
     const changed = current.length !== roleIds.length || current.some((id, i) => id !== roleIds[i]);
     if (!changed) return { roleIds, unknown, changed };
     await manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_INVARIANT_LOCK]);
-    const wasAdmin = canAdminister({ privilege: user.privilege, profile: user.profile, roleIds: current });
-    if (wasAdmin && !canAdminister({ privilege: user.privilege, profile: user.profile, roleIds })) {
-      await this.ensureAnotherAdministrator(manager, user);
-    }
+    const state = { privilege: user.privilege, profile: user.profile, ldap: user.ldap };
+    await this.guardLastAdministrator(manager, user, { ...state, roleCount: current.length }, { ...state, roleCount: roleIds.length });
     await manager.delete(UserRoleEntity, { userId: user.id });
     await this.assignRoles(manager, user.id, roleIds);
     return { roleIds, unknown, changed };
@@ -298,17 +316,24 @@ export class UserService {
     }
   }
 
-  private async ensureAnotherAdministrator(manager: EntityManager, user: UserEntity): Promise<void> {
+  /**
+   * The one place of the last-administrator rule. `before` and `after` describe `user` around a change (`after` is
+   * `null` for a deletion); when the change ends an administrator who counts (see {@link countsAsAdministrator}),
+   * another one must remain, else LAST_ADMIN. Call it with the ADMIN_INVARIANT_LOCK held.
+   */
+  private async guardLastAdministrator(manager: EntityManager, user: UserEntity, before: AdministratorState, after: AdministratorState | null): Promise<void> {
+    if (!countsAsAdministrator(before) || (after !== null && countsAsAdministrator(after))) return;
     const [{ n }] = await manager.query(
       `SELECT count(*)::int AS n FROM users u
         WHERE u.id <> $1 AND u.privilege = 'admin' AND u.profile = 'data admin'
+          AND NOT u.ldap AND u.password_hash IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = u.id)`,
       [user.id],
     );
     if (n === 0) {
       throw new AppError(
         'LAST_ADMIN',
-        `${user.login} is the last unrestricted administrator: it cannot be deleted, demoted or given a role`,
+        `${user.login} is the last unrestricted administrator: it cannot be deleted, demoted, given a role or switched to LDAP`,
       );
     }
   }

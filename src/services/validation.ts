@@ -3,6 +3,7 @@
  * BAD_USER_INPUT error whose message names the field, e.g. `port: must be between 1 and 65535`.
  */
 import { z } from 'zod';
+import { isWellFormedText, LONE_SURROGATE_PROBLEM } from '../access/tags';
 import { AppError } from '../errors/app-error';
 
 // eslint-disable-next-line no-control-regex
@@ -52,8 +53,43 @@ export const userPasswordSchema = z
 
 export const commentSchema = z.string().max(2000, 'is longer than 2000 characters').nullable();
 
-/** Parses `input` with `schema`, or throws BAD_USER_INPUT naming the first offending field. */
+/**
+ * The path of the first string (or key) in `input` that is not well-formed Unicode, or `null`. Walks without
+ * recursion; inputs are small and shallow, but a depth bound keeps a hostile one cheap.
+ */
+export function illFormedTextPath(input: unknown): (string | number)[] | null {
+  const stack: { value: unknown; path: (string | number)[] }[] = [{ value: input, path: [] }];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const { value, path } = item;
+    if (typeof value === 'string') {
+      if (!isWellFormedText(value)) return path;
+    } else if (path.length < 16 && Array.isArray(value)) {
+      value.forEach((element, i) => stack.push({ value: element, path: [...path, i] }));
+    } else if (path.length < 16 && value !== null && typeof value === 'object') {
+      for (const [key, element] of Object.entries(value)) {
+        if (!isWellFormedText(key)) return [...path, key];
+        stack.push({ value: element, path: [...path, key] });
+      }
+    }
+  }
+  return null;
+}
+
+/** Throws BAD_USER_INPUT naming the field when a string in `input` is not well-formed Unicode (a lone surrogate). */
+export function requireWellFormedText(input: unknown, prefix?: string): void {
+  const bad = illFormedTextPath(input);
+  if (bad === null) return;
+  // Escaped like JSON, in case the bad string is a key: the message itself must be well-formed.
+  const path = JSON.stringify([prefix, ...bad.map(String)].filter((p) => p !== undefined && p !== '').join('.') || 'input').slice(1, -1);
+  throw new AppError('BAD_USER_INPUT', `${path}: ${LONE_SURROGATE_PROBLEM}`, { field: path });
+}
+
+/**
+ * Parses `input` with `schema`, or throws BAD_USER_INPUT naming the first offending field. Every string must be
+ * well-formed Unicode first (PostgreSQL refuses lone surrogates in jsonb and mangles them in text).
+ */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, prefix?: string): z.output<S> {
+  requireWellFormedText(input, prefix);
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;

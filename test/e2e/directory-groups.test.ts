@@ -192,16 +192,23 @@ test('injection: `*`, `al*` and `alice)(cn=*` with alice\'s password match nothi
   expect(slapd.log()).toContain('filter="(&(uid=al\\2A)(objectClass=inetOrgPerson))"');
 });
 
-// Last: it demotes the default administrator.
-test('a sign-in never restricts the last unrestricted administrator (LAST_ADMIN), and changes nothing', async () => {
+// The break-glass rule (docs/security.md): only administrators with a local password count as "the last one", so a
+// directory outage can never lock every administrator out.
+test('an LDAP administrator never stands in for the last local one: the local one stays, mapping may restrict the LDAP one', async () => {
   await gw.gqlOk(`mutation { createUser(email: "root@corp.test", input: { ldap: true, privilege: ADMIN, profile: DATA_ADMIN }) { login } }`, {}, admin);
-  await gw.gqlOk(`mutation { updateUser(email: "datasentinel@datasentinel.local", input: { privilege: READ }) { login } }`, {}, admin);
-  expect(errorCode(await signIn(gw.url, 'root', PASSWORD.root))).toBe('LAST_ADMIN');
+  const demote = await gw.gql(`mutation { updateUser(email: "datasentinel@datasentinel.local", input: { privilege: READ }) { login } }`, {}, admin);
+  expect(errorCode(demote)).toBe('LAST_ADMIN');
+  // root's groups map to a role: signing in restricts root, which is allowed since the local administrator remains.
+  const signedIn = await signIn(gw.url, 'root', PASSWORD.root);
+  expect(signedIn.errors).toBeUndefined();
+  expect(signedIn.data!.createToken.user.roles).toEqual([{ name: 'sales-only' }]);
   const db = new Client({ connectionString: gw.database.url });
   await db.connect();
   try {
-    const { rows } = await db.query(`SELECT count(*)::int AS n FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE u.login = 'root'`);
-    expect(rows).toEqual([{ n: 0 }]);
+    const { rows } = await db.query(`SELECT r.name FROM user_roles ur JOIN users u ON u.id = ur.user_id JOIN roles r ON r.id = ur.role_id WHERE u.login = 'root' ORDER BY 1`);
+    expect(rows).toEqual([{ name: 'sales-only' }]);
+    const admins = await db.query(`SELECT login FROM users WHERE privilege = 'admin' AND NOT ldap ORDER BY 1`);
+    expect(admins.rows).toEqual([{ login: 'datasentinel' }]);
   } finally {
     await db.end();
   }

@@ -693,7 +693,7 @@ describe('the last unrestricted administrator (a gateway of its own)', () => {
   const updateUser = (email: string, input: Record<string, unknown>, token = admin) =>
     gw.gql(`mutation($email: String!, $input: UpdateUserInput!) { updateUser(email: $email, input: $input) { login privilege profile roles { name } } }`, { email, input }, token);
   const deleteUser = (email: string, token = admin) => gw.gql(`mutation($email: String!) { deleteUser(email: $email) }`, { email }, token);
-  const LAST = (login: string) => [{ code: 'LAST_ADMIN', message: `${login} is the last unrestricted administrator: it cannot be deleted, demoted or given a role` }];
+  const LAST = (login: string) => [{ code: 'LAST_ADMIN', message: `${login} is the last unrestricted administrator: it cannot be deleted, demoted, given a role or switched to LDAP` }];
   const ATTEMPTS: [string, (email: string, token?: string) => Promise<GraphQLResponse>][] = [
     ['deleted', (email, token) => deleteUser(email, token)],
     ['demoted to READ', (email, token) => updateUser(email, { privilege: 'READ' }, token)],
@@ -701,6 +701,9 @@ describe('the last unrestricted administrator (a gateway of its own)', () => {
     ['given the DEVELOPER profile', (email, token) => updateUser(email, { profile: 'DEVELOPER' }, token)],
     ['restricted by a role', (email, token) => updateUser(email, { roles: ['limited'] }, token)],
     ['restricted and demoted at once', (email, token) => updateUser(email, { roles: ['limited'], privilege: 'READ' }, token)],
+    // An LDAP account has no local password, and this gateway reaches no directory: no one could sign in as it.
+    ['switched to LDAP', (email, token) => updateUser(email, { ldap: true }, token)],
+    ['switched to LDAP with its other fields unchanged', (email, token) => updateUser(email, { ldap: true, privilege: 'ADMIN', profile: 'DATA_ADMIN', roles: [] }, token)],
   ];
 
   beforeAll(async () => {
@@ -716,8 +719,9 @@ describe('the last unrestricted administrator (a gateway of its own)', () => {
     expect(await snapshot(gw)).toEqual(before);
   });
 
-  test('administrators that are restricted, developers or not admin do not count', async () => {
+  test('administrators that are restricted, developers, LDAP accounts or not admin do not count', async () => {
     const create = (email: string, input: string) => gw.gqlOk(`mutation { createUser(email: "${email}", input: ${input}) { login } }`, {}, admin);
+    await create('ldap.admin@corp.com', `{ ldap: true }`);
     await create('restricted.admin@corp.com', `{ password: "${PASSWORD}", roles: ["limited"] }`);
     await create('dev.admin@corp.com', `{ password: "${PASSWORD}", profile: DEVELOPER }`);
     await create('rw@corp.com', `{ password: "${PASSWORD}", privilege: READ_WRITE }`);

@@ -442,9 +442,14 @@ describe("user API (the vendor toolkit's user_api flow)", () => {
     expectStatus(await api.get('/ds-api/users/nobody@corp.com', { token: admin }), 404, missing);
     expectStatus(await api.put('/ds-api/users/nobody@corp.com', { token: admin, json: { comment: 'x' } }), 404, missing);
     expectStatus(await api.delete('/ds-api/users/nobody@corp.com', { token: admin }), 404, missing);
-    expectStatus(await api.delete('/ds-api/users/datasentinel@datasentinel.local', { token: admin }), 400, {
-      error: 'datasentinel is the last unrestricted administrator: it cannot be deleted, demoted or given a role',
-    });
+    const last = { error: 'datasentinel is the last unrestricted administrator: it cannot be deleted, demoted, given a role or switched to LDAP' };
+    expectStatus(await api.delete('/ds-api/users/datasentinel@datasentinel.local', { token: admin }), 400, last);
+    // Every change that would end the last administrator's ability to sign in or administer, by PUT too.
+    for (const change of [{ ldap: true }, { privilege: 'read' }, { profile: 'developer' }, { role: 'MyNewRole' }, { roles: ['MyNewRole'] }]) {
+      expect([change, (await api.put('/ds-api/users/datasentinel@datasentinel.local', { token: admin, json: change })).body]).toEqual([change, last]);
+      expect((await api.put('/ds-api/users/datasentinel@datasentinel.local', { token: admin, json: change })).status).toBe(400);
+    }
+    expect((await api.get('/ds-api/users/datasentinel@datasentinel.local', { token: admin })).body).toMatchObject({ ldap: false, privilege: 'admin', profile: 'data admin', roles: [] });
   });
 
   test('a non-administrator gets 403 on writes and on administration reads', async () => {

@@ -212,6 +212,33 @@ describe('import-connections', () => {
     expect(await connectionNames()).not.toContain('json-ok');
   });
 
+  test('keys naming object internals are unknown fields and columns, and ordinary tag keys', async () => {
+    // Written by hand: JSON.stringify of an object literal cannot produce an own "__proto__" key.
+    const row = `"host": "db16.example", "port": 5432, "user": "monitor", "password": "secret"`;
+    const json = `[
+      {"name": "json-proto", ${row}, "__proto__": {"enabled": false}},
+      {"name": "json-ctor", ${row}, "constructor": "x"},
+      {"name": "json-tostring", ${row}, "toString": "x"},
+      {"name": "json-proto-tag", ${row}, "tags": [{"key": "__proto__", "value": "lyon"}, {"key": "constructor", "value": "paris"}]}
+    ]`;
+    const run = await cli(['import-connections', 'proto.json'], { 'proto.json': json });
+    expect(run.err).toEqual([
+      'proto.json: 3 problems; nothing was written',
+      expect.stringMatching(/^ {2}entry 1 \(json-proto\): unknown field "__proto__"/),
+      expect.stringMatching(/^ {2}entry 2 \(json-ctor\): unknown field "constructor"/),
+      expect.stringMatching(/^ {2}entry 3 \(json-tostring\): unknown field "toString"/),
+    ]);
+    expect(run.code).toBe(1);
+    const csv = await cli(['import-connections', 'proto.csv'], { 'proto.csv': 'name,host,port,user,password,__proto__\nx,db,5432,u,p,y\n' });
+    expect(csv.err).toEqual(['proto.csv: 1 problem; nothing was written', expect.stringMatching(/^ {2}header: unknown column "__proto__"/)]);
+    // As tags, they are ordinary keys.
+    const tags = await cli(['import-connections', 'tags.json', '--no-probe'], { 'tags.json': `[${json.split('\n')[4]!.trim()}]` });
+    expect(tags.code).toBe(0);
+    expect(await sql(`SELECT user_tags FROM connections WHERE name = 'json-proto-tag'`)).toEqual([
+      { user_tags: [{ key: '__proto__', value: 'lyon' }, { key: 'constructor', value: 'paris' }] },
+    ]);
+  });
+
   test('usage and file errors', async () => {
     expect((await cli(['import-connections'])).code).toBe(2);
     const missing = await cli(['import-connections', 'nowhere.csv']);

@@ -2,6 +2,7 @@
 import { startGateway, type RunningGateway } from '../../src/gateway';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
+import { PrincipalCache } from '../../src/services/principal-cache';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { gqlAt } from '../support/processes';
 
@@ -57,19 +58,27 @@ test('with the LISTEN connection gone, the cache is bypassed until it is back', 
   await waitFor(() => cache.active, 10_000);
 });
 
-test('every barrier really runs, also after callers had to queue behind one', async () => {
-  const cache = a.services.principalCache;
-  // The test before cut every listener of this database: wait for A's to be back.
-  await waitFor(() => cache.active, 10_000);
-  // Several callers at once: one barrier in flight, the others queued behind it.
-  const mark = cache.mark();
-  await Promise.all(Array.from({ length: 4 }, () => cache.catchUp(mark)));
-  // Then one caller at a time: each needs a barrier that starts after it arrived, and gets one. (A settled barrier
-  // left behind in the queue slot used to be handed out instead, so later callers trusted the cache unchecked.)
-  for (let i = 0; i < 4; i += 1) {
-    const before = cache.stats.barriers;
-    expect(await cache.catchUp(cache.mark())).toBe(true);
-    expect(cache.stats.barriers).toBe(before + 1);
+test('the change barrier keeps running after concurrent bursts: every catch-up after one is a real round trip', async () => {
+  const cache = new PrincipalCache(db.url, 600_000);
+  await cache.start();
+  try {
+    expect(cache.active).toBe(true);
+    for (let round = 0; round < 5; round += 1) {
+      // A burst: one barrier in flight, the rest share one queued behind it.
+      const burst = await Promise.all(Array.from({ length: 8 }, () => cache.catchUp(cache.mark())));
+      expect(burst).toEqual(Array(8).fill(true));
+      // After the burst, a request arriving later needs its own barrier, which must really reach PostgreSQL.
+      const before = cache.stats.barriers;
+      expect(await cache.catchUp(cache.mark())).toBe(true);
+      expect(cache.stats.barriers).toBe(before + 1);
+      // And a notification committed before that catch-up has been processed when it returns.
+      const invalidations = cache.stats.invalidations;
+      await a.dataSource.query(`SELECT pg_notify('ds_access_changed', 'all')`);
+      expect(await cache.catchUp(cache.mark())).toBe(true);
+      expect(cache.stats.invalidations).toBe(invalidations + 1);
+    }
+  } finally {
+    await cache.stop();
   }
 });
 

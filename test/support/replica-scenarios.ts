@@ -6,6 +6,7 @@
  * the same checks.
  */
 import { createTestDatabase, type TestDatabase } from './database';
+import { restClient } from '../e2e/rest-client';
 import { gqlAt, spawnGateway, type GatewayProcess } from './processes';
 
 export const ADMIN_PASSWORD = 'replica-test-admin';
@@ -148,6 +149,61 @@ export function replicaScenarios(topology: ReplicaTopology): Replicas {
     expect(await meOnB(second.secret)).toBe('UNAUTHENTICATED');
     expect(await restOnB(second.secret)).toBe(401);
   });
+
+  /**
+   * The README's promise under concurrency: a change committed before a request arrives is seen by that request on
+   * any replica, also right after a burst of concurrent requests (the shared change barrier of each replica must keep
+   * running after its first burst). Every round: a burst on both replicas, one write on A, then reads on B and A.
+   */
+  test('after bursts of concurrent requests, every read that follows a commit sees it, on both replicas', async () => {
+    const ROUNDS = 25;
+    const BURST = 8;
+    const rest = restClient(a.url);
+    ok(await gqlAt(a.url, `mutation { createRole(name: "burst-prod", access: [{ filters: [{ tag: "env", value: "burst" }] }]) { name } }`, {}, admin));
+    ok(await gqlAt(a.url, `mutation { createUser(email: "dana@corp.test", input: { password: "dana-password-1" }) { login } }`, {}, admin));
+    ok(await gqlAt(a.url, `mutation { createUser(email: "rita@corp.test", input: { password: "rita-password-1", privilege: READ, roles: ["burst-prod"] }) { login } }`, {}, admin));
+    const dana = { a: await signIn(a.url, 'dana', 'dana-password-1'), b: await signIn(b.url, 'dana', 'dana-password-1') };
+    const rita = { a: await signIn(a.url, 'rita', 'rita-password-1'), b: await signIn(b.url, 'rita', 'rita-password-1') };
+    /** What dana gets from an administrators-only list: the role names, or the error code. */
+    const adminList = async (url: string, token: string) => {
+      const result = await gqlAt(url, `{ roles { name } }`, {}, token);
+      return result.errors ? (result.errors[0].extensions.code as string) : 'ADMIN';
+    };
+    const totalCount = async (url: string, token: string) => ok(await gqlAt(url, `{ connections { totalCount } }`, {}, token)).connections.totalCount as number;
+    const burst = () =>
+      Promise.all(
+        Array.from({ length: BURST }, (_, i) => {
+          const url = i % 2 ? a.url : b.url;
+          const token = i % 2 ? (i % 4 === 1 ? dana.a : rita.a) : i % 4 === 0 ? dana.b : rita.b;
+          return gqlAt(url, `{ me { login } connections(first: 5) { totalCount } }`, {}, token);
+        }),
+      );
+
+    let demoted = false;
+    let count = 0;
+    for (let round = 0; round < ROUNDS; round += 1) {
+      // Warm both replicas' caches with a concurrent burst (the one that broke the barrier).
+      await burst();
+      if (round % 2 === 0) {
+        // An administrator's REST write on A (one more connection the reader's role matches) ...
+        const created = await rest.post(`/ds-api/pool/pg-instances/burst-${round}`, {
+          token: admin,
+          json: { host: '127.0.0.1', port: 1, user: 'm', password: 'p', tags: 'env=burst' },
+        });
+        expect(created.status).toBe(201);
+        count += 1;
+      } else {
+        // ... or dana demoted (or promoted back) on A.
+        demoted = !demoted;
+        ok(await gqlAt(a.url, `mutation($p: Privilege!) { updateUser(email: "dana@corp.test", input: { privilege: $p }) { login } }`, { p: demoted ? 'READ' : 'ADMIN' }, admin));
+      }
+      // Every read after the commit, on B first (the other replica), then A, sees it; reads race each other too.
+      const [danaB, ritaB] = await Promise.all([adminList(b.url, dana.b), totalCount(b.url, rita.b)]);
+      const [danaA, ritaA] = await Promise.all([adminList(a.url, dana.a), totalCount(a.url, rita.a)]);
+      const expected = demoted ? 'FORBIDDEN' : 'ADMIN';
+      expect({ round, danaB, ritaB, danaA, ritaA }).toEqual({ round, danaB: expected, ritaB: count, danaA: expected, ritaA: count });
+    }
+  }, 120_000);
 
   return { a: () => a, b: () => b, db: () => db, admin: () => admin };
 }

@@ -56,6 +56,66 @@ describe('configuration', () => {
     expect(() => loadConfig({ METRICS_ENABLED: 'perhaps' })).toThrow(/METRICS_ENABLED must be true or false/);
   });
 
+  test('ENCRYPTION_KEY must be 32 random bytes (64 hex or 44 base64 characters); the message says how to make one and rotate, never the key', () => {
+    const hex = 'c0ffee'.repeat(10) + '0123';
+    const base64 = Buffer.from(hex, 'hex').toString('base64');
+    expect(loadConfig({ ENCRYPTION_KEY: hex }).encryptionKey).toBe(hex);
+    expect(loadConfig({ ENCRYPTION_KEY: base64 }).encryptionKey).toBe(base64);
+    expect(loadConfig({ ENCRYPTION_KEY: base64.replace(/\+/g, '-').replace(/\//g, '_') }).encryptionKey).toBeDefined();
+    expect(loadConfig({}).encryptionKey).toBeUndefined();
+    for (const bad of ['secret', 'a-long-passphrase-but-not-a-key-0123456789-0123456789', hex.slice(1), `${hex}00`, base64.slice(0, -1), ` ${base64}`, '0'.repeat(64), 'g'.repeat(64)]) {
+      let error: unknown;
+      try {
+        loadConfig({ ENCRYPTION_KEY: bad });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as ConfigError).message;
+      expect(message).toMatch(/^ENCRYPTION_KEY must be 32 random bytes written as 64 hex or 44 base64 characters/);
+      expect(message).toContain('openssl rand -base64 32');
+      expect(message).toContain('rotate-encryption-key');
+      expect(message).not.toContain(bad.trim());
+    }
+    expect(() => loadConfig({ ENCRYPTION_KEY: '0'.repeat(64) })).toThrow(/all the same: not a random key/);
+    // Each previous key too, named by its position; an old key in another format is accepted only marked legacy:.
+    expect(() => loadConfig({ ENCRYPTION_KEY_PREVIOUS: `${hex},oldpassphrase` })).toThrow(/^ENCRYPTION_KEY_PREVIOUS entry 2 must be 32 random bytes.*legacy:<key>/);
+    expect(() => loadConfig({ ENCRYPTION_KEY_PREVIOUS: 'legacy:' })).toThrow(/ENCRYPTION_KEY_PREVIOUS entry 1 is "legacy:" with no key/);
+    expect(loadConfig({ ENCRYPTION_KEY: hex, ENCRYPTION_KEY_PREVIOUS: 'legacy:oldpassphrase' }).encryptionKeyPrevious).toEqual(['legacy:oldpassphrase']);
+  });
+
+  test('every configuration problem is reported together, each naming its variable', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        JWT_SECRET: 'short',
+        ENCRYPTION_KEY: 'short',
+        ENCRYPTION_KEY_PREVIOUS: 'also-short',
+        GRAPHQL_MAX_DEPTH: '0',
+        LOGIN_THROTTLE_LOGIN: '10/15m',
+        CORS_ORIGINS: 'a.example',
+        METRICS_ENABLED: 'perhaps',
+        GRAPHQL_JIT: 'fast',
+      });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems.map((p) => /^[A-Z_]+/.exec(p)![0])).toEqual([
+      'JWT_SECRET',
+      'PORT',
+      'ENCRYPTION_KEY',
+      'ENCRYPTION_KEY_PREVIOUS',
+      'CORS_ORIGINS',
+      'GRAPHQL_MAX_DEPTH',
+      'LOGIN_THROTTLE_LOGIN',
+      'METRICS_ENABLED',
+      'GRAPHQL_JIT',
+    ]);
+    expect(error!.message.split('\n')).toEqual(error!.problems);
+  });
+
   test('the executor settings: compiled queries on by default, after a second use', () => {
     expect([loadConfig({}).graphqlJit, loadConfig({}).graphqlJitMinUses]).toEqual([true, 2]);
     expect([loadConfig({ GRAPHQL_JIT: 'off', GRAPHQL_JIT_MIN_USES: '5' }).graphqlJit, loadConfig({ GRAPHQL_JIT_MIN_USES: '5' }).graphqlJitMinUses]).toEqual([false, 5]);

@@ -42,7 +42,7 @@ export class UserResolver {
   }
 
   @Authorized(ADMIN)
-  @Mutation(() => UserType, { description: 'Fails with LAST_ADMIN when it would leave no unrestricted administrator.' })
+  @Mutation(() => UserType, { description: 'Fails with LAST_ADMIN when it would leave no unrestricted administrator who can sign in (with a local password: switching the last one to LDAP is refused too).' })
   updateUser(
     @Ctx() ctx: GraphQLContext,
     @Arg('email', { description: 'Email of the user (case-insensitive).' }) email: string,
