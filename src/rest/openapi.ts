@@ -68,6 +68,7 @@ const REASONS: Record<number, string> = {
   409: 'Already exists.',
   413: 'Body over 1 MiB.',
   429: 'Too many failed sign-ins from this address or for this login: see Retry-After.',
+  503: 'The directory (LDAP_URL) that checks this `ldap` user could not be reached in time; local users are unaffected.',
   500: 'Internal error (logged; no detail is given).',
 };
 

@@ -92,10 +92,12 @@ export const REST_OPERATIONS = [
     path: '/user-token',
     tag: 'token',
     summary: 'Create a 24-hour token',
-    description: 'Exchanges HTTP Basic credentials (login or email, and password) for a token. Throttled like every sign-in (429).',
+    description:
+      'Exchanges HTTP Basic credentials (login or email, and password) for a token. Throttled like every sign-in (429). ' +
+      'An `ldap` user is checked by the directory (LDAP_URL): when it cannot be reached in time, 503.',
     auth: 'basic',
     success: { status: 201, description: 'A new token.', schema: tokenBody },
-    failures: [401, 429],
+    failures: [401, 429, 503],
   },
   {
     id: 'tokenDetails',
@@ -110,7 +112,7 @@ export const REST_OPERATIONS = [
     auth: 'possession',
     query: [{ name: 'token', description: 'The token to describe.' }],
     success: { status: 200, description: 'The token\'s details, or a new token.', schema: z.union([tokenDetailsBody, tokenBody]) },
-    failures: [400, 401, 429],
+    failures: [400, 401, 429, 503],
   },
   {
     id: 'createTokenForOrganization',
@@ -118,10 +120,10 @@ export const REST_OPERATIONS = [
     path: '/user-token/:organization',
     tag: 'token',
     summary: 'Create a 24-hour token, naming the organization',
-    description: 'Only the configured organization (`ORGANIZATION_NAME`); any other is a 401.',
+    description: 'Only the configured organization (`ORGANIZATION_NAME`); any other is a 401. A directory that cannot be reached is a 503.',
     auth: 'basic',
     success: { status: 201, description: 'A new token.', schema: tokenBody },
-    failures: [401, 429],
+    failures: [401, 429, 503],
   },
   {
     id: 'listConnections',
