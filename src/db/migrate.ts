@@ -1,0 +1,84 @@
+/**
+ * Migrations when several replicas start at the same moment (the normal rollout).
+ *
+ * Each replica that applies migrations first takes a session-level PostgreSQL advisory lock
+ * ({@link MIGRATION_LOCK}) on a connection of its own: the first one migrates, the others wait on the lock, then
+ * find nothing pending and only verify. The lock belongs to the session, so a replica that dies while migrating
+ * releases it with its connection, and each migration runs in its own transaction, so the next replica resumes where
+ * it stopped. Migrations connect with MIGRATIONS_DATABASE_URL (the owner role) when it is set; that connection must
+ * be a direct one (a session lock means nothing through a transaction pooler).
+ *
+ * With MIGRATE_ON_START=false the gateway applies nothing: {@link waitForMigrations} polls until a pipeline step
+ * (`npm run cli -- migrate`) has applied every migration this build knows, and /readyz answers 503 meanwhile.
+ */
+import type { DataSource } from 'typeorm';
+import type { Logger } from '../logger';
+import { createDataSource, migrateUp } from './data-source';
+
+/** Key of the session advisory lock held while migrations are applied ("dsmg"). */
+export const MIGRATION_LOCK = 1685286247;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Names of the migrations this build knows that the database has not recorded yet, in order. */
+export async function pendingMigrations(dataSource: DataSource): Promise<string[]> {
+  const known = dataSource.migrations.map((m) => m.name ?? m.constructor.name);
+  // No DDL (TypeORM's showMigrations creates its table when missing): a runtime role without CREATE can run this.
+  const [{ present }]: { present: boolean }[] = await dataSource.query(`SELECT to_regclass('migrations') IS NOT NULL AS present`);
+  if (!present) return known;
+  const done = new Set((await dataSource.query(`SELECT name FROM migrations`) as { name: string }[]).map((r) => r.name));
+  return known.filter((name) => !done.has(name));
+}
+
+export interface MigrationOutcome {
+  /** Migrations this process applied (empty when another replica had applied them). */
+  applied: string[];
+  /** This process waited for another one holding the lock. */
+  waited: boolean;
+}
+
+/**
+ * Applies pending migrations on `url` under {@link MIGRATION_LOCK}; returns what this process applied. `onWait` is
+ * told when another process holds the lock; `connect` initializes the data source (with retries in the gateway).
+ */
+export async function migrateUnderLock(
+  url: string,
+  onWait: () => void,
+  connect: (dataSource: DataSource) => Promise<void> = async (dataSource) => void (await dataSource.initialize()),
+): Promise<MigrationOutcome> {
+  // Two connections: one holds the session lock, TypeORM runs the migrations on the other.
+  const dataSource = createDataSource({ url, poolSize: 2, applicationName: 'ds-access-gateway migrations' });
+  await connect(dataSource);
+  const lock = dataSource.createQueryRunner();
+  try {
+    await lock.connect();
+    const [{ locked }] = await lock.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK]);
+    let waited = false;
+    if (!locked) {
+      waited = true;
+      onWait();
+      await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    }
+    const applied = await migrateUp(dataSource);
+    await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    return { applied, waited };
+  } finally {
+    await lock.release().catch(() => undefined);
+    await dataSource.destroy().catch(() => undefined);
+  }
+}
+
+/** MIGRATE_ON_START=false: resolves once nothing is pending, saying once what it waits for. */
+export async function waitForMigrations(dataSource: DataSource, log: Logger, onPending: (pending: string[]) => void, pollMs = 2000): Promise<void> {
+  let told = false;
+  for (;;) {
+    const pending = await pendingMigrations(dataSource);
+    if (pending.length === 0) return;
+    onPending(pending);
+    if (!told) {
+      log.warn({ pending }, 'MIGRATE_ON_START=false and migrations are pending: not ready until `npm run cli -- migrate` has applied them');
+      told = true;
+    }
+    await sleep(pollMs);
+  }
+}
