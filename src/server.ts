@@ -69,7 +69,8 @@ export async function createHttpGateway(services: Services, log: Logger, options
   app.set('trust proxy', services.config.trustProxy ?? false);
   const readiness = options.readiness ?? new Readiness();
   const server = options.server ?? createServer();
-  let inFlight = 0;
+  /** Responses not finished yet: counted by the drain, told to close their connection when shutdown begins. */
+  const inFlight = new Set<ServerResponse>();
   const ops = createOpsInstrumentation({ dataSource: services.dataSource, enabled: services.config.metricsEnabled, log });
 
   app.use((req, res, next) => {
@@ -198,8 +199,8 @@ export async function createHttpGateway(services: Services, log: Logger, options
   // Until now the server (when given) answered with its startup listener; from here on the application does.
   if (options.startupListener) server.removeListener('request', options.startupListener);
   server.on('request', (_req, res) => {
-    inFlight += 1;
-    res.once('close', () => (inFlight -= 1));
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
   });
   server.on('request', app);
 
@@ -207,13 +208,15 @@ export async function createHttpGateway(services: Services, log: Logger, options
     app,
     server,
     readiness,
-    inFlight: () => inFlight,
+    inFlight: () => inFlight.size,
     close: async (graceMs = 0) => {
       readiness.set('shutting down');
+      // Requests already in flight answer with `Connection: close` too (later ones get it from the first middleware).
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
       const deadline = Date.now() + graceMs;
-      while (inFlight > 0 && Date.now() < deadline) await sleep(25);
-      if (inFlight > 0) {
-        log.warn({ inFlight, graceMs }, 'shutdown grace period over: closing the connections of unfinished requests');
+      while (inFlight.size > 0 && Date.now() < deadline) await sleep(25);
+      if (inFlight.size > 0) {
+        log.warn({ inFlight: inFlight.size, graceMs }, 'shutdown grace period over: closing the connections of unfinished requests');
         server.closeAllConnections();
       }
       await apollo.stop();
