@@ -11,6 +11,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { authenticate } from './context/authenticate';
+import { pendingMigrations } from './db/migrate';
 import type { GraphQLContext } from './graphql/context';
 import { executionGateway } from './graphql/executor';
 import { createErrorFormatter } from './graphql/format-error';
@@ -19,7 +20,6 @@ import { PLAYGROUND_ASSETS_PATH, PLAYGROUND_INIT_PATH, PLAYGROUND_INIT_SCRIPT, p
 import { PLAYGROUND_SESSION_PATH, PLAYGROUND_SESSION_SCRIPT } from './graphql/playground-session';
 import { buildGatewaySchema } from './graphql/schema';
 import { corsPolicy, playgroundContentSecurityPolicy, securityHeaders } from './http/security';
-import { pendingMigrations } from './db/migrate';
 import type { Logger } from './logger';
 import { createOpsInstrumentation } from './ops/metrics';
 import { Readiness } from './ops/readiness';
@@ -203,6 +203,8 @@ export async function createHttpGateway(services: Services, log: Logger, options
     res.once('close', () => inFlight.delete(res));
   });
   server.on('request', app);
+  // Without a readiness of the caller's (no start sequence to wait for), the application is ready as soon as it exists.
+  if (!options.readiness) readiness.set('ready');
 
   return {
     app,
