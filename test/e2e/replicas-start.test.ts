@@ -28,7 +28,7 @@ async function emptyDatabase(): Promise<TestDatabase> {
 }
 
 function start(env: Record<string, string>): StartingGateway {
-  const gateway = startGatewayProcess({ ADMIN_PASSWORD, PROBE_TIMEOUT_MS: '0', ...env }, 60_000);
+  const gateway = startGatewayProcess({ ADMIN_PASSWORD, PROBE_TIMEOUT_MS: '0', ...env });
   processes.push(gateway);
   return gateway;
 }
@@ -70,7 +70,7 @@ test('three gateways started at the same moment on an empty database all become 
   const admins = await client.query(`SELECT count(*)::int AS n FROM users WHERE login = 'datasentinel'`);
   await client.end();
   expect(admins.rows[0].n).toBe(1);
-}, 120_000);
+}, 240_000);
 
 test('MIGRATE_ON_START=false: not ready (healthz still 200) until `ds-gateway migrate` has run, then ready without a restart', async () => {
   const db = await emptyDatabase();
@@ -102,4 +102,4 @@ test('MIGRATE_ON_START=false: not ready (healthz still 200) until `ds-gateway mi
   expect(await probe(url, '/readyz')).toEqual({ status: 200, body: { status: 'ready' } });
   expect(gateway.output()).not.toContain('"msg":"migrations applied"');
   expect(await migrationRows(db.url)).toEqual(migrations.map((m) => new m().name));
-}, 120_000);
+}, 240_000);

@@ -73,7 +73,7 @@ test('SIGTERM: readiness fails first, the request in flight completes, then the 
   expect(await gateway.exited).toBe(0);
   expect(gateway.output()).not.toContain('shutdown grace period over');
   await expect(fetch(new URL('/healthz', url))).rejects.toThrow();
-}, 90_000);
+}, 240_000);
 
 test('a request that outlives SHUTDOWN_GRACE_MS is cut and the process still exits', async () => {
   const { gateway, url } = await start(1000);
@@ -84,4 +84,4 @@ test('a request that outlives SHUTDOWN_GRACE_MS is cut and the process still exi
   expect(await request.closed).toBe('');
   expect(await gateway.exited).toBe(0);
   expect(gateway.output()).toContain('shutdown grace period over: closing the connections of unfinished requests');
-}, 90_000);
+}, 240_000);

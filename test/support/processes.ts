@@ -29,7 +29,7 @@ export interface StartingGateway {
 }
 
 /** Starts `dist/src/main.js` without waiting for it (see {@link spawnGateway}). */
-export function startGatewayProcess(env: Record<string, string>, timeoutMs = 30_000): StartingGateway {
+export function startGatewayProcess(env: Record<string, string>, timeoutMs = 90_000): StartingGateway {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` (npm test does it for you)`);
   const child = spawn(process.execPath, [MAIN], {
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...env },
