@@ -89,7 +89,8 @@ export async function startGateway(config: Config, log: Logger, options: { onQue
       const outcome = await migrateUnderLock(
         config.migrationsDatabaseUrl ?? url,
         () => log.info('another replica is applying migrations: waiting for it'),
-        (migrations) => initializeWithRetry(migrations, log));
+        (migrations) => initializeWithRetry(migrations, log),
+      );
       if (outcome.applied.length > 0) log.info({ migrations: outcome.applied }, 'migrations applied');
       else log.info({ waitedForAnotherReplica: outcome.waited }, 'migrations verified: the database is up to date');
     } else {
