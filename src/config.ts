@@ -106,7 +106,7 @@ function nonEmpty(env: NodeJS.ProcessEnv, name: string): string | undefined {
 }
 
 /** A PostgreSQL connection URL (`postgres://` or `postgresql://`), refused at start otherwise. */
-function postgresUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
+export function postgresUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = nonEmpty(env, name);
   if (value === undefined) return undefined;
   let protocol: string;

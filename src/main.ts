@@ -1,6 +1,11 @@
-/** `npm start`: runs the gateway until SIGINT or SIGTERM, then stops it cleanly. */
+/**
+ * `npm start` (or `node dist/src/main.js`): runs the gateway until SIGINT or SIGTERM, then stops it cleanly: /readyz
+ * fails first, in-flight requests drain for at most SHUTDOWN_GRACE_MS, then connections, pool and embedded server
+ * close (src/server.ts).
+ */
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config';
+import { EmbeddedPostgresMissing } from './db/embedded-postgres';
 import { startGateway } from './gateway';
 import { createLogger } from './logger';
 
@@ -27,7 +32,12 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'stopping: draining in-flight requests');
+    log.info({ signal, inFlight: gateway.http.inFlight(), graceMs: config.shutdownGraceMs }, 'stopping: not ready any more, draining in-flight requests');
+    // Backstop: whatever hangs after the grace period (a pool that will not close ...) does not keep the process up.
+    setTimeout(() => {
+      log.error('still stopping 5 s after the grace period: exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs + 5000).unref();
     try {
       await gateway.stop();
       log.info('stopped');
@@ -42,6 +52,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
+  if (error instanceof EmbeddedPostgresMissing) {
+    process.stderr.write(`Cannot start: ${error.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`Failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

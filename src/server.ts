@@ -3,13 +3,15 @@
  * compatibility API, all on one Express app over one set of services.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { authenticate } from './context/authenticate';
+import { pendingMigrations } from './db/migrate';
 import type { GraphQLContext } from './graphql/context';
 import { createExecutor, executionGateway } from './graphql/executor';
 import { createErrorFormatter } from './graphql/format-error';
@@ -23,6 +25,7 @@ import type { Logger } from './logger';
 import { createOpsInstrumentation } from './ops/metrics';
 import { truncateForLog, truncateOperationName } from './ops/request-labels';
 import { DEFAULT_CACHE_BOUNDS, DEFAULT_GRAPHQL_LIMITS } from './security-config';
+import { Readiness } from './ops/readiness';
 import { createRestRouter } from './rest/router';
 import type { Services } from './services';
 
@@ -41,8 +44,23 @@ export interface HttpGateway {
     persistedDocumentsSize: number;
     compiledDocuments: number;
   };
-  /** Stops accepting connections, lets in-flight requests finish, then stops GraphQL. */
-  close(): Promise<void>;
+  readiness: Readiness;
+  /** Requests being answered right now. */
+  inFlight(): number;
+  /**
+   * Shutdown: /readyz answers 503 at once; requests keep being served (with `Connection: close`) until none is in
+   * flight or `graceMs` has passed; then the server stops accepting connections, cuts those still open, and stops
+   * GraphQL.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+export interface HttpGatewayOptions {
+  /** A server already listening (gateway.ts opens it first, to answer probes while starting); default: a new one. */
+  server?: Server;
+  readiness?: Readiness;
+  /** The listener that answered while starting (src/ops/readiness.ts), replaced by the application. */
+  startupListener?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 /**
@@ -54,7 +72,7 @@ function wantsHtml(req: Request): boolean {
   return req.method === 'GET' && Boolean(req.accepts(['application/json', 'text/html']) === 'text/html');
 }
 
-export async function createHttpGateway(services: Services, log: Logger): Promise<HttpGateway> {
+export async function createHttpGateway(services: Services, log: Logger, options: HttpGatewayOptions = {}): Promise<HttpGateway> {
   const app = express();
   app.disable('x-powered-by');
   // No ETag: every answer is computed per caller and never revalidated, so hashing each body (29 kB for a dashboard
@@ -62,13 +80,18 @@ export async function createHttpGateway(services: Services, log: Logger): Promis
   app.set('etag', false);
   // Whose X-Forwarded-For to believe for req.ip (sign-in throttling keys on it): TRUST_PROXY, none by default.
   app.set('trust proxy', services.config.trustProxy ?? false);
-  const server = createServer(app);
+  const readiness = options.readiness ?? new Readiness();
+  const server = options.server ?? createServer();
+  /** Responses not finished yet: counted by the drain, told to close their connection when shutdown begins. */
+  const inFlight = new Set<ServerResponse>();
   const ops = createOpsInstrumentation({ dataSource: services.dataSource, enabled: services.config.metricsEnabled, log });
 
   app.use((req, res, next) => {
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
     res.locals.requestId = requestId;
     res.setHeader('x-request-id', requestId);
+    // Draining: clients finish this request, then open their next connection elsewhere.
+    if (readiness.shuttingDown) res.setHeader('connection', 'close');
     res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('referrer-policy', 'no-referrer');
     const started = process.hrtime.bigint();
@@ -95,14 +118,17 @@ export async function createHttpGateway(services: Services, log: Logger): Promis
   // Route names for the log, request metrics and GET /metrics (src/ops/metrics.ts).
   ops.install(app);
 
+  // Liveness: no I/O, so a slow database never gets a replica restarted.
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // Readiness (src/ops/readiness.ts): started, not shutting down, database reachable, no migration of this build pending.
   app.get('/readyz', async (_req, res) => {
+    res.setHeader('cache-control', 'no-store');
+    if (!readiness.ready) return void res.status(503).json({ status: 'unavailable', reason: readiness.state });
     try {
-      await services.dataSource.query('SELECT 1');
-      const pending = await services.dataSource.showMigrations();
-      if (pending) res.status(503).json({ status: 'unavailable', reason: 'migrations pending' });
+      const pending = await pendingMigrations(services.dataSource);
+      if (pending.length > 0) res.status(503).json({ status: 'unavailable', reason: 'migrations pending' });
       else res.json({ status: 'ready' });
     } catch {
       res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
@@ -159,7 +185,8 @@ export async function createHttpGateway(services: Services, log: Logger): Promis
     stopOnTerminationSignals: false,
     formatError: createErrorFormatter((error) => log.error({ err: error }, 'internal error in a GraphQL operation'), { hideSuggestions: hideSchemaDetails }),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      // Runs after close() has drained requests (below): it stops the listener and ends the idle sockets.
+      ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: 2000 }),
       ApolloServerPluginLandingPageDisabled(),
       // No HTTP caching of GraphQL answers here; without this plugin Apollo would wrap every field resolver.
       ApolloServerPluginCacheControlDisabled(),
@@ -206,6 +233,16 @@ export async function createHttpGateway(services: Services, log: Logger): Promis
     res.status(status).json({ errors: [{ message, extensions: { code } }] });
   });
 
+  // Until now the server (when given) answered with its startup listener; from here on the application does.
+  if (options.startupListener) server.removeListener('request', options.startupListener);
+  server.on('request', (_req, res) => {
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+  });
+  server.on('request', app);
+  // Without a readiness of the caller's (no start sequence to wait for), the application is ready as soon as it exists.
+  if (!options.readiness) readiness.set('ready');
+
   return {
     app,
     server,
@@ -216,7 +253,18 @@ export async function createHttpGateway(services: Services, log: Logger): Promis
       persistedDocumentsSize: apqCache?.chars ?? 0,
       compiledDocuments: executor.cachedDocuments,
     }),
-    close: async () => {
+    readiness,
+    inFlight: () => inFlight.size,
+    close: async (graceMs = 0) => {
+      readiness.set('shutting down');
+      // Requests already in flight answer with `Connection: close` too (later ones get it from the first middleware).
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
+      const deadline = Date.now() + graceMs;
+      while (inFlight.size > 0 && Date.now() < deadline) await sleep(25);
+      if (inFlight.size > 0) {
+        log.warn({ inFlight: inFlight.size, graceMs }, 'shutdown grace period over: closing the connections of unfinished requests');
+        server.closeAllConnections();
+      }
       await apollo.stop();
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     },

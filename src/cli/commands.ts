@@ -3,8 +3,10 @@ import { randomBytes } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
-import { createDataSource, migrateDown, migrateUp } from '../db/data-source';
+import { createDataSource, migrateDown } from '../db/data-source';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded-postgres';
+import { migrateUnderLock, migrationLockUrl, pendingMigrations } from '../db/migrate';
+import { ROLE_NAME, runtimeGrantStatements } from '../db/runtime-grants';
 import { schemaToSdl } from '../graphql/print-schema';
 import { buildGatewaySchema } from '../graphql/schema';
 import { breakingChangesSince, newestRelease, RELEASED_SCHEMA_DIR } from '../graphql/schema-compat';
@@ -48,11 +50,23 @@ export interface CliIo {
   readStdin?(): Promise<string>;
 }
 
-/** Opens the configured database (embedded when DATABASE_URL is unset) for the duration of `work`. */
-export async function withDatabase<T>(config: Config, work: (dataSource: DataSource) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` with the URL of the configured database (the embedded server, started for the while, when DATABASE_URL
+ * is unset). `owner`: the schema owner's MIGRATIONS_DATABASE_URL when set (migrations, grants).
+ */
+export async function withDatabaseUrl<T>(config: Config, owner: boolean, work: (url: string) => Promise<T>): Promise<T> {
   let embedded: EmbeddedDatabase | undefined;
   try {
-    const url = config.databaseUrl ?? (embedded = await startEmbeddedPostgres({ dataDir: config.dataDir })).url;
+    const url = (owner ? config.migrationsDatabaseUrl : undefined) ?? config.databaseUrl ?? (embedded = await startEmbeddedPostgres({ dataDir: config.dataDir })).url;
+    return await work(url);
+  } finally {
+    await embedded?.stop();
+  }
+}
+
+/** Opens the configured database for the duration of `work` (`owner`: see {@link withDatabaseUrl}). */
+export async function withDatabase<T>(config: Config, work: (dataSource: DataSource) => Promise<T>, owner = false): Promise<T> {
+  return withDatabaseUrl(config, owner, async (url) => {
     const dataSource = createDataSource({ url, poolSize: 2, applicationName: 'ds-access-gateway cli' });
     await dataSource.initialize();
     try {
@@ -60,20 +74,64 @@ export async function withDatabase<T>(config: Config, work: (dataSource: DataSou
     } finally {
       await dataSource.destroy();
     }
-  } finally {
-    await embedded?.stop();
+  });
+}
+
+/** `grant-runtime --role NAME [--print]`: the runtime role's grants (src/db/runtime-grants.ts), applied as the owner. */
+async function grantRuntime(args: string[], config: Config, io: CliIo): Promise<number> {
+  const at = args.indexOf('--role');
+  const role = at >= 0 ? args[at + 1] : undefined;
+  if (!role || !ROLE_NAME.test(role)) {
+    io.err('usage: grant-runtime --role NAME [--print]   (NAME: an existing PostgreSQL role, letters, digits, _ $ -)');
+    return 2;
   }
+  return withDatabase(
+    config,
+    async (dataSource) => {
+      const [where] = await dataSource.query(
+        `SELECT current_database() AS database, current_schema() AS schema, current_user AS owner,
+                to_regclass('migrations') IS NOT NULL AS "migrationsTable",
+                EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS "roleExists"`,
+        [role],
+      );
+      const statements = runtimeGrantStatements({ role, database: where.database, schema: where.schema, migrationsTable: where.migrationsTable });
+      if (args.includes('--print')) {
+        for (const statement of statements) io.out(`${statement};`);
+        return 0;
+      }
+      if (!where.roleExists) {
+        io.err(`no PostgreSQL role "${role}": create it first (CREATE ROLE ${role} LOGIN PASSWORD '…')`);
+        return 1;
+      }
+      if (where.owner === role) {
+        io.err(`"${role}" is the role these grants would be given by (the owner): use a separate runtime role`);
+        return 1;
+      }
+      await dataSource.transaction(async (manager) => {
+        for (const statement of statements) await manager.query(statement);
+      });
+      io.out(`granted the runtime privileges on ${where.database}.${where.schema} to ${role} (default privileges too, for later migrations by ${where.owner})`);
+      return 0;
+    },
+    true,
+  );
 }
 
 export async function runCommand(command: string, args: string[], config: Config, io: CliIo): Promise<number> {
   switch (command) {
     case 'migrate': {
       const direction = args[0] ?? 'up';
-      return withDatabase(config, async (dataSource) => {
-        if (direction === 'up') {
-          const applied = await migrateUp(dataSource);
+      if (direction === 'up') {
+        // Under the same advisory lock as the gateways' own migrations (src/db/migrate.ts): safe during a rollout.
+        return withDatabaseUrl(config, true, async (url) => {
+          const lockUrl = config.databaseUrl === undefined ? url : migrationLockUrl(config, config.databaseUrl);
+          const { applied } = await migrateUnderLock(url, () => io.out('another process is applying migrations: waiting for it'), undefined, lockUrl);
           io.out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
-        } else if (direction === 'down') {
+          return 0;
+        });
+      }
+      return withDatabase(config, async (dataSource) => {
+        if (direction === 'down') {
           await migrateDown(dataSource);
           io.out('reverted the last migration');
         } else if (direction === 'status') {
@@ -89,8 +147,19 @@ export async function runCommand(command: string, args: string[], config: Config
           return 2;
         }
         return 0;
+      }, true);
+    }
+    case 'migrations-pending': {
+      // For pipelines and probes: exit 0 when the database has every migration of this build, 1 otherwise.
+      return withDatabase(config, async (dataSource) => {
+        const pending = await pendingMigrations(dataSource);
+        for (const name of pending) io.out(`pending: ${name}`);
+        if (pending.length === 0) io.out('database is up to date');
+        return pending.length === 0 ? 0 : 1;
       });
     }
+    case 'grant-runtime':
+      return grantRuntime(args, config, io);
     case 'schema': {
       const schema = await buildGatewaySchema();
       // The two API descriptions that are build outputs: the GraphQL schema and the REST API's OpenAPI document.

@@ -2,7 +2,8 @@
 /**
  * Operator commands: `npm run cli -- <command>` (or `npx ds-gateway <command>` after a build).
  *
- *   migrate [up|down|status]        apply, revert the last, or list migrations
+ *   migrate [up|down|status]        apply (under the replicas' advisory lock), revert the last, or list migrations
+ *   grant-runtime --role NAME       least-privilege grants for the runtime role (src/db/runtime-grants.ts)
  *   schema [--check]                write schema/schema.graphql and schema/openapi.json (or fail if one is stale)
  *   reset-admin-password [login]    set a new password (ADMIN_PASSWORD or a generated one) and revoke tokens
  *   import-connections, export, import-roles, reprobe   operators' tasks through the service layer (operator-commands.ts)
@@ -19,7 +20,12 @@ import { runCommand } from './commands';
 
 const USAGE = `usage: ds-gateway <command>
 
-  migrate [up|down|status]       apply pending migrations (default), revert the last one, or list them
+  migrate [up|down|status]       apply pending migrations (default), revert the last one, or list them;
+                                 as MIGRATIONS_DATABASE_URL when set, under the lock the gateways take
+  migrations-pending             exit 1 and list them when migrations are pending, 0 when up to date
+  grant-runtime --role NAME [--print]
+                                 grant an existing role what the gateway needs at run time and nothing
+                                 more (rows, sequences; no DDL), as MIGRATIONS_DATABASE_URL; --print: SQL only
   schema [--check]               write schema/schema.graphql and schema/openapi.json from the code, or
                                  check that both are up to date and that the GraphQL schema breaks
                                  nothing of the newest schema/released/<version>.graphql

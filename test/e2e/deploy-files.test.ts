@@ -40,9 +40,8 @@ function variablesReadBySource(): Set<string> {
   return names;
 }
 
-/** Node.js's own variables, and the names of issue 14's other half (migrations under a lock, shutdown), merged with it. */
+/** Node.js's own variables. */
 const NOT_GATEWAY_CONFIG = new Set(['NODE_OPTIONS']);
-const ADDED_BY_ISSUE_14_PART_A = new Set(['MIGRATE_ON_START', 'MIGRATIONS_DATABASE_URL', 'SHUTDOWN_GRACE_MS']);
 
 /** A compose value with its `${VARIABLE…}` references replaced, as compose would with VARIABLE=value. */
 const interpolated = (value: string) => value.replace(/\$\{[A-Z_]+(?::?[-?][^}]*)?\}/g, 'value');
@@ -77,7 +76,7 @@ describe('deployment files', () => {
         for (const { name } of container.env ?? []) used.push({ where: path, name });
       }
     }
-    const unknown = used.filter(({ name }) => !known.has(name) && !NOT_GATEWAY_CONFIG.has(name) && !ADDED_BY_ISSUE_14_PART_A.has(name));
+    const unknown = used.filter(({ name }) => !known.has(name) && !NOT_GATEWAY_CONFIG.has(name));
     expect(unknown).toEqual([]);
     expect(dockerEnv).toEqual(expect.arrayContaining(['HOST', 'NODE_ENV', 'PORT']));
   });

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+/**
+ * Run before `npm start`, `npm run cli` and `npm run migrate`: compiles the TypeScript (tsconfig.build.json) only when
+ * dist/ is missing or older than a source file, so a fresh clone still starts with `npm install && npm start`, a
+ * built tree starts at once, and a production install (`npm ci --omit=dev`, no TypeScript, possibly no src/) runs
+ * the dist/ it was given.
+ */
+'use strict';
+const { existsSync, readdirSync, statSync } = require('node:fs');
+const { join } = require('node:path');
+const { spawnSync } = require('node:child_process');
+
+const root = join(__dirname, '..');
+const output = join(root, 'dist/src/main.js');
+const inputs = ['src', 'migrations', 'tsconfig.json', 'tsconfig.build.json'].map((p) => join(root, p)).filter((p) => existsSync(p));
+
+/** Newest modification time among the TypeScript sources and compiler settings (0 when there are none). */
+function newest(path) {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return path.endsWith('.ts') || path.endsWith('.json') ? stat.mtimeMs : 0;
+  return readdirSync(path).reduce((max, name) => Math.max(max, newest(join(path, name))), 0);
+}
+
+const built = existsSync(output) ? statSync(output).mtimeMs : -1;
+const sources = inputs.reduce((max, path) => Math.max(max, newest(path)), 0);
+if (built >= 0 && built >= sources) process.exit(0);
+
+let tsc;
+try {
+  tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
+} catch {
+  if (built >= 0) {
+    process.stderr.write('note: the sources are newer than dist/, but TypeScript is not installed (production install): running dist/ as it is\n');
+    process.exit(0);
+  }
+  process.stderr.write('dist/ is missing and TypeScript is not installed: build with `npm ci && npm run build` first (docs/operating.md)\n');
+  process.exit(1);
+}
+const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+process.exit(result.status ?? 1);
