@@ -20,10 +20,13 @@ export function securityHeaders(): RequestHandler {
 }
 
 /**
- * The GraphQL IDE page and its assets: scripts only from the gateway itself (no inline script, no eval); inline
- * styles are allowed because the editor injects its own; the editor's workers start from `blob:` URLs.
+ * The pages the gateway serves to browsers (the GraphQL IDE, the REST API reference) and their assets: scripts only
+ * from the gateway itself (no inline script, no eval); inline styles (the editor injects its own, React sets style
+ * attributes); images and fonts from the gateway or `data:`; requests only to the gateway. They differ in two places:
+ * the IDE's editor starts workers from `blob:` URLs and its sign-in bar posts a form to the gateway; the reference
+ * page needs neither.
  */
-export function playgroundContentSecurityPolicy(): RequestHandler {
+function pageContentSecurityPolicy(page: { workers: boolean; forms: boolean }): RequestHandler {
   return helmet.contentSecurityPolicy({
     useDefaults: false,
     directives: {
@@ -33,38 +36,20 @@ export function playgroundContentSecurityPolicy(): RequestHandler {
       imgSrc: ["'self'", 'data:'],
       fontSrc: ["'self'", 'data:'],
       connectSrc: ["'self'"],
-      workerSrc: ["'self'", 'blob:'],
+      workerSrc: page.workers ? ["'self'", 'blob:'] : ["'none'"],
       objectSrc: ["'none'"],
       baseUri: ["'none'"],
-      formAction: ["'self'"],
+      formAction: page.forms ? ["'self'"] : ["'none'"],
       frameAncestors: ["'none'"],
     },
   });
 }
 
-/**
- * The REST API reference page (`/ds-api/docs`, Swagger UI) and its assets: scripts only from the gateway (no inline
- * script, no eval), inline styles (React sets style attributes), images from the gateway or `data:` (its icons),
- * requests only to the gateway (it fetches `/ds-api/openapi.json`).
- */
-export function referenceContentSecurityPolicy(): RequestHandler {
-  return helmet.contentSecurityPolicy({
-    useDefaults: false,
-    directives: {
-      defaultSrc: ["'self'"],
-      scriptSrc: ["'self'"],
-      styleSrc: ["'self'", "'unsafe-inline'"],
-      imgSrc: ["'self'", 'data:'],
-      fontSrc: ["'self'", 'data:'],
-      connectSrc: ["'self'"],
-      workerSrc: ["'none'"],
-      objectSrc: ["'none'"],
-      baseUri: ["'none'"],
-      formAction: ["'none'"],
-      frameAncestors: ["'none'"],
-    },
-  });
-}
+/** The GraphQL IDE page (`GET /graphql` from a browser) and its assets. */
+export const playgroundContentSecurityPolicy = (): RequestHandler => pageContentSecurityPolicy({ workers: true, forms: true });
+
+/** The REST API reference page (`/ds-api/docs`, Swagger UI) and its assets; it fetches `/ds-api/openapi.json`. */
+export const referenceContentSecurityPolicy = (): RequestHandler => pageContentSecurityPolicy({ workers: false, forms: false });
 
 /**
  * CORS: with no origin configured, no CORS header is ever sent, so browsers keep other sites from reading answers.
