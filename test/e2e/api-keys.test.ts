@@ -38,6 +38,8 @@ async function gql(query: string, variables: Record<string, unknown>, credential
 }
 
 const codeOf = (result: GraphQLResponse) => result.errors?.[0]?.extensions?.code ?? 'OK';
+/** The secret with its last hex digit changed (always to a different one: one secret in 16 ends in `0`). */
+const tampered = (secret: string) => `${secret.slice(0, -1)}${secret.endsWith('0') ? '1' : '0'}`;
 
 async function createKey(credential: string, name: string, options: { readOnly?: boolean; expiresAt?: string } = {}): Promise<Created> {
   const data = await gw.gqlOk(
@@ -105,7 +107,7 @@ describe('the secret', () => {
     // Use it on both APIs first, so every table it could end up in (throttle counters, usage stamps) has been written.
     expect(codeOf(await gql(`{ me { login } }`, {}, key.secret))).toBe('OK');
     expect((await api.get('/ds-api/pool/pg-instances', { token: key.secret })).status).toBe(200);
-    expect(codeOf(await gql(`{ me { login } }`, {}, `${key.secret.slice(0, -1)}0`))).toBe('UNAUTHENTICATED');
+    expect(codeOf(await gql(`{ me { login } }`, {}, tampered(key.secret)))).toBe('UNAUTHENTICATED');
 
     const tables: { table_name: string }[] = await gw.gateway.dataSource.query(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
