@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeWithTools, type ToolLookup } from './tools';
 
 const CANDIDATES = [
   '/usr/bin/chromium',
@@ -23,9 +24,7 @@ const CANDIDATES = [
   }),
 ];
 
-export type BrowserLookup = { path: string } | { path?: undefined; reason: string };
-
-export function findBrowser(env: NodeJS.ProcessEnv = process.env): BrowserLookup {
+export function findBrowser(env: NodeJS.ProcessEnv = process.env): ToolLookup {
   const configured = env.CHROMIUM_PATH?.trim();
   if (configured) {
     return existsSync(configured) ? { path: configured } : { reason: `CHROMIUM_PATH=${configured} does not exist` };
@@ -34,28 +33,11 @@ export function findBrowser(env: NodeJS.ProcessEnv = process.env): BrowserLookup
   return found ? { path: found } : { reason: 'no Chromium or Chrome found (set CHROMIUM_PATH, or apt-get install chromium)' };
 }
 
-const isCI = () => /^(1|true|yes)$/i.test(process.env.CI ?? '');
-
 /**
  * `describe` for tests that need a browser: `body` receives its path. Without a browser: one skipped test whose
  * name is the reason (and that line on stderr), or, under CI=true, one failing test saying what is missing.
  */
 export function describeWithBrowser(name: string, body: (browserPath: string) => void): void {
   const browser = findBrowser();
-  if (browser.path !== undefined) {
-    describe(name, () => body(browser.path));
-    return;
-  }
-  if (isCI()) {
-    describe(name, () => {
-      test('needs a browser (CI=true: a missing browser is a failure)', () => {
-        throw new Error(`${browser.reason}; .ci/run installs Debian's chromium`);
-      });
-    });
-    return;
-  }
-  process.stderr.write(`skipped: ${name}: ${browser.reason}\n`);
-  describe(name, () => {
-    test.skip(`skipped: ${browser.reason}`, () => undefined);
-  });
+  describeWithTools(name, [browser], () => body(browser.path!));
 }

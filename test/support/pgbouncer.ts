@@ -13,6 +13,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { findFreePort } from '../../src/db/embedded-postgres';
+import { describeWithTools, type ToolLookup } from './tools';
 
 export interface PgBouncer {
   port: number;
@@ -40,19 +41,10 @@ export function findPgBouncer(): string | undefined {
   return CANDIDATES.find((path) => existsSync(path));
 }
 
-/**
- * `describe` when PgBouncer is installed; otherwise `describe.skip` with a one-line reason, or an error under
- * `CI=true` (CI must run these tests).
- */
+/** `describe` when PgBouncer is installed; otherwise skipped with a one-line reason, or a failure under CI=true. */
 export function describeWithPgBouncer(name: string, body: () => void): void {
-  if (findPgBouncer()) {
-    describe(name, body);
-    return;
-  }
-  const reason = 'PgBouncer is not installed (apt-get install pgbouncer, or set PGBOUNCER_PATH)';
-  if (process.env.CI === 'true') throw new Error(`${name}: ${reason}; CI must run these tests`);
-  process.stderr.write(`skipped "${name}": ${reason}\n`);
-  describe.skip(name, body);
+  const lookup: ToolLookup = findPgBouncer() ? { path: findPgBouncer()! } : { reason: 'pgbouncer not found (apt-get install pgbouncer, or set PGBOUNCER_PATH)' };
+  describeWithTools(name, [lookup], body);
 }
 
 const quote = (value: string) => `"${value.replace(/"/g, '""')}"`;

@@ -12,6 +12,14 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { findTool, type ToolLookup } from './tools';
+
+/** What these tests need: Debian's slapd, ldap-utils (ldapadd, ldapmodify) and openssl (the TLS test's CA). */
+export const SLAPD_TOOLS: readonly ToolLookup[] = [
+  findTool('slapd', 'apt-get install slapd', ['/usr/sbin/slapd']),
+  findTool('ldapadd', 'apt-get install ldap-utils'),
+  findTool('openssl', 'apt-get install openssl'),
+];
 
 const run = promisify(execFile);
 
