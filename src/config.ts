@@ -4,7 +4,12 @@
  * Every variable is documented in the README's configuration table; keep the two in step.
  */
 import { loadOpsConfig, type OpsConfig } from './ops/ops-config';
-import { flag, loadEncryptionKeys, loadSecurityConfig, type SecurityConfig } from './security-config';
+import { loadEncryptionKeys, loadSecurityConfig, type SecurityConfig } from './security-config';
+import { ConfigError, ConfigProblems, flag, integer, nonEmpty, postgresUrl } from './config/parse';
+
+// The parsers live in src/config/parse.ts, a leaf module, so that the security and ops parts use them without importing
+// this file (which imports them: no import cycle). Importers keep using `src/config`.
+export { ConfigError, ConfigProblems, postgresUrl } from './config/parse';
 
 /** Security settings (GraphQL limits, sign-in throttling, CORS ...) are declared in src/security-config.ts. */
 export interface Config extends SecurityConfig, OpsConfig {
@@ -48,75 +53,6 @@ export interface Config extends SecurityConfig, OpsConfig {
   graphqlJit: boolean;
   /** Runs of one query document on graphql-js before it is compiled. */
   graphqlJitMinUses: number;
-}
-
-/** Configuration refused at start: every problem found, each naming its variable (`message` lists them, one a line). */
-export class ConfigError extends Error {
-  readonly problems: string[];
-
-  constructor(problems: string | readonly string[]) {
-    const list = typeof problems === 'string' ? [problems] : [...problems];
-    super(list.join('\n'));
-    this.problems = list;
-  }
-}
-
-/**
- * Collects configuration problems so that start-up reports all of them at once instead of the first one. Each
- * variable is read through {@link read}; the config modules (this file, src/security-config.ts,
- * src/ops/ops-config.ts) each collect their own and throw one ConfigError, which {@link loadConfig} merges.
- */
-export class ConfigProblems {
-  private readonly problems: string[] = [];
-
-  /** `read()`, or `fallback` after recording the problems of the ConfigError it threw (other errors propagate). */
-  read<T>(read: () => T, fallback: T): T {
-    try {
-      return read();
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      this.problems.push(...error.problems);
-      return fallback;
-    }
-  }
-
-  /** Records a problem found without a parser (the message names the variable). */
-  add(message: string): void {
-    this.problems.push(message);
-  }
-
-  /** Throws one ConfigError listing every problem recorded so far, if any. */
-  throwIfAny(): void {
-    if (this.problems.length > 0) throw new ConfigError(this.problems);
-  }
-}
-
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
-
-function nonEmpty(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const raw = env[name];
-  return raw === undefined || raw === '' ? undefined : raw;
-}
-
-/** A PostgreSQL connection URL (`postgres://` or `postgresql://`), refused at start otherwise. */
-export function postgresUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const value = nonEmpty(env, name);
-  if (value === undefined) return undefined;
-  let protocol: string;
-  try {
-    protocol = new URL(value).protocol;
-  } catch {
-    throw new ConfigError(`${name} must be a postgres:// URL`);
-  }
-  if (protocol !== 'postgres:' && protocol !== 'postgresql:') throw new ConfigError(`${name} must be a postgres:// URL, got a ${protocol} URL`);
-  return value;
 }
 
 /** The default administrator's email: any address the user API itself accepts, so the account can be managed. */

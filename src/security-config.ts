@@ -4,7 +4,7 @@
  * every variable is documented in the README (Configuration and Security sections).
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError, ConfigProblems } from './config';
+import { ConfigError, ConfigProblems, flag } from './config/parse';
 import { loadManifest, PERSISTED_QUERY_MODES, type PersistedQueryConfig, type PersistedQueryMode } from './graphql/persisted-queries';
 import { encryptionKeyProblem, LEGACY_KEY_PREFIX } from './services/secret-box';
 
@@ -132,14 +132,8 @@ export const DEFAULT_LOGIN_THROTTLE: LoginThrottleConfig = {
   perLogin: { failures: 50, windowSeconds: 15 * 60, blockSeconds: 5 * 60 },
 };
 
-/** A boolean variable: 1/true/yes/on or 0/false/no/off (any case); `fallback` when unset. */
-export function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.trim().toLowerCase();
-  if (raw === undefined || raw === '') return fallback;
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
-  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
-  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
-}
+// Moved to src/config/parse.ts; still exported here for code that imports it from this module.
+export { flag } from './config/parse';
 
 function positive(env: NodeJS.ProcessEnv, name: string, fallback: number, max = 10_000_000): number {
   const raw = env[name]?.trim();

@@ -1,10 +1,8 @@
 /** The CLI commands, separate from process handling so tests can run them in-process. */
 import { randomBytes } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
-import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
-import { createDataSource, migrateDown } from '../db/data-source';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded-postgres';
+import { migrateDown } from '../db/data-source';
 import { migrateUnderLock, migrationLockUrl, pendingMigrations } from '../db/migrate';
 import { ROLE_NAME, runtimeGrantStatements } from '../db/runtime-grants';
 import { schemaToSdl } from '../graphql/print-schema';
@@ -16,6 +14,12 @@ import { hashPassword } from '../services/passwords';
 import { runOperatorCommand } from './operator-commands';
 import { runLdapCheck } from './ldap-check-command';
 import { runRotateEncryptionKey } from './rotate-key-command';
+import { withDatabase, withDatabaseUrl } from './database';
+import type { CliIo } from './io';
+
+// The command modules import CliIo and withDatabase from ./io and ./database, leaf modules, not from this file (which
+// imports them): no import cycle. Re-exported for the callers of runCommand.
+export type { CliIo } from './io';
 
 export const SCHEMA_PATH = 'schema/schema.graphql';
 
@@ -35,46 +39,6 @@ function checkCompatibleWithRelease(schema: GraphQLSchema, io: CliIo): number {
   }
   io.out(`no breaking change since ${RELEASED_SCHEMA_DIR}/${newest}`);
   return 0;
-}
-
-export interface CliIo {
-  out(line: string): void;
-  err(line: string): void;
-  readFile(path: string): string;
-  writeFile(path: string, text: string): void;
-  /** File names in a folder (not recursive). */
-  listFiles(path: string): string[];
-  /** stderr is a terminal: long tasks show a progress bar instead of progress lines. */
-  isTTY?: boolean;
-  /** Everything on standard input (`ldap-check --password-stdin`). */
-  readStdin?(): Promise<string>;
-}
-
-/**
- * Runs `work` with the URL of the configured database (the embedded server, started for the while, when DATABASE_URL
- * is unset). `owner`: the schema owner's MIGRATIONS_DATABASE_URL when set (migrations, grants).
- */
-export async function withDatabaseUrl<T>(config: Config, owner: boolean, work: (url: string) => Promise<T>): Promise<T> {
-  let embedded: EmbeddedDatabase | undefined;
-  try {
-    const url = (owner ? config.migrationsDatabaseUrl : undefined) ?? config.databaseUrl ?? (embedded = await startEmbeddedPostgres({ dataDir: config.dataDir })).url;
-    return await work(url);
-  } finally {
-    await embedded?.stop();
-  }
-}
-
-/** Opens the configured database for the duration of `work` (`owner`: see {@link withDatabaseUrl}). */
-export async function withDatabase<T>(config: Config, work: (dataSource: DataSource) => Promise<T>, owner = false): Promise<T> {
-  return withDatabaseUrl(config, owner, async (url) => {
-    const dataSource = createDataSource({ url, poolSize: 2, applicationName: 'ds-access-gateway cli' });
-    await dataSource.initialize();
-    try {
-      return await work(dataSource);
-    } finally {
-      await dataSource.destroy();
-    }
-  });
 }
 
 /** `grant-runtime --role NAME [--print]`: the runtime role's grants (src/db/runtime-grants.ts), applied as the owner. */

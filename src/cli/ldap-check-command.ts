@@ -15,7 +15,8 @@ import { LdapDirectory } from '../directory/ldap-directory';
 import { AppError } from '../errors/app-error';
 import { findAccount } from '../services/auth.service';
 import { directoryIdentity } from '../services/directory-sign-in';
-import { withDatabase, type CliIo } from './commands';
+import { withDatabase } from './database';
+import type { CliIo } from './io';
 
 export async function runLdapCheck(args: string[], config: Config, io: CliIo): Promise<number> {
   let values: { login?: string; 'password-stdin'?: boolean };

@@ -23,7 +23,8 @@ import { createServices, type Services } from '../services';
 import type { ImportProblem, ImportResult } from '../services/connection.service';
 import { DEFAULT_ADMIN_LOGIN, ensureDefaultAdministrator } from '../services/bootstrap';
 import { parseConnectionFile } from './connection-file';
-import { withDatabase, type CliIo } from './commands';
+import { withDatabase } from './database';
+import type { CliIo } from './io';
 import { startProgress } from './progress';
 
 export const OPERATOR_COMMANDS = ['import-connections', 'export', 'import-roles', 'reprobe'] as const;

@@ -3,7 +3,7 @@
  * well in CI logs and cron mail. Always on stderr, so stdout stays clean for output such as `export`.
  */
 import { Presets, SingleBar } from 'cli-progress';
-import type { CliIo } from './commands';
+import type { CliIo } from './io';
 
 export interface Progress {
   /** `done` items of the total are finished. */

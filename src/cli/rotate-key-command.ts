@@ -8,7 +8,8 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config';
 import { DEFAULT_ROTATION_BATCH, openSecretBox, rotateEncryptionKey } from '../services/key-rotation';
-import { withDatabase, type CliIo } from './commands';
+import { withDatabase } from './database';
+import type { CliIo } from './io';
 
 export async function runRotateEncryptionKey(args: string[], config: Config, io: CliIo): Promise<number> {
   let batchSize = DEFAULT_ROTATION_BATCH;

@@ -2,8 +2,7 @@
  * The operations part of the configuration (metrics, migrations at start, shutdown). Read by {@link loadConfig} with
  * the rest; every variable is documented in the README (Configuration) and docs/operating.md.
  */
-import { ConfigError, ConfigProblems, postgresUrl } from '../config';
-import { flag } from '../security-config';
+import { ConfigError, ConfigProblems, flag, postgresUrl } from '../config/parse';
 
 export interface OpsConfig {
   /** Serve Prometheus metrics at GET /metrics (and collect them). */

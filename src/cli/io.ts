@@ -1,0 +1,13 @@
+/** The CLI's input and output, injected so that tests run the commands in-process (src/cli/commands.ts). */
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+  readFile(path: string): string;
+  writeFile(path: string, text: string): void;
+  /** File names in a folder (not recursive). */
+  listFiles(path: string): string[];
+  /** stderr is a terminal: long tasks show a progress bar instead of progress lines. */
+  isTTY?: boolean;
+  /** Everything on standard input (`ldap-check --password-stdin`). */
+  readStdin?(): Promise<string>;
+}
