@@ -84,7 +84,7 @@ export async function createHttpGateway(services: Services, log: Logger, options
   const server = options.server ?? createServer();
   /** Responses not finished yet: counted by the drain, told to close their connection when shutdown begins. */
   const inFlight = new Set<ServerResponse>();
-  const ops = createOpsInstrumentation({ dataSource: services.dataSource, enabled: services.config.metricsEnabled, log });
+  const ops = createOpsInstrumentation({ dataSource: services.dataSource, enabled: services.config.metricsEnabled, log, inFlight: () => inFlight.size });
 
   app.use((req, res, next) => {
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();

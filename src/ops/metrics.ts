@@ -58,8 +58,14 @@ interface RequestLocals {
   operationName?: string;
 }
 
-export function createOpsInstrumentation(options: { dataSource: DataSource; enabled: boolean; log: Logger }): OpsInstrumentation {
-  const { dataSource, enabled, log } = options;
+export function createOpsInstrumentation(options: {
+  dataSource: DataSource;
+  enabled: boolean;
+  log: Logger;
+  /** Requests received and not answered yet (the scrape itself included). */
+  inFlight: () => number;
+}): OpsInstrumentation {
+  const { dataSource, enabled, log, inFlight } = options;
   const operations = new BoundedLabels();
   const registry = enabled ? new Registry() : null;
 
@@ -86,6 +92,14 @@ export function createOpsInstrumentation(options: { dataSource: DataSource; enab
       help: 'Errors in GraphQL responses, by operation and extensions.code.',
       labelNames: ['operation', 'code'],
       registers: [registry],
+    });
+    new Gauge({
+      name: 'ds_gateway_http_requests_in_flight',
+      help: 'HTTP requests received and not answered yet, this scrape included; during a shutdown, what is left to drain.',
+      registers: [registry],
+      collect() {
+        this.set(inFlight());
+      },
     });
     const pool = (): PoolLike | undefined => (dataSource.isInitialized ? ((dataSource.driver as unknown as { master?: PoolLike }).master ?? undefined) : undefined);
     const poolGauge = (name: string, help: string, read: (p: PoolLike) => number | undefined) =>

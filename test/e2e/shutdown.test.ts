@@ -1,7 +1,8 @@
 /**
  * Shutdown for orchestrators (SIGTERM): /readyz answers 503 at once, a request in flight still completes (with
  * `Connection: close`), the process then exits 0 and refuses connections; a request that outlives SHUTDOWN_GRACE_MS
- * has its connection cut and does not keep the process up. The slow request is a real one whose body arrives late.
+ * has its connection cut and does not keep the process up. The slow request is a real one whose body arrives late;
+ * SIGTERM is sent once `ds_gateway_http_requests_in_flight` shows the server holds it.
  */
 import { get } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -68,6 +69,17 @@ async function getJson(url: URL, path: string): Promise<{ status: number; body: 
 
 const readyz = (url: URL) => getJson(url, '/readyz');
 
+/** Requests the server has received and not answered, this scrape included (`ds_gateway_http_requests_in_flight`). */
+function inFlight(url: URL): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(new URL('/metrics', url), { agent: false }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve(Number(/^ds_gateway_http_requests_in_flight (\d+)$/m.exec(text)?.[1] ?? NaN)));
+    }).on('error', reject);
+  });
+}
+
 async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
   for (let i = 0; i < 400; i += 1) {
     const value = await read();
@@ -81,6 +93,8 @@ test('SIGTERM: readiness fails first, the request in flight completes, then the 
   const { gateway, url } = await start(60_000);
   expect(await readyz(url)).toEqual({ status: 200, body: { status: 'ready' } });
   const request = await slowSignIn(url);
+  // The signal goes once the server holds the sign-in (a loaded machine may not have read its headers yet).
+  await until(() => inFlight(url), (n) => n >= 2);
   gateway.child.kill('SIGTERM');
 
   const during = await until(() => readyz(url), (r) => r.status === 503);
@@ -102,7 +116,7 @@ test('SIGTERM: readiness fails first, the request in flight completes, then the 
 test('a request that outlives SHUTDOWN_GRACE_MS is cut and the process still exits', async () => {
   const { gateway, url } = await start(1000);
   const request = await slowSignIn(url);
-  await until(() => readyz(url), (r) => r.status === 200);
+  await until(() => inFlight(url), (n) => n >= 2);
   gateway.child.kill('SIGTERM');
   // The body never completes: the connection is closed without an answer once the grace period is over.
   expect(await request.closed).toBe('');
