@@ -16,18 +16,33 @@ import { DASHBOARD_ROLES, seedWorld } from './world';
 async function main(): Promise<void> {
   const size = Number(process.argv[2] ?? 10_000);
   const requests = Number(process.argv[3] ?? 2000);
-  const query = process.argv[4] ?? `{ connections(first: 50) { totalCount pageInfo { hasNextPage endCursor } nodes { name host port connected tags { key value automatic } } } }`;
+  const query =
+    process.argv[4] ??
+    `{ connections(first: 50) { totalCount pageInfo { hasNextPage endCursor } nodes { name host port connected tags { key value automatic } } } }`;
   const dataDir = mkdtempSync(join(tmpdir(), 'ds-prof-'));
   const embedded = await startEmbeddedPostgres({ dataDir, ephemeral: true });
-  const config = { ...loadConfig({ NODE_ENV: 'production', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' }), databaseUrl: embedded.url, port: 0, probeTimeoutMs: 0, adminPassword: 'profile-admin' };
+  const config = {
+    ...loadConfig({ NODE_ENV: 'production', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' }),
+    databaseUrl: embedded.url,
+    port: 0,
+    probeTimeoutMs: 0,
+    adminPassword: 'profile-admin',
+  };
   const gateway = await startGateway(config, createLogger(config));
   const db = new Client({ connectionString: embedded.url });
   await db.connect();
   await seedWorld(db, size);
   await db.end();
   const admin = (await gqlAt(gateway.url, `mutation { createToken(login: "datasentinel", password: "profile-admin") { token } }`)).data.createToken.token;
-  await gqlAt(gateway.url, `mutation($r: [String!]!) { createUser(email: "p@x.io", input: { password: "profile-user", roles: $r }) { login } }`, { r: DASHBOARD_ROLES }, admin);
-  const token = process.env.AS_ADMIN ? admin : (await gqlAt(gateway.url, `mutation { createToken(login: "p", password: "profile-user") { token } }`)).data.createToken.token;
+  await gqlAt(
+    gateway.url,
+    `mutation($r: [String!]!) { createUser(email: "p@x.io", input: { password: "profile-user", roles: $r }) { login } }`,
+    { r: DASHBOARD_ROLES },
+    admin,
+  );
+  const token = process.env.AS_ADMIN
+    ? admin
+    : (await gqlAt(gateway.url, `mutation { createToken(login: "p", password: "profile-user") { token } }`)).data.createToken.token;
   const first = await gqlAt(gateway.url, query, {}, token);
   if (first.errors) throw new Error(JSON.stringify(first.errors));
   const started = process.hrtime.bigint();

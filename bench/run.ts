@@ -106,7 +106,14 @@ function percentiles(latencies: number[]): { p50: number; p99: number } {
   return { p50: pct(50), p99: pct(99) };
 }
 
-async function load(url: string, token: string, query: string, variables: Record<string, unknown>, options: Options, duration = options.duration): Promise<Measure> {
+async function load(
+  url: string,
+  token: string,
+  query: string,
+  variables: Record<string, unknown>,
+  options: Options,
+  duration = options.duration,
+): Promise<Measure> {
   const instance = autocannon({
     url: `${url}/graphql`,
     method: 'POST',
@@ -118,7 +125,9 @@ async function load(url: string, token: string, query: string, variables: Record
   // autocannon's own percentiles are whole milliseconds (an HDR histogram with 1 ms resolution): too coarse for a
   // 10 ms request compared with a 3 ms floor. Each response's exact duration comes with its 'response' event.
   const latencies: number[] = [];
-  (instance as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => latencies.push(responseTime));
+  (instance as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) =>
+    latencies.push(responseTime),
+  );
   const result = await instance;
   return { rps: result.requests.average, ...percentiles(latencies), errors: result.errors + result.non2xx };
 }
@@ -199,7 +208,9 @@ async function explain(databaseUrl: string, size: number, statements: { sql: str
   for (const { sql, params } of statements) {
     if (sql === 'SELECT 1') continue;
     const plan = await db.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${sql}`, params);
-    parts.push(`-- ${sql.replace(/\s+/g, ' ').slice(0, 300)}…\n-- parameters: ${JSON.stringify(params).slice(0, 300)}\n${plan.rows.map((r) => r['QUERY PLAN']).join('\n')}`);
+    parts.push(
+      `-- ${sql.replace(/\s+/g, ' ').slice(0, 300)}…\n-- parameters: ${JSON.stringify(params).slice(0, 300)}\n${plan.rows.map((r) => r['QUERY PLAN']).join('\n')}`,
+    );
   }
   await db.end();
   mkdirSync(join(__dirname, '../../bench/results'), { recursive: true });
@@ -230,7 +241,8 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
     const seedSeconds = (Date.now() - seedStarted) / 1000;
     await db.end();
 
-    const adminToken = (await gqlAt(gateway.url, `mutation { createToken(login: "datasentinel", password: "${ADMIN_PASSWORD}") { token } }`)).data.createToken.token;
+    const adminToken = (await gqlAt(gateway.url, `mutation { createToken(login: "datasentinel", password: "${ADMIN_PASSWORD}") { token } }`)).data.createToken
+      .token;
     const created = await gqlAt(
       gateway.url,
       `mutation($roles: [String!]!) { createUser(email: "bench.user@corp.example", input: { password: "${USER_PASSWORD}", privilege: READ, roles: $roles }) { connections { totalCount } } }`,
@@ -238,17 +250,25 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
       adminToken,
     );
     const visible = created.data.createUser.connections.totalCount as number;
-    const userToken = (await gqlAt(gateway.url, `mutation { createToken(login: "bench.user", password: "${USER_PASSWORD}") { token } }`)).data.createToken.token;
+    const userToken = (await gqlAt(gateway.url, `mutation { createToken(login: "bench.user", password: "${USER_PASSWORD}") { token } }`)).data.createToken
+      .token;
     await gqlAt(
       gateway.url,
       `mutation($roles: [String!]!) { createUser(email: "bench.core@corp.example", input: { password: "${USER_PASSWORD}", privilege: READ, roles: $roles }) { login } }`,
       { roles: FIXED_ROLES },
       adminToken,
     );
-    const fixedToken = (await gqlAt(gateway.url, `mutation { createToken(login: "bench.core", password: "${USER_PASSWORD}") { token } }`)).data.createToken.token;
+    const fixedToken = (await gqlAt(gateway.url, `mutation { createToken(login: "bench.core", password: "${USER_PASSWORD}") { token } }`)).data.createToken
+      .token;
 
     // Correctness before speed: each operation must answer without errors.
-    for (const [query, variables, token] of [[DASHBOARD, {}, userToken], [ADMIN, {}, adminToken], [TAGS, {}, userToken], [TAGS_USER_KEYS, {}, userToken], [PREVIEW, { access: PREVIEW_ACCESS }, adminToken]] as const) {
+    for (const [query, variables, token] of [
+      [DASHBOARD, {}, userToken],
+      [ADMIN, {}, adminToken],
+      [TAGS, {}, userToken],
+      [TAGS_USER_KEYS, {}, userToken],
+      [PREVIEW, { access: PREVIEW_ACCESS }, adminToken],
+    ] as const) {
       const answer = await gqlAt(gateway.url, query, variables, token);
       if (answer.errors) throw new Error(`${query}: ${JSON.stringify(answer.errors)}`);
     }
@@ -284,7 +304,14 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
     if (options.scenarios.has('dashboardUncached')) {
       // The same dashboard on a gateway without the per-replica caches (PRINCIPAL_CACHE_TTL_MS=0): every request
       // resolves its caller and counts in SQL, so this is the matching engine's own flatness.
-      const uncached = await spawnGateway({ DATABASE_URL: databaseUrl, ADMIN_PASSWORD, PROBE_TIMEOUT_MS: '0', LOG_LEVEL: 'info', DATABASE_POOL_SIZE: '10', PRINCIPAL_CACHE_TTL_MS: '0' });
+      const uncached = await spawnGateway({
+        DATABASE_URL: databaseUrl,
+        ADMIN_PASSWORD,
+        PROBE_TIMEOUT_MS: '0',
+        LOG_LEVEL: 'info',
+        DATABASE_POOL_SIZE: '10',
+        PRINCIPAL_CACHE_TTL_MS: '0',
+      });
       try {
         await load(uncached.url, userToken, DASHBOARD, {}, options, 1);
         scenarios.dashboardUncached = { ...(await load(uncached.url, userToken, DASHBOARD, {}, options)), peakRssMb: peakRssMb(uncached.pid) };
@@ -299,7 +326,12 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
         const half = { ...options, connections: Math.max(1, Math.floor(options.connections / 2)) };
         await load(second.url, userToken, DASHBOARD, {}, half, 1);
         const [one, two] = await Promise.all([load(gateway.url, userToken, DASHBOARD, {}, half), load(second.url, userToken, DASHBOARD, {}, half)]);
-        scenarios.dashboardTwoReplicas = { rps: one.rps + two.rps, p50: (one.p50 + two.p50) / 2, p99: Math.max(one.p99, two.p99), errors: one.errors + two.errors };
+        scenarios.dashboardTwoReplicas = {
+          rps: one.rps + two.rps,
+          p50: (one.p50 + two.p50) / 2,
+          p99: Math.max(one.p99, two.p99),
+          errors: one.errors + two.errors,
+        };
       } finally {
         await second.stop();
       }
@@ -321,11 +353,26 @@ async function importRatio(serverUrl: string, count: number): Promise<{ count: n
   const gateway = await spawnGateway({ DATABASE_URL: urlFor(serverUrl, 'ds_bench_import'), ADMIN_PASSWORD, PROBE_TIMEOUT_MS: '0', LOG_LEVEL: 'info' });
   try {
     const token = (await gqlAt(gateway.url, `mutation { createToken(login: "datasentinel", password: "${ADMIN_PASSWORD}") { token } }`)).data.createToken.token;
-    const input = (i: number, prefix: string) => ({ name: `${prefix}-${i}`, host: `db-${i}.example`, port: 5432, user: 'monitor', password: 'secret', tags: [{ key: 'environment', value: 'production' }, { key: 'application', value: `app-${i % 20}` }] });
+    const input = (i: number, prefix: string) => ({
+      name: `${prefix}-${i}`,
+      host: `db-${i}.example`,
+      port: 5432,
+      user: 'monitor',
+      password: 'secret',
+      tags: [
+        { key: 'environment', value: 'production' },
+        { key: 'application', value: `app-${i % 20}` },
+      ],
+    });
     let started = Date.now();
     for (let i = 0; i < count; i += 1) {
       const { name, ...rest } = input(i, 'single');
-      const answer = await gqlAt(gateway.url, `mutation($n: String!, $i: CreateConnectionInput!) { createConnection(name: $n, input: $i) { name } }`, { n: name, i: rest }, token);
+      const answer = await gqlAt(
+        gateway.url,
+        `mutation($n: String!, $i: CreateConnectionInput!) { createConnection(name: $n, input: $i) { name } }`,
+        { n: name, i: rest },
+        token,
+      );
       if (answer.errors) throw new Error(JSON.stringify(answer.errors));
     }
     const singleMs = Date.now() - started;
@@ -369,7 +416,10 @@ function table(results: SizeResult[], options: Options): string {
       `| ${r.size.toLocaleString('en')} | ${ratio(s.dashboard, s.rawSql)} | ${ratio(s.dashboard, first.dashboard)} | ${ratio(s.dashboardFixed, first.dashboardFixed)} | ${ratio(s.dashboardUncached, first.dashboardUncached)} | ${r.peakRssMb} | ${r.seedSeconds.toFixed(1)} |`,
     );
   }
-  lines.push('', `concurrency ${options.connections}, ${options.duration} s per scenario, ${cpus().length} CPU (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+  lines.push(
+    '',
+    `concurrency ${options.connections}, ${options.duration} s per scenario, ${cpus().length} CPU (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+  );
   return lines.join('\n');
 }
 
@@ -416,7 +466,10 @@ async function main(): Promise<void> {
   mkdirSync(join(__dirname, '../../bench/results'), { recursive: true });
   const name = options.scenarios.size === SCENARIOS.length ? 'latest' : 'partial';
   const recorded = { ...options, scenarios: [...options.scenarios] };
-  writeFileSync(join(__dirname, `../../bench/results/${name}.json`), JSON.stringify({ date: new Date().toISOString(), options: recorded, results, importRatio: ratio }, null, 2));
+  writeFileSync(
+    join(__dirname, `../../bench/results/${name}.json`),
+    JSON.stringify({ date: new Date().toISOString(), options: recorded, results, importRatio: ratio }, null, 2),
+  );
   writeFileSync(join(__dirname, `../../bench/results/${name}.md`), `${output}\n`);
 }
 

@@ -16,9 +16,19 @@ export const DASHBOARD_ROLES = ['app-7', 'team-3-prod', 'lyon-production'];
 /** A team that owns 50 instances however large the fleet grows (spread evenly over it). */
 export const FIXED_ROLES = ['core-squad'];
 export const PREVIEW_ACCESS = [
-  { filters: [{ tag: 'environment', value: 'production' }, { tag: 'datacenter', value: 'lyon' }] },
+  {
+    filters: [
+      { tag: 'environment', value: 'production' },
+      { tag: 'datacenter', value: 'lyon' },
+    ],
+  },
   { filters: [{ tag: 'application', value: 'app-42' }] },
-  { filters: [{ tag: 'team', value: 'team-9' }, { tag: 'provider', value: 'aws' }] },
+  {
+    filters: [
+      { tag: 'team', value: 'team-9' },
+      { tag: 'provider', value: 'aws' },
+    ],
+  },
 ];
 
 export async function seedWorld(db: Client, connections: number): Promise<void> {

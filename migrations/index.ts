@@ -6,4 +6,11 @@ import { RoleMembership1732320000020 } from './1732320000020-RoleMembership';
 import { MembershipChangeNotifications1732320000030 } from './1732320000030-MembershipChangeNotifications';
 import { ApiKeys1732320000100 } from './1732320000100-ApiKeys';
 
-export const migrations = [InitialSchema1732320000000, AccessChangeNotifications1732320000001, LoginThrottle1732320000010, RoleMembership1732320000020, MembershipChangeNotifications1732320000030, ApiKeys1732320000100];
+export const migrations = [
+  InitialSchema1732320000000,
+  AccessChangeNotifications1732320000001,
+  LoginThrottle1732320000010,
+  RoleMembership1732320000020,
+  MembershipChangeNotifications1732320000030,
+  ApiKeys1732320000100,
+];

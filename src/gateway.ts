@@ -57,7 +57,11 @@ export async function initializeWithRetry(dataSource: DataSource, log: Logger, a
   }
 }
 
-export async function startGateway(config: Config, log: Logger, options: { onQuery?: (sql: string, parameters?: unknown[]) => void } = {}): Promise<RunningGateway> {
+export async function startGateway(
+  config: Config,
+  log: Logger,
+  options: { onQuery?: (sql: string, parameters?: unknown[]) => void } = {},
+): Promise<RunningGateway> {
   const readiness = new Readiness();
   const starting = startupListener(readiness);
   const server = createServer(starting);

@@ -11,9 +11,19 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'environment'>, d
     level: config.logLevel,
     redact: {
       paths: [
-        'password', '*.password', 'token', '*.token', 'secret', '*.secret', 'headers.authorization', 'headers["user-token"]', 'req.headers.authorization', 'req.headers["user-token"]',
+        'password',
+        '*.password',
+        'token',
+        '*.token',
+        'secret',
+        '*.secret',
+        'headers.authorization',
+        'headers["user-token"]',
+        'req.headers.authorization',
+        'req.headers["user-token"]',
         // A failed statement's bound values (QueryFailedError): password hashes and sealed connection passwords.
-        'err.parameters', 'err.driverError.parameters',
+        'err.parameters',
+        'err.driverError.parameters',
       ],
       censor: '[redacted]',
     },

@@ -18,7 +18,9 @@ async function main(): Promise<void> {
       // Every problem at once, each naming its variable, so one restart fixes them all.
       const { problems } = error;
       process.stderr.write(
-        problems.length === 1 ? `Configuration error: ${problems[0]}\n` : `Configuration errors (${problems.length}):\n${problems.map((p) => `- ${p}\n`).join('')}`,
+        problems.length === 1
+          ? `Configuration error: ${problems[0]}\n`
+          : `Configuration errors (${problems.length}):\n${problems.map((p) => `- ${p}\n`).join('')}`,
       );
       process.exit(2);
     }

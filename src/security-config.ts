@@ -164,9 +164,7 @@ export function parseThrottleRule(name: string, raw: string | undefined, fallbac
   const windowSeconds = parts[1] === undefined ? null : parseDuration(parts[1]);
   const blockSeconds = parts[2] === undefined ? null : parseDuration(parts[2]);
   if (parts.length !== 3 || !(failures >= 1 && failures <= 1_000_000) || windowSeconds === null || blockSeconds === null) {
-    throw new ConfigError(
-      `${name} must be "failures/window/block" (e.g. "10/15m/15m"; durations in s, m, h or d, up to 30d) or "off", got "${raw}"`,
-    );
+    throw new ConfigError(`${name} must be "failures/window/block" (e.g. "10/15m/15m"; durations in s, m, h or d, up to 30d) or "off", got "${raw}"`);
   }
   return { failures, windowSeconds, blockSeconds };
 }
@@ -188,7 +186,8 @@ function persistedQueries(env: NodeJS.ProcessEnv): PersistedQueryConfig {
     if (path) throw new ConfigError('PERSISTED_QUERIES_MANIFEST is only read with PERSISTED_QUERIES=trusted');
     return { mode, manifest: null };
   }
-  if (!path) throw new ConfigError('PERSISTED_QUERIES_MANIFEST is required with PERSISTED_QUERIES=trusted (e.g. examples/generated/client/persisted-documents.json)');
+  if (!path)
+    throw new ConfigError('PERSISTED_QUERIES_MANIFEST is required with PERSISTED_QUERIES=trusted (e.g. examples/generated/client/persisted-documents.json)');
   try {
     return { mode, manifest: loadManifest(path) };
   } catch (error) {
@@ -197,8 +196,17 @@ function persistedQueries(env: NodeJS.ProcessEnv): PersistedQueryConfig {
 }
 
 const DIRECTORY_VARIABLES = [
-  'LDAP_START_TLS', 'LDAP_CA_FILE', 'LDAP_BIND_DN', 'LDAP_BIND_PASSWORD', 'LDAP_USER_BASE', 'LDAP_USER_FILTER',
-  'LDAP_TIMEOUT_MS', 'LDAP_GROUP_ROLES', 'LDAP_AUTO_PROVISION', 'LDAP_DEFAULT_PRIVILEGE', 'LDAP_DEFAULT_PROFILE',
+  'LDAP_START_TLS',
+  'LDAP_CA_FILE',
+  'LDAP_BIND_DN',
+  'LDAP_BIND_PASSWORD',
+  'LDAP_USER_BASE',
+  'LDAP_USER_FILTER',
+  'LDAP_TIMEOUT_MS',
+  'LDAP_GROUP_ROLES',
+  'LDAP_AUTO_PROVISION',
+  'LDAP_DEFAULT_PRIVILEGE',
+  'LDAP_DEFAULT_PROFILE',
 ];
 const ROLE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const PRIVILEGES = { READ: 'read', READ_WRITE: 'read write', ADMIN: 'admin' } as const;

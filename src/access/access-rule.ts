@@ -56,11 +56,7 @@ export function normalizeAccessRule(rule: readonly AccessGroup[], field = 'acces
       const value = typeof filter?.value === 'string' ? filter.value.trim() : '';
       const problem = tagKeyProblem(tag) ?? tagValueProblem(value);
       if (problem) {
-        throw new AppError(
-          'BAD_USER_INPUT',
-          `${where}.filters[${f + 1}] ${JSON.stringify(`${filter?.tag}=${filter?.value}`)}: ${problem}`,
-          { field },
-        );
+        throw new AppError('BAD_USER_INPUT', `${where}.filters[${f + 1}] ${JSON.stringify(`${filter?.tag}=${filter?.value}`)}: ${problem}`, { field });
       }
       const id = JSON.stringify([tag, value]);
       if (!seen.has(id)) {

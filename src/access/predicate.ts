@@ -120,10 +120,7 @@ export function renderPredicate(predicate: ConnectionPredicate, alias: string, p
   const parts = predicate.map((term) => {
     if (isRoleMembership(term)) {
       if (term.roleIds.length === 0) return 'FALSE';
-      return (
-        `EXISTS (SELECT 1 FROM role_connections rc WHERE rc.connection_id = ${alias}.id ` +
-        `AND rc.role_id = ANY(${params.add(term.roleIds)}::int[]))`
-      );
+      return `EXISTS (SELECT 1 FROM role_connections rc WHERE rc.connection_id = ${alias}.id ` + `AND rc.role_id = ANY(${params.add(term.roleIds)}::int[]))`;
     }
     if (term.length === 0) return 'FALSE';
     return term.map((selector) => `${alias}.tags @> ${params.add(JSON.stringify(selector))}::jsonb`).join(' OR ');

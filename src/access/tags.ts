@@ -110,11 +110,7 @@ export function normalizeUserTags(pairs: readonly TagPair[], field = 'tags'): Ta
     const problem = tagKeyProblem(pair.key) ?? tagValueProblem(pair.value);
     if (problem) throw new AppError('BAD_USER_INPUT', `Invalid tag ${describePair(raw)}: ${problem}`, { field });
     if (isAutomaticTagKey(pair.key)) {
-      throw new AppError(
-        'BAD_USER_INPUT',
-        `Invalid tag ${describePair(raw)}: "${pair.key}" is set automatically by the gateway`,
-        { field },
-      );
+      throw new AppError('BAD_USER_INPUT', `Invalid tag ${describePair(raw)}: "${pair.key}" is set automatically by the gateway`, { field });
     }
     if (seen.has(pair.key)) {
       throw new AppError('BAD_USER_INPUT', `Invalid tag ${describePair(raw)}: key "${pair.key}" appears twice`, {

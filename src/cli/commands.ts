@@ -94,24 +94,26 @@ export async function runCommand(command: string, args: string[], config: Config
           return 0;
         });
       }
-      return withDatabase(config, async (dataSource) => {
-        if (direction === 'down') {
-          await migrateDown(dataSource);
-          io.out('reverted the last migration');
-        } else if (direction === 'status') {
-          const done: { name: string }[] = await dataSource
-            .query(`SELECT name FROM migrations ORDER BY id`)
-            .catch(() => []);
-          for (const migration of dataSource.migrations) {
-            const name = migration.name ?? migration.constructor.name;
-            io.out(`${done.some((d) => d.name === name) ? '[x]' : '[ ]'} ${name}`);
+      return withDatabase(
+        config,
+        async (dataSource) => {
+          if (direction === 'down') {
+            await migrateDown(dataSource);
+            io.out('reverted the last migration');
+          } else if (direction === 'status') {
+            const done: { name: string }[] = await dataSource.query(`SELECT name FROM migrations ORDER BY id`).catch(() => []);
+            for (const migration of dataSource.migrations) {
+              const name = migration.name ?? migration.constructor.name;
+              io.out(`${done.some((d) => d.name === name) ? '[x]' : '[ ]'} ${name}`);
+            }
+          } else {
+            io.err(`unknown migrate direction "${direction}" (use up, down or status)`);
+            return 2;
           }
-        } else {
-          io.err(`unknown migrate direction "${direction}" (use up, down or status)`);
-          return 2;
-        }
-        return 0;
-      }, true);
+          return 0;
+        },
+        true,
+      );
     }
     case 'migrations-pending': {
       // For pipelines and probes: exit 0 when the database has every migration of this build, 1 otherwise.

@@ -63,7 +63,10 @@ const REQUIRED_COLUMNS = ['name', 'host', 'port', 'user', 'password'];
 
 /** `collection-rate`, `Collection_Rate` and `collectionRate` all name the field `collectionRate`. */
 function fieldOfColumn(column: string): string | undefined {
-  const folded = column.trim().toLowerCase().replace(/[-_\s]/g, '');
+  const folded = column
+    .trim()
+    .toLowerCase()
+    .replace(/[-_\s]/g, '');
   return Object.keys(FIELDS).find((f) => f.toLowerCase() === folded);
 }
 

@@ -11,7 +11,8 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded-pos
 export async function withDatabaseUrl<T>(config: Config, owner: boolean, work: (url: string) => Promise<T>): Promise<T> {
   let embedded: EmbeddedDatabase | undefined;
   try {
-    const url = (owner ? config.migrationsDatabaseUrl : undefined) ?? config.databaseUrl ?? (embedded = await startEmbeddedPostgres({ dataDir: config.dataDir })).url;
+    const url =
+      (owner ? config.migrationsDatabaseUrl : undefined) ?? config.databaseUrl ?? (embedded = await startEmbeddedPostgres({ dataDir: config.dataDir })).url;
     return await work(url);
   } finally {
     await embedded?.stop();

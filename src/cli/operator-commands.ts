@@ -54,10 +54,9 @@ interface Administrator {
 
 /** The request context of the account named by `--as` (default `datasentinel`), which must be an administrator. */
 async function administratorContext(services: Services, login: string): Promise<RequestContext> {
-  const rows: { id: number; token_version: number }[] = await services.dataSource.query(
-    `SELECT id, token_version FROM users WHERE lower(login) = lower($1)`,
-    [login],
-  );
+  const rows: { id: number; token_version: number }[] = await services.dataSource.query(`SELECT id, token_version FROM users WHERE lower(login) = lower($1)`, [
+    login,
+  ]);
   const principal = rows[0] ? await services.auth.loadPrincipal(rows[0].id, rows[0].token_version) : null;
   if (!principal) throw new Failure(`no account with login "${login}" (use --as <login>)`);
   if (!canAdminister(principal)) {
@@ -87,7 +86,14 @@ async function asAdministrator(config: Config, io: CliIo, login: string | undefi
 }
 
 /** Runs each item behind a savepoint of the open transaction; returns the problems, one line per failed item. */
-async function tryEach<T>(tx: RequestContext, items: T[], label: string, io: CliIo, describe: (item: T) => string, work: (item: T) => Promise<void>): Promise<string[]> {
+async function tryEach<T>(
+  tx: RequestContext,
+  items: T[],
+  label: string,
+  io: CliIo,
+  describe: (item: T) => string,
+  work: (item: T) => Promise<void>,
+): Promise<string[]> {
   const problems: string[] = [];
   const progress = startProgress(io, label, items.length);
   let done = 0;
@@ -350,7 +356,11 @@ export async function runOperatorCommand(command: (typeof OPERATOR_COMMANDS)[num
     }
   } catch (error) {
     // Usage mistakes and unknown options: one line, exit code 2, like the other commands.
-    if (error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (error as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    if (
+      error instanceof UsageError ||
+      (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+      (error as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
+    ) {
       io.err((error as Error).message);
       return 2;
     }

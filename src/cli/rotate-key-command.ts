@@ -39,7 +39,10 @@ export async function runRotateEncryptionKey(args: string[], config: Config, io:
       );
     }
     if (result.total === 0) io.out(`nothing to re-seal: every connection password is sealed with key ${box.keyId}`);
-    else io.out(`done: ${result.resealed} password(s) re-sealed with key ${box.keyId}${result.unreadable.length ? `, ${result.unreadable.length} left as they were` : ''}`);
+    else
+      io.out(
+        `done: ${result.resealed} password(s) re-sealed with key ${box.keyId}${result.unreadable.length ? `, ${result.unreadable.length} left as they were` : ''}`,
+      );
     return result.unreadable.length ? 1 : 0;
   });
 }

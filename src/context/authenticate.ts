@@ -24,12 +24,7 @@ export function tokenFromHeaders(headers: IncomingHttpHeaders): string | null {
  * Builds the request context. Bad credentials do not fail here (some operations, such as `createToken`, need none):
  * the reason is kept in `authFailure` and reported by the first operation that needs a caller.
  */
-export async function authenticate(
-  services: Services,
-  headers: IncomingHttpHeaders,
-  requestId?: string,
-  clientAddress?: string,
-): Promise<RequestContext> {
+export async function authenticate(services: Services, headers: IncomingHttpHeaders, requestId?: string, clientAddress?: string): Promise<RequestContext> {
   // Taken before the caller is resolved: the barrier that lookup may run then also serves the request's cached counts.
   const arrival = services.principalCache.mark();
   const token = tokenFromHeaders(headers);

@@ -88,9 +88,12 @@ export function createLoaders(services: Services, principal: Principal | null, f
       },
       { cacheKeyFn: (key) => `${key.roleId}|${propsKey(key.props)}` },
     ),
-    connectionPage: new DataLoader<ConnectionPageQuery, Page<ConnectionEntity>, string>((queries) => services.connectionQueries.pages(manager, queries.map(scopedPage)), {
-      cacheKeyFn: queryKey,
-    }),
+    connectionPage: new DataLoader<ConnectionPageQuery, Page<ConnectionEntity>, string>(
+      (queries) => services.connectionQueries.pages(manager, queries.map(scopedPage)),
+      {
+        cacheKeyFn: queryKey,
+      },
+    ),
     connectionCount: new DataLoader<ConnectionQuery, number, string>(
       (queries) => services.connectionQueries.counts(manager, queries.map(scopedCount), () => services.membershipCache.view(freshness.mark, manager)),
       { cacheKeyFn: queryKey },

@@ -28,10 +28,7 @@ export function isReadOnly(p: Pick<Principal, 'apiKey'> | null): boolean {
   return p?.apiKey?.readOnly === true;
 }
 
-export function buildPrincipal(
-  user: Omit<Principal, 'roleIds' | 'scope'>,
-  roles: readonly { id: number }[],
-): Principal {
+export function buildPrincipal(user: Omit<Principal, 'roleIds' | 'scope'>, roles: readonly { id: number }[]): Principal {
   const roleIds = roles.map((r) => r.id);
   return { ...user, roleIds, scope: roleIds.length === 0 ? null : memberOf(roleIds) };
 }

@@ -29,7 +29,7 @@ export async function pendingMigrations(dataSource: DataSource): Promise<string[
   // No DDL (TypeORM's showMigrations creates its table when missing): a runtime role without CREATE can run this.
   const [{ present }]: { present: boolean }[] = await dataSource.query(`SELECT to_regclass('migrations') IS NOT NULL AS present`);
   if (!present) return known;
-  const done = new Set((await dataSource.query(`SELECT name FROM migrations`) as { name: string }[]).map((r) => r.name));
+  const done = new Set(((await dataSource.query(`SELECT name FROM migrations`)) as { name: string }[]).map((r) => r.name));
   return known.filter((name) => !done.has(name));
 }
 

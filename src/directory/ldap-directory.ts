@@ -44,9 +44,7 @@ export type LookupFailure = 'not-found' | 'ambiguous';
 
 export type LookupResult = { found: true; dn: string; email: string | undefined } | { found: false; reason: LookupFailure; count?: number };
 
-export type AuthenticationResult =
-  | { ok: true; entry: DirectoryEntry }
-  | { ok: false; reason: LookupFailure | 'empty-password' | 'wrong-password' };
+export type AuthenticationResult = { ok: true; entry: DirectoryEntry } | { ok: false; reason: LookupFailure | 'empty-password' | 'wrong-password' };
 
 interface Log {
   warn(details: object, message: string): void;

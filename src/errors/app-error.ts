@@ -47,8 +47,7 @@ export const unauthenticated = (message = 'Authentication required') => new AppE
 export const forbidden = (message = 'You are not allowed to do this') => new AppError('FORBIDDEN', message);
 export const notFound = (message: string) => new AppError('NOT_FOUND', message);
 export const conflict = (message: string) => new AppError('CONFLICT', message);
-export const badInput = (message: string, field?: string) =>
-  new AppError('BAD_USER_INPUT', message, field === undefined ? {} : { field });
+export const badInput = (message: string, field?: string) => new AppError('BAD_USER_INPUT', message, field === undefined ? {} : { field });
 
 /** The single table from error code to HTTP status, used by every non-GraphQL route. */
 const HTTP_STATUS: Record<ErrorCode, number> = {

@@ -51,7 +51,11 @@ function computePageProps(info: GraphQLResolveInfo, mapper: EntityRowMapper<Conn
 }
 
 /** The page, set to read only what this selection needs. */
-export function projected<P extends ConnectionPageResult | Promise<ConnectionPageResult>>(page: P, info: GraphQLResolveInfo, mapper: EntityRowMapper<ConnectionEntity>): P {
+export function projected<P extends ConnectionPageResult | Promise<ConnectionPageResult>>(
+  page: P,
+  info: GraphQLResolveInfo,
+  mapper: EntityRowMapper<ConnectionEntity>,
+): P {
   const props = connectionPageProps(info, mapper);
   if (page instanceof Promise) return page.then((p) => p.reading(props)) as P;
   return (page as ConnectionPageResult).reading(props) as P;

@@ -160,7 +160,9 @@ function checkDocument(schema: GraphQLSchema, limits: GraphQLLimits, source: str
   const verdict = (refusal: AppError | null, document: DocumentNode | null = null): DocumentVerdict => ({ refusal, document, operations: new Map() });
   const bytes = Buffer.byteLength(source, 'utf8');
   if (bytes > limits.maxDocumentBytes) {
-    return verdict(refusal('DOCUMENT_TOO_LARGE', `The query document is ${bytes} bytes; the limit is ${limits.maxDocumentBytes}`, limits.maxDocumentBytes, bytes));
+    return verdict(
+      refusal('DOCUMENT_TOO_LARGE', `The query document is ${bytes} bytes; the limit is ${limits.maxDocumentBytes}`, limits.maxDocumentBytes, bytes),
+    );
   }
 
   let document: DocumentNode;
@@ -182,9 +184,19 @@ function checkDocument(schema: GraphQLSchema, limits: GraphQLLimits, source: str
   };
   const common = { propagateOnRejection: false, exposeLimits: true };
   const rules: ValidationRule[] = [
-    maxDepthRule({ ...common, n: limits.maxDepth, flattenFragments: true, ignoreIntrospection: true, onReject: [collect('QUERY_TOO_DEEP', 'The query is too deep: fields nested', limits.maxDepth)] }) as ValidationRule,
+    maxDepthRule({
+      ...common,
+      n: limits.maxDepth,
+      flattenFragments: true,
+      ignoreIntrospection: true,
+      onReject: [collect('QUERY_TOO_DEEP', 'The query is too deep: fields nested', limits.maxDepth)],
+    }) as ValidationRule,
     maxAliasesRule({ ...common, n: limits.maxAliases, onReject: [collect('TOO_MANY_ALIASES', 'Too many aliases', limits.maxAliases)] }) as ValidationRule,
-    maxDirectivesRule({ ...common, n: limits.maxDirectives, onReject: [collect('TOO_MANY_DIRECTIVES', 'Too many directives', limits.maxDirectives)] }) as ValidationRule,
+    maxDirectivesRule({
+      ...common,
+      n: limits.maxDirectives,
+      onReject: [collect('TOO_MANY_DIRECTIVES', 'Too many directives', limits.maxDirectives)],
+    }) as ValidationRule,
   ];
   validate(schema, document, rules);
   const first = found[0];
@@ -270,7 +282,8 @@ export class RequestLimiter {
     // Refused here, for both executors: graphql-js would report it as an execution error (a 200 with a masked
     // internal error), and the compiled executor has no operation to compile.
     if (!operation.operation) return noSuchOperation(operationName);
-    const cost = operation.fixedCost !== undefined ? operation.fixedCost : costOrNull(this.schema, verdict.document, variablesOf(request.variables), operationName);
+    const cost =
+      operation.fixedCost !== undefined ? operation.fixedCost : costOrNull(this.schema, verdict.document, variablesOf(request.variables), operationName);
     if (cost !== null && cost > this.limits.maxCost) {
       return refusal(
         'QUERY_TOO_COSTLY',

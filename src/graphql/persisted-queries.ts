@@ -56,7 +56,8 @@ export function loadManifest(path: string): Map<string, string> {
   for (const [key, document] of Object.entries(parsed)) {
     const hash = normalizeHash(key);
     if (!hash || typeof document !== 'string') throw new Error(`"${path}": "${key.slice(0, 80)}" is not a SHA-256 hash mapped to a document`);
-    if (documentHash(document) !== hash) throw new Error(`"${path}": the document of ${key.slice(0, 80)} does not have that SHA-256 (regenerate it with npm run codegen)`);
+    if (documentHash(document) !== hash)
+      throw new Error(`"${path}": the document of ${key.slice(0, 80)} does not have that SHA-256 (regenerate it with npm run codegen)`);
     manifest.set(hash, document);
   }
   if (manifest.size === 0) throw new Error(`"${path}" lists no document`);

@@ -13,9 +13,7 @@ export const RELEASED_SCHEMA_DIR = 'schema/released';
 
 /** `0.10.0` sorts after `0.9.1`: versions compare numerically, part by part. */
 export function newestRelease(fileNames: readonly string[]): string | undefined {
-  const versions = fileNames
-    .map((name) => /^(\d+)\.(\d+)\.(\d+)\.graphql$/.exec(name))
-    .filter((match): match is RegExpExecArray => match !== null);
+  const versions = fileNames.map((name) => /^(\d+)\.(\d+)\.(\d+)\.graphql$/.exec(name)).filter((match): match is RegExpExecArray => match !== null);
   versions.sort((a, b) => Number(a[1]) - Number(b[1]) || Number(a[2]) - Number(b[2]) || Number(a[3]) - Number(b[3]));
   return versions.at(-1)?.[0];
 }

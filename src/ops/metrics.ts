@@ -101,7 +101,8 @@ export function createOpsInstrumentation(options: {
         this.set(inFlight());
       },
     });
-    const pool = (): PoolLike | undefined => (dataSource.isInitialized ? ((dataSource.driver as unknown as { master?: PoolLike }).master ?? undefined) : undefined);
+    const pool = (): PoolLike | undefined =>
+      dataSource.isInitialized ? ((dataSource.driver as unknown as { master?: PoolLike }).master ?? undefined) : undefined;
     const poolGauge = (name: string, help: string, read: (p: PoolLike) => number | undefined) =>
       new Gauge({
         name,

@@ -10,15 +10,7 @@ import type { ConnectionEntity } from '../entities/connection.entity';
 import type { RoleEntity } from '../entities/role.entity';
 import type { UserEntity } from '../entities/user.entity';
 import type { TokenDetails } from '../services/auth.service';
-import type {
-  connectionBody,
-  roleDisplayBody,
-  serviceInfoBody,
-  statusBody,
-  tokenBody,
-  tokenDetailsBody,
-  userDisplayBody,
-} from './schemas';
+import type { connectionBody, roleDisplayBody, serviceInfoBody, statusBody, tokenBody, tokenDetailsBody, userDisplayBody } from './schemas';
 import { PASSWORD_MASK } from './schemas';
 
 export { PASSWORD_MASK };

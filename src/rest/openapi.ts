@@ -64,7 +64,7 @@ const REASONS: Record<number, string> = {
   400: 'Invalid input: the message names the field.',
   401: 'No or bad credentials.',
   403: 'Not an administrator (checked before the body).',
-  404: 'No such object, or one outside the caller\'s roles (indistinguishable).',
+  404: "No such object, or one outside the caller's roles (indistinguishable).",
   409: 'Already exists.',
   413: 'Body over 1 MiB.',
   429: 'Too many failed sign-ins from this address or for this login: see Retry-After.',
@@ -113,9 +113,7 @@ function operationObject(operation: RestOperation, params: string[]): JsonSchema
     summary: operation.summary,
     ...(operation.description || auth ? { description: `${operation.description ?? ''}${auth}`.trim() } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
-    ...(operation.body
-      ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(operation.body, 'input') } } } }
-      : {}),
+    ...(operation.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(operation.body, 'input') } } } } : {}),
     responses,
     security: SECURITY[operation.auth],
   };
@@ -135,7 +133,7 @@ export function buildOpenApiDocument(version: string): JsonSchema {
       title: 'Datasentinel access gateway: REST compatibility API',
       version,
       description:
-        'The vendor\'s REST API (`/ds-api`) as served by the gateway, over the same services as GraphQL. Every answer ' +
+        "The vendor's REST API (`/ds-api`) as served by the gateway, over the same services as GraphQL. Every answer " +
         'is JSON: a successful write is exactly `{"status"}`, every failure exactly `{"error"}`. Unknown paths are ' +
         '404, known paths with another method 405 with an `Allow` header.',
     },

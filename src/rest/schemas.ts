@@ -25,14 +25,10 @@ export const errorBody = named(z.strictObject({ error: z.string() }), 'Error', '
 export const statusBody = named(
   z.strictObject({ status: z.string() }),
   'Status',
-  'A successful write: exactly one key, `status` (the vendor\'s scripts treat any other key as a failure).',
+  "A successful write: exactly one key, `status` (the vendor's scripts treat any other key as a failure).",
 );
 
-export const serviceInfoBody = named(
-  z.strictObject({ service: z.string(), version: z.string(), api: z.string() }),
-  'ServiceInfo',
-  'What answers at /ds-api/.',
-);
+export const serviceInfoBody = named(z.strictObject({ service: z.string(), version: z.string(), api: z.string() }), 'ServiceInfo', 'What answers at /ds-api/.');
 
 export const tokenBody = named(
   z.strictObject({ 'user-token': z.string().meta({ description: 'Signed token, valid 24 hours; send it in the `user-token` header.' }) }),
@@ -47,7 +43,7 @@ export const tokenDetailsBody = named(
       .regex(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/)
       .meta({ description: '`YYYY-MM-DD HH:MM:SS`, UTC.', examples: ['2026-04-28 13:58:53'] }),
     organization_name: z.string(),
-    user: z.string().meta({ description: 'The login of the token\'s user.' }),
+    user: z.string().meta({ description: "The login of the token's user." }),
   }),
   'TokenDetails',
 );
@@ -96,10 +92,7 @@ export const userDisplayBody = named(
     profile: z.enum(['developer', 'data admin']),
     privilege: z.enum(['read', 'read write', 'admin']),
     roles: z.array(z.string()).meta({ description: 'Every role held, sorted by name.' }),
-    role: z
-      .string()
-      .nullable()
-      .meta({ description: 'The older single-role field: the first role (by name), `null` for a user without role (unrestricted).' }),
+    role: z.string().nullable().meta({ description: 'The older single-role field: the first role (by name), `null` for a user without role (unrestricted).' }),
     live_360: z.union([z.literal(0), z.literal(1)]),
     comment: z.string().nullable(),
     ldap: z.boolean(),
@@ -183,7 +176,7 @@ export const userInputBody = named(
       privilege: str().meta({ description: '`read`, `read write` or `admin` (default `admin`).' }),
       profile: str().meta({ description: '`developer` or `data admin` (default `data admin`).' }),
       live_360: flag(),
-      roles: strList().meta({ description: 'Replaces the user\'s roles.' }),
+      roles: strList().meta({ description: "Replaces the user's roles." }),
       role: str().nullable().meta({ description: 'The older single role: `null`, `""` or `"No restriction"` mean no role.' }),
       comment: str().nullable(),
       ldap: flag(),

@@ -198,10 +198,7 @@ export class ApiKeyService {
     const rows: { id: string; user_id: number; secret_hash: Buffer; read_only: boolean; expires_at: Date | null; revoked_at: Date | null }[] =
       prefix === undefined
         ? []
-        : await this.dataSource.query(
-            `SELECT id, user_id, secret_hash, read_only, expires_at, revoked_at FROM api_keys WHERE prefix = $1`,
-            [prefix],
-          );
+        : await this.dataSource.query(`SELECT id, user_id, secret_hash, read_only, expires_at, revoked_at FROM api_keys WHERE prefix = $1`, [prefix]);
     const row = rows[0];
     if (!row || !timingSafeEqual(row.secret_hash, digest)) throw unauthenticated('Invalid API key');
     if (row.revoked_at !== null) throw unauthenticated('API key revoked: create a new one');

@@ -146,11 +146,11 @@ export class AuthService {
   }
 
   issue(user: UserEntity): IssuedToken {
-    const token = jwt.sign(
-      { user: user.login, email: user.email, database: this.config.organizationName, tv: user.tokenVersion },
-      this.signingKey(),
-      { algorithm: 'HS256', expiresIn: TOKEN_LIFETIME_SECONDS, subject: String(user.id) },
-    );
+    const token = jwt.sign({ user: user.login, email: user.email, database: this.config.organizationName, tv: user.tokenVersion }, this.signingKey(), {
+      algorithm: 'HS256',
+      expiresIn: TOKEN_LIFETIME_SECONDS,
+      subject: String(user.id),
+    });
     const { exp } = jwt.decode(token) as TokenClaims;
     return { token, expiresAt: new Date(exp * 1000), user };
   }

@@ -17,21 +17,14 @@ export interface BootstrapResult {
  * that this happened, so an administrator who deliberately deletes the account does not see it come back; replicas
  * starting together serialize on an advisory lock.
  */
-export async function ensureDefaultAdministrator(
-  dataSource: DataSource,
-  options: { password?: string; email?: string },
-): Promise<BootstrapResult> {
+export async function ensureDefaultAdministrator(dataSource: DataSource, options: { password?: string; email?: string }): Promise<BootstrapResult> {
   return dataSource.transaction(async (manager) => {
     await manager.query('SELECT pg_advisory_xact_lock($1)', [0x64735f62]);
     const done = await manager.query(`SELECT 1 FROM settings WHERE key = 'default_admin_created'`);
     if (done.length > 0) return { created: false };
     const generatedPassword = options.password ? undefined : randomBytes(18).toString('base64url');
     const password = options.password ?? generatedPassword!;
-    const exists = await manager
-      .getRepository(UserEntity)
-      .createQueryBuilder('u')
-      .where('lower(u.login) = :login', { login: DEFAULT_ADMIN_LOGIN })
-      .getExists();
+    const exists = await manager.getRepository(UserEntity).createQueryBuilder('u').where('lower(u.login) = :login', { login: DEFAULT_ADMIN_LOGIN }).getExists();
     if (!exists) {
       await manager.save(
         manager.create(UserEntity, {

@@ -80,12 +80,7 @@ function drivingMembership(predicate: ConnectionPredicate): { driver: RoleMember
 }
 
 /** `(name, connection_id)` of the driver's connections that satisfy the rest; in name order and cut when `limit` is set. */
-function renderMembershipMatches(
-  driver: RoleMembership,
-  rest: ConnectionQuery,
-  params: SqlParams,
-  page?: { after: string | null; limit: number },
-): string {
+function renderMembershipMatches(driver: RoleMembership, rest: ConnectionQuery, params: SqlParams, page?: { after: string | null; limit: number }): string {
   if (driver.roleIds.length === 0) return `SELECT NULL::text AS name, NULL::integer AS connection_id WHERE FALSE`;
   const needsRow = needsConnectionRow(rest);
   const branch = (roleId: number) => {
@@ -158,7 +153,10 @@ export class ConnectionQueries {
       else result[i] = cached;
     });
     if (toCount.length === 0) return result;
-    const counted = await this.countInDatabase(manager, toCount.map((i) => queries[i]!));
+    const counted = await this.countInDatabase(
+      manager,
+      toCount.map((i) => queries[i]!),
+    );
     toCount.forEach((i, k) => {
       result[i] = counted[k]!;
       const driver = view && pureMembership(queries[i]!);
@@ -215,8 +213,7 @@ export class ConnectionQueries {
     if (names.length === 0) return [];
     const params = new SqlParams();
     const sql =
-      `SELECT ${this.columns} FROM connections c ` +
-      `WHERE c.name = ANY(${params.add(names)}::text[]) AND ${renderPredicate(predicate, 'c', params)}`;
+      `SELECT ${this.columns} FROM connections c ` + `WHERE c.name = ANY(${params.add(names)}::text[]) AND ${renderPredicate(predicate, 'c', params)}`;
     const rows: Record<string, unknown>[] = await manager.query(sql, params.values);
     return rows.map((row) => this.mapper.map(row));
   }
@@ -235,7 +232,11 @@ export class ConnectionQueries {
    * keys `filter` lets through (filtered before grouping, so leaving out keys unique to each connection, such as
    * `pg_instance`, is what keeps the answer small on a large fleet).
    */
-  async tagSummary(manager: EntityManager, predicate: ConnectionPredicate, filter: TagKeyFilter = {}): Promise<{ key: string; value: string; count: number }[]> {
+  async tagSummary(
+    manager: EntityManager,
+    predicate: ConnectionPredicate,
+    filter: TagKeyFilter = {},
+  ): Promise<{ key: string; value: string; count: number }[]> {
     const params = new SqlParams();
     const keyConditions: string[] = [];
     if (filter.keys) keyConditions.push(`t.key = ANY(${params.add(filter.keys)}::text[])`);

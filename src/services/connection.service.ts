@@ -22,15 +22,7 @@ import type { ConnectionConditions, ConnectionQueries, TagKeyFilter } from './co
 import { pageArgs } from './pagination';
 import type { ProbeOutcome, ProbeService } from './probe.service';
 import { connectionBinding, type SecretBox } from './secret-box';
-import {
-  connectionPasswordSchema,
-  defined,
-  hostSchema,
-  nameSchema,
-  parseInput,
-  pgUserSchema,
-  portSchema,
-} from './validation';
+import { connectionPasswordSchema, defined, hostSchema, nameSchema, parseInput, pgUserSchema, portSchema } from './validation';
 
 export interface MonitoringSettings {
   collectionRate: CollectionRate;
@@ -164,8 +156,13 @@ export class ConnectionService {
     const page = pageArgs(first, after);
     const access = filter?.access ? compileRules([normalizeAccessRule(filter.access, 'filter.access')]) : null;
     const search = filter?.search ?? null;
-    if (search !== null && search.length > 200) throw new AppError('BAD_USER_INPUT', 'filter.search: is longer than 200 characters', { field: 'filter.search' });
-    const conditions: ConnectionConditions = defined({ enabled: filter?.enabled ?? undefined, connected: filter?.connected ?? undefined, search: search ?? undefined });
+    if (search !== null && search.length > 200)
+      throw new AppError('BAD_USER_INPUT', 'filter.search: is longer than 200 characters', { field: 'filter.search' });
+    const conditions: ConnectionConditions = defined({
+      enabled: filter?.enabled ?? undefined,
+      connected: filter?.connected ?? undefined,
+      search: search ?? undefined,
+    });
     return new ConnectionPageResult(ctx, narrow(predicate, access), conditions, page);
   }
 
@@ -411,7 +408,8 @@ export class ConnectionService {
     const created = await inTransaction(ctx, async (tx) => {
       await lockAccessRelation(tx.manager);
       const existing: { name: string }[] = await tx.manager.query(`SELECT name FROM connections WHERE name = ANY($1::text[])`, [names]);
-      for (const { name } of existing) problems.push({ index: seen.get(name) ?? names.indexOf(name), name, message: `Connection ${JSON.stringify(name)} already exists` });
+      for (const { name } of existing)
+        problems.push({ index: seen.get(name) ?? names.indexOf(name), name, message: `Connection ${JSON.stringify(name)} already exists` });
       if (problems.length > 0) {
         problems.sort((a, b) => a.index - b.index);
         throw new AppError(
@@ -433,11 +431,22 @@ export class ConnectionService {
       }));
       for (let start = 0; start < records.length; start += IMPORT_CHUNK) {
         const chunk = records.slice(start, start + IMPORT_CHUNK).map((r) => ({
-          name: r.name, host: r.host, port: r.port, username: r.username, password_encrypted: r.password_encrypted,
-          user_tags: r.user_tags, enabled: r.enabled, collection_rate: r.collectionRate, samples: r.samples,
-          lock_monitoring: r.lockMonitoring, lock_monitoring_delay: r.lockMonitoringDelay, table_monitoring: r.tableMonitoring,
-          query_monitoring: r.queryMonitoring, query_monitoring_optimize: r.queryMonitoringOptimize,
-          query_monitoring_min_calls: r.queryMonitoringMinCalls, query_monitoring_min_time: r.queryMonitoringMinTime,
+          name: r.name,
+          host: r.host,
+          port: r.port,
+          username: r.username,
+          password_encrypted: r.password_encrypted,
+          user_tags: r.user_tags,
+          enabled: r.enabled,
+          collection_rate: r.collectionRate,
+          samples: r.samples,
+          lock_monitoring: r.lockMonitoring,
+          lock_monitoring_delay: r.lockMonitoringDelay,
+          table_monitoring: r.tableMonitoring,
+          query_monitoring: r.queryMonitoring,
+          query_monitoring_optimize: r.queryMonitoringOptimize,
+          query_monitoring_min_calls: r.queryMonitoringMinCalls,
+          query_monitoring_min_time: r.queryMonitoringMinTime,
         }));
         try {
           await tx.manager.query(
@@ -460,14 +469,21 @@ export class ConnectionService {
       }
       return rows;
     });
-    if (options.probe !== false && this.probes.enabled) this.probeInBackground(ctx.manager, created.map((r) => ({ name: r.item.name, data: r.data })));
+    if (options.probe !== false && this.probes.enabled)
+      this.probeInBackground(
+        ctx.manager,
+        created.map((r) => ({ name: r.item.name, data: r.data })),
+      );
     return { created: created.length, names: created.map((r) => r.item.name) };
   }
 
   /** Background probes still running (awaited by {@link drain} at shutdown). */
   private readonly background = new Set<Promise<unknown>>();
 
-  private probeInBackground(manager: EntityManager, targets: { name: string; data: { host: string; port: number; user: string; password: string; enabled: boolean } }[]): void {
+  private probeInBackground(
+    manager: EntityManager,
+    targets: { name: string; data: { host: string; port: number; user: string; password: string; enabled: boolean } }[],
+  ): void {
     const queue = targets.filter((t) => t.data.enabled);
     const worker = async () => {
       for (let t = queue.shift(); t; t = queue.shift()) {
@@ -489,12 +505,7 @@ export class ConnectionService {
   // ---------------------------------------------------------------- internals
 
   private async lockByName(manager: EntityManager, name: string): Promise<ConnectionEntity> {
-    const row = await manager
-      .getRepository(ConnectionEntity)
-      .createQueryBuilder('c')
-      .setLock('pessimistic_write')
-      .where('c.name = :name', { name })
-      .getOne();
+    const row = await manager.getRepository(ConnectionEntity).createQueryBuilder('c').setLock('pessimistic_write').where('c.name = :name', { name }).getOne();
     if (!row) throw NOT_FOUND(name);
     return row;
   }

@@ -69,9 +69,7 @@ export async function createServices(dataSource: DataSource, config: Config, log
   // The replica that commits a change forgets the affected callers at once; the others learn it by NOTIFY.
   const accessChanged = (payload: string) => principalCache.invalidate(payload);
   const users = new UserService(connections, accessChanged);
-  const directory = config.directory
-    ? new DirectorySignIn(dataSource, new LdapDirectory(config.directory, log), users, accessChanged, log)
-    : undefined;
+  const directory = config.directory ? new DirectorySignIn(dataSource, new LdapDirectory(config.directory, log), users, accessChanged, log) : undefined;
   const auth = new AuthService(dataSource, config, settings, principalCache, directory);
   await auth.init();
   // Failed key checks share the per-address counter (and its table) with password sign-ins.

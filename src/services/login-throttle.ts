@@ -58,7 +58,10 @@ export function addressKey(address: string | undefined): string | undefined {
   const tailParts = zoneless.includes('::') ? (tail ? tail.split(':') : []) : [];
   const missing = 8 - headParts.length - tailParts.length;
   const groups = [...headParts, ...Array<string>(Math.max(missing, 0)).fill('0'), ...tailParts];
-  return `${groups.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (parseInt(g, 16) || 0).toString(16))
+    .join(':')}::/64`;
 }
 
 /** The login a counter is kept for: as typed, case-insensitive, bounded in size. */
@@ -146,9 +149,7 @@ export class LoginThrottle {
     const refusals = outcomes.flatMap((o) => (o.status === 'rejected' && o.reason instanceof RateLimiterRes ? [o.reason] : []));
     const faults = outcomes.flatMap((o) => (o.status === 'rejected' && !(o.reason instanceof RateLimiterRes) ? [o.reason as unknown] : []));
     if (refusals.length > 0 || faults.length > 0) {
-      await Promise.all(
-        counters.map((c, i) => (outcomes[i]!.status === 'fulfilled' ? c.limiter.reward(c.key).catch(() => undefined) : undefined)),
-      );
+      await Promise.all(counters.map((c, i) => (outcomes[i]!.status === 'fulfilled' ? c.limiter.reward(c.key).catch(() => undefined) : undefined)));
       if (faults.length > 0) throw faults[0];
       const waitMs = Math.max(...refusals.map((r) => r.msBeforeNext));
       const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));

@@ -42,7 +42,13 @@ export interface MembershipCacheView {
 const keyOf = (kind: string, roleIds: readonly number[], variant = '') => `${kind}${variant}:${[...roleIds].sort((a, b) => a - b).join(',')}`;
 /** Cache room, in counts plus tag-summary values; a summary larger than a tenth of it is never kept. */
 const MAX_SIZE = 500_000;
-const sizeOf = (value: MembershipValues[keyof MembershipValues]) => (typeof value === 'number' ? 1 : Math.max(1, value.reduce((n, tag) => n + tag.values.length, 0)));
+const sizeOf = (value: MembershipValues[keyof MembershipValues]) =>
+  typeof value === 'number'
+    ? 1
+    : Math.max(
+        1,
+        value.reduce((n, tag) => n + tag.values.length, 0),
+      );
 
 export class MembershipCache {
   private readonly entries: LRUCache<string, MembershipValues[keyof MembershipValues]> | null;
@@ -56,7 +62,13 @@ export class MembershipCache {
     maxEntries = 10_000,
   ) {
     this.entries = listener.enabled
-      ? new LRUCache<string, MembershipValues[keyof MembershipValues]>({ max: maxEntries, ttl: ttlMs, maxSize: MAX_SIZE, maxEntrySize: MAX_SIZE / 10, sizeCalculation: sizeOf })
+      ? new LRUCache<string, MembershipValues[keyof MembershipValues]>({
+          max: maxEntries,
+          ttl: ttlMs,
+          maxSize: MAX_SIZE,
+          maxEntrySize: MAX_SIZE / 10,
+          sizeCalculation: sizeOf,
+        })
       : null;
     listener.onStale(() => this.clear());
   }

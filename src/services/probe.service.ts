@@ -11,10 +11,7 @@ export interface ProbeTarget {
   password: string;
 }
 
-export type ProbeOutcome =
-  | { status: 'connected'; version: string }
-  | { status: 'failed'; error: string }
-  | { status: 'skipped' };
+export type ProbeOutcome = { status: 'connected'; version: string } | { status: 'failed'; error: string } | { status: 'skipped' };
 
 /** `16.4 (Debian 16.4-1.pgdg120+1)` → `16.4`; `18beta1` stays as is. */
 export function parseServerVersion(raw: string): string {

@@ -158,9 +158,7 @@ export class SecretBox {
     }
     const key = (version === 'v2' ? this.keys.v2 : this.keys.v1).get(keyId);
     if (!key) {
-      throw new Error(
-        `Secret was sealed with key ${SecretBox.keyIdOf(sealed)}, which is neither ENCRYPTION_KEY nor one of ENCRYPTION_KEY_PREVIOUS`,
-      );
+      throw new Error(`Secret was sealed with key ${SecretBox.keyIdOf(sealed)}, which is neither ENCRYPTION_KEY nor one of ENCRYPTION_KEY_PREVIOUS`);
     }
     const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
     if (version === 'v2') decipher.setAAD(Buffer.from(binding, 'utf8'));

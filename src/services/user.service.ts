@@ -224,11 +224,7 @@ export class UserService {
    * Creates the gateway account of a directory user at their first sign-in (LDAP_AUTO_PROVISION): `ldap: true`, no
    * password, login derived from the email by the same rule as {@link create}. Runs in the sign-in's transaction.
    */
-  async provisionDirectoryUser(
-    manager: EntityManager,
-    email: string,
-    defaults: { privilege: Privilege; profile: Profile },
-  ): Promise<UserEntity> {
+  async provisionDirectoryUser(manager: EntityManager, email: string, defaults: { privilege: Privilege; profile: Profile }): Promise<UserEntity> {
     const address = parseInput(emailSchema, email, 'email');
     return this.insertWithUniqueLogin(manager, {
       email: address,
@@ -288,10 +284,7 @@ export class UserService {
   // ---------------------------------------------------------------- internals
 
   private findByEmail(manager: EntityManager, email: string, lock = false): Promise<UserEntity | null> {
-    const query = manager
-      .getRepository(UserEntity)
-      .createQueryBuilder('u')
-      .where('lower(u.email) = lower(:email)', { email: email.trim() });
+    const query = manager.getRepository(UserEntity).createQueryBuilder('u').where('lower(u.email) = lower(:email)', { email: email.trim() });
     if (lock) query.setLock('pessimistic_write');
     return query.getOne();
   }
@@ -308,7 +301,10 @@ export class UserService {
   private async assignRoles(manager: EntityManager, userId: number, roleIds: number[]): Promise<void> {
     if (roleIds.length === 0) return;
     try {
-      await manager.insert(UserRoleEntity, roleIds.map((roleId) => ({ userId, roleId })));
+      await manager.insert(
+        UserRoleEntity,
+        roleIds.map((roleId) => ({ userId, roleId })),
+      );
     } catch (error) {
       // The role vanished between resolution and insert (a concurrent delete won the race).
       if (isForeignKeyViolation(error)) throw badInput('roles: a role was deleted meanwhile', 'roles');
@@ -331,10 +327,7 @@ export class UserService {
       [user.id],
     );
     if (n === 0) {
-      throw new AppError(
-        'LAST_ADMIN',
-        `${user.login} is the last unrestricted administrator: it cannot be deleted, demoted, given a role or switched to LDAP`,
-      );
+      throw new AppError('LAST_ADMIN', `${user.login} is the last unrestricted administrator: it cannot be deleted, demoted, given a role or switched to LDAP`);
     }
   }
 
@@ -343,10 +336,10 @@ export class UserService {
     // Serializes login choice until commit: two new users sharing a local part (jean@a, jean@b) created at the same
     // instant would otherwise both pick `jean`, and one would fail. Callers run this inside their transaction.
     await manager.query('SELECT pg_advisory_xact_lock($1)', [LOGIN_CHOICE_LOCK]);
-    const taken: { login: string }[] = await manager.query(
-      `SELECT lower(login) AS login FROM users WHERE lower(login) = $1 OR lower(login) LIKE $2`,
-      [base, `${escapeLike(base)}%`],
-    );
+    const taken: { login: string }[] = await manager.query(`SELECT lower(login) AS login FROM users WHERE lower(login) = $1 OR lower(login) LIKE $2`, [
+      base,
+      `${escapeLike(base)}%`,
+    ]);
     const used = new Set(taken.map((t) => t.login));
     let login = base;
     for (let n = 2; used.has(login); n += 1) login = `${base}${n}`;

@@ -40,16 +40,9 @@ export const connectionPasswordSchema = z
   .max(1024, 'is longer than 1024 characters')
   .refine((s) => !s.includes('\u0000'), 'contains a NUL character');
 
-export const emailSchema = z
-  .string()
-  .trim()
-  .max(254, 'is longer than 254 characters')
-  .pipe(z.email('must be a valid email address'));
+export const emailSchema = z.string().trim().max(254, 'is longer than 254 characters').pipe(z.email('must be a valid email address'));
 
-export const userPasswordSchema = z
-  .string()
-  .min(8, 'must be at least 8 characters')
-  .max(1024, 'is longer than 1024 characters');
+export const userPasswordSchema = z.string().min(8, 'must be at least 8 characters').max(1024, 'is longer than 1024 characters');
 
 export const commentSchema = z.string().max(2000, 'is longer than 2000 characters').nullable();
 

@@ -96,7 +96,9 @@ describeWithTools('the partner playbooks run by ansible-playbook behind TLS', [A
     expect(run.output).toMatch(/TASK \[create_user_token : Read the token's details without credentials\][^]*?ok: \[localhost\]/);
     // The whole connection life ran: create, display, update, disable, display, enable, delete, 404.
     for (const method of ['POST', 'GET', 'PUT', 'PATCH', 'DELETE']) {
-      expect(proxy.requests).toContain(`${method} ${method === 'PATCH' ? '/ds-api/pool/pg-instances/crm-production-c1/disable' : '/ds-api/pool/pg-instances/crm-production-c1'}`);
+      expect(proxy.requests).toContain(
+        `${method} ${method === 'PATCH' ? '/ds-api/pool/pg-instances/crm-production-c1/disable' : '/ds-api/pool/pg-instances/crm-production-c1'}`,
+      );
     }
   }, 300_000);
 

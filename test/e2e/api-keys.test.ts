@@ -27,7 +27,12 @@ interface Created {
 }
 
 /** POSTs an operation with `credential` in `Authorization: Bearer` (default) or in the vendor's `user-token` header. */
-async function gql(query: string, variables: Record<string, unknown>, credential: string | null, header: 'bearer' | 'user-token' = 'bearer'): Promise<GraphQLResponse> {
+async function gql(
+  query: string,
+  variables: Record<string, unknown>,
+  credential: string | null,
+  header: 'bearer' | 'user-token' = 'bearer',
+): Promise<GraphQLResponse> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (credential) {
     if (header === 'bearer') headers.authorization = `Bearer ${credential}`;
@@ -93,13 +98,23 @@ describe('the secret', () => {
     expect(listed.errors).toBeUndefined();
     expect(JSON.stringify(listed)).not.toContain(key.secret);
     expect(JSON.stringify(listed)).not.toContain(key.secret.slice(-64));
-    expect(listed.data!.apiKeys).toContainEqual(expect.objectContaining({ id: key.id, name: 'ansible-nightly', prefix: key.prefix, owner: { login: 'datasentinel' } }));
+    expect(listed.data!.apiKeys).toContainEqual(
+      expect.objectContaining({ id: key.id, name: 'ansible-nightly', prefix: key.prefix, owner: { login: 'datasentinel' } }),
+    );
 
     // No field of ApiKey can carry it.
     const fields = await gw.gqlOk(`{ __type(name: "ApiKey") { fields { name } } }`, {}, admin);
-    expect(fields.__type.fields.map((f: { name: string }) => f.name).sort()).toEqual(
-      ['createdAt', 'expiresAt', 'id', 'lastUsedAt', 'name', 'owner', 'prefix', 'readOnly', 'revokedAt'],
-    );
+    expect(fields.__type.fields.map((f: { name: string }) => f.name).sort()).toEqual([
+      'createdAt',
+      'expiresAt',
+      'id',
+      'lastUsedAt',
+      'name',
+      'owner',
+      'prefix',
+      'readOnly',
+      'revokedAt',
+    ]);
   });
 
   test('is stored nowhere in the database: only its SHA-256 digest is', async () => {
@@ -133,7 +148,9 @@ describe('a key works wherever a token does', () => {
     expect(rest.status).toBe(200);
     expect(rest.body.map((c: { name: string }) => c.name)).toEqual(['dev-1', 'prod-1', 'prod-2', 'qa-1']);
     // A writable administrator key administers like its owner.
-    expect((await api.post('/ds-api/roles/made-by-key', { token: key.secret, json: { access: [{ filters: [{ tag: 'env', value: 'dev' }] }] } })).status).toBe(201);
+    expect((await api.post('/ds-api/roles/made-by-key', { token: key.secret, json: { access: [{ filters: [{ tag: 'env', value: 'dev' }] }] } })).status).toBe(
+      201,
+    );
     expect((await api.delete('/ds-api/roles/made-by-key', { token: key.secret })).status).toBe(200);
   });
 
@@ -162,7 +179,7 @@ describe('no key sees more than its owner', () => {
     expect(codeOf(await gql(`{ users { login } }`, {}, key.secret))).toBe('FORBIDDEN');
 
     const restByKey = await api.get('/ds-api/pool/pg-instances', { token: key.secret });
-    expect(restByKey.body).toEqual((await api.get('/ds-api/pool/pg-instances', { token }).then((r) => r.body)));
+    expect(restByKey.body).toEqual(await api.get('/ds-api/pool/pg-instances', { token }).then((r) => r.body));
     expect(restByKey.body.map((c: { name: string }) => c.name)).toEqual(['prod-1', 'prod-2']);
     expect((await api.get('/ds-api/pool/pg-instances/dev-1', { token: key.secret })).status).toBe(404);
     // Not read-only, but the owner may not write: the key may not either.
@@ -221,7 +238,11 @@ describe('read-only keys', () => {
       const result = await gql(mutation, {}, readOnly.secret);
       expect({ mutation, code: codeOf(result) }).toEqual({ mutation, code: 'FORBIDDEN' });
     }
-    const state = await gw.gqlOk(`{ connection(name: "dev-1") { port enabled } user(email: "ben@corp.test") { privilege } apiKeys { name revokedAt } }`, {}, admin);
+    const state = await gw.gqlOk(
+      `{ connection(name: "dev-1") { port enabled } user(email: "ben@corp.test") { privilege } apiKeys { name revokedAt } }`,
+      {},
+      admin,
+    );
     expect(state.connection).toEqual({ port: 5432, enabled: true });
     expect(state.user).toEqual({ privilege: 'READ' });
     expect(state.apiKeys.filter((k: { name: string }) => k.name === 'escalate')).toEqual([]);
@@ -276,7 +297,7 @@ describe('management', () => {
     expect(all.apiKeys.map((k: { id: string }) => k.id)).toEqual(expect.arrayContaining([ben.id, adminKey.id]));
   });
 
-  test('revocation: own key or, for an administrator, anyone\'s; foreign and unknown ids are NOT_FOUND', async () => {
+  test("revocation: own key or, for an administrator, anyone's; foreign and unknown ids are NOT_FOUND", async () => {
     const benToken = await gw.token('ben', PASSWORD);
     const ben = await createKey(benToken, 'ben-revocable');
     const adminKey = await createKey(admin, 'admin-revocable');
@@ -302,7 +323,9 @@ describe('management', () => {
     expect([typeof revokedAt(ben.id), typeof revokedAt(ben2.id)]).toEqual(['string', 'string']);
     // Revoking again changes nothing and still answers true.
     expect((await gql(`mutation($id: ID!) { revokeApiKey(id: $id) }`, { id: ben.id }, benToken)).data).toEqual({ revokeApiKey: true });
-    expect((await gw.gqlOk(`{ apiKeys { id revokedAt } }`, {}, benToken)).apiKeys.find((k: { id: string }) => k.id === ben.id).revokedAt).toBe(revokedAt(ben.id));
+    expect((await gw.gqlOk(`{ apiKeys { id revokedAt } }`, {}, benToken)).apiKeys.find((k: { id: string }) => k.id === ben.id).revokedAt).toBe(
+      revokedAt(ben.id),
+    );
   });
 
   test('a revocation written straight in SQL reaches the cached key through NOTIFY alone', async () => {
@@ -321,7 +344,9 @@ describe('management', () => {
     expect(codeOf(await gql(`{ me { login } }`, {}, key.secret))).toBe('OK');
     await gw.gateway.dataSource.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [key.id]);
     const refused = await gql(`{ me { login } }`, {}, key.secret);
-    expect(refused.errors?.[0]).toEqual(expect.objectContaining({ message: 'API key expired: create a new one', extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) }));
+    expect(refused.errors?.[0]).toEqual(
+      expect.objectContaining({ message: 'API key expired: create a new one', extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) }),
+    );
     expect((await api.get('/ds-api/pool/pg-instances', { token: key.secret })).status).toBe(401);
   });
 
@@ -343,7 +368,8 @@ describe('management', () => {
 
   test('lastUsedAt: set on first use, then not written again within the minute', async () => {
     const key = await createKey(admin, 'stamped');
-    const lastUsed = async () => (await gw.gateway.dataSource.query(`SELECT last_used_at FROM api_keys WHERE id = $1`, [key.id]))[0].last_used_at as Date | null;
+    const lastUsed = async () =>
+      (await gw.gateway.dataSource.query(`SELECT last_used_at FROM api_keys WHERE id = $1`, [key.id]))[0].last_used_at as Date | null;
     expect(await lastUsed()).toBeNull();
     expect(codeOf(await gql(`{ me { login } }`, {}, key.secret))).toBe('OK');
     const first = await lastUsed();

@@ -46,7 +46,11 @@ test('the production bounds are finite', () => {
 test('resolved callers and verified tokens stay at their bound as more users than it holds sign in', async () => {
   const USERS = 10;
   for (let i = 0; i < USERS; i += 1) {
-    await gw.gqlOk(`mutation($e: String!) { createUser(email: $e, input: { password: "password-${i}-long", privilege: READ }) { login } }`, { e: `bounded${i}@corp.example` }, admin);
+    await gw.gqlOk(
+      `mutation($e: String!) { createUser(email: $e, input: { password: "password-${i}-long", privilege: READ }) { login } }`,
+      { e: `bounded${i}@corp.example` },
+      admin,
+    );
   }
   for (let round = 0; round < 2; round += 1) {
     for (let i = 0; i < USERS; i += 1) {

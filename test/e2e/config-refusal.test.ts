@@ -26,14 +26,28 @@ test('a malformed ENCRYPTION_KEY stops the gateway at start, with how to generat
   const result = await run({ ENCRYPTION_KEY: 'my-old-passphrase' });
   expect(result.code).toBe(2);
   expect(result.stdout).toBe('');
-  expect(result.stderr).toMatch(/^Configuration error: ENCRYPTION_KEY must be 32 random bytes written as 64 hex or 44 base64 characters \(got 17 characters\)\. Generate one with `openssl rand -base64 32`\. To move to it .*rotate-encryption-key/);
+  expect(result.stderr).toMatch(
+    /^Configuration error: ENCRYPTION_KEY must be 32 random bytes written as 64 hex or 44 base64 characters \(got 17 characters\)\. Generate one with `openssl rand -base64 32`\. To move to it .*rotate-encryption-key/,
+  );
   expect(result.stderr).not.toContain('my-old-passphrase');
 });
 
 test('every problem is reported together, one a line, each naming its variable', async () => {
-  const result = await run({ ENCRYPTION_KEY: 'short', ENCRYPTION_KEY_PREVIOUS: 'x', JWT_SECRET: 'short', GRAPHQL_MAX_COST: 'lots', METRICS_ENABLED: 'perhaps' });
+  const result = await run({
+    ENCRYPTION_KEY: 'short',
+    ENCRYPTION_KEY_PREVIOUS: 'x',
+    JWT_SECRET: 'short',
+    GRAPHQL_MAX_COST: 'lots',
+    METRICS_ENABLED: 'perhaps',
+  });
   expect(result.code).toBe(2);
   const lines = result.stderr.trimEnd().split('\n');
   expect(lines[0]).toBe('Configuration errors (5):');
-  expect(lines.slice(1).map((l) => /^- ([A-Z_]+)/.exec(l)?.[1])).toEqual(['JWT_SECRET', 'ENCRYPTION_KEY', 'ENCRYPTION_KEY_PREVIOUS', 'GRAPHQL_MAX_COST', 'METRICS_ENABLED']);
+  expect(lines.slice(1).map((l) => /^- ([A-Z_]+)/.exec(l)?.[1])).toEqual([
+    'JWT_SECRET',
+    'ENCRYPTION_KEY',
+    'ENCRYPTION_KEY_PREVIOUS',
+    'GRAPHQL_MAX_COST',
+    'METRICS_ENABLED',
+  ]);
 });

@@ -54,7 +54,14 @@ describe('deployment files', () => {
   test('every YAML and JSON file under deploy/ parses', () => {
     const yamlFiles = filesUnder('deploy', /\.ya?ml$/);
     expect(yamlFiles.map((p) => relative('deploy', p)).sort()).toEqual(
-      expect.arrayContaining(['compose.yaml', 'kubernetes/deployment.yaml', 'kubernetes/migrate-job.yaml', 'kubernetes/pdb.yaml', 'kubernetes/service.yaml', 'monitoring/alerts.yaml']),
+      expect.arrayContaining([
+        'compose.yaml',
+        'kubernetes/deployment.yaml',
+        'kubernetes/migrate-job.yaml',
+        'kubernetes/pdb.yaml',
+        'kubernetes/service.yaml',
+        'monitoring/alerts.yaml',
+      ]),
     );
     for (const path of yamlFiles) expect(yamlDocuments(path).length).toBeGreaterThan(0);
     for (const path of filesUnder('deploy', /\.json$/)) expect(() => JSON.parse(read(path))).not.toThrow();
@@ -65,7 +72,9 @@ describe('deployment files', () => {
     // Sanity: the scan finds the configuration.
     expect([...known]).toEqual(expect.arrayContaining(['PORT', 'HOST', 'DATABASE_URL', 'LISTEN_DATABASE_URL', 'JWT_SECRET', 'ENCRYPTION_KEY', 'TRUST_PROXY']));
     const used: { where: string; name: string }[] = [];
-    const dockerEnv = [...read('Dockerfile').matchAll(/^ENV\s+((?:.*\\\n)*.*)$/gm)].flatMap((m) => [...m[1]!.matchAll(/([A-Z][A-Z0-9_]+)=/g)].map((n) => n[1]!));
+    const dockerEnv = [...read('Dockerfile').matchAll(/^ENV\s+((?:.*\\\n)*.*)$/gm)].flatMap((m) =>
+      [...m[1]!.matchAll(/([A-Z][A-Z0-9_]+)=/g)].map((n) => n[1]!),
+    );
     used.push(...dockerEnv.map((name) => ({ where: 'Dockerfile', name })));
     const compose = yamlDocuments('deploy/compose.yaml')[0];
     for (const service of ['migrate', 'gateway']) {
@@ -145,7 +154,9 @@ describe('deployment files', () => {
     expect(migrate.image).toBe(container.image);
     // The secret keys the manifests reference are the ones the example Secret documents.
     const [{ doc: secret }] = ofKind('Secret');
-    const referenced = [...pod.containers, migrate].flatMap((c: any) => c.env.flatMap((e: any) => (e.valueFrom?.secretKeyRef ? [e.valueFrom.secretKeyRef.key] : [])));
+    const referenced = [...pod.containers, migrate].flatMap((c: any) =>
+      c.env.flatMap((e: any) => (e.valueFrom?.secretKeyRef ? [e.valueFrom.secretKeyRef.key] : [])),
+    );
     expect(Object.keys(secret.stringData)).toEqual(expect.arrayContaining([...new Set(referenced)]));
   });
 });
@@ -191,7 +202,8 @@ describe('monitoring: every metric the alerts and the dashboard query is served 
   function served(): Map<string, Set<string>> {
     const series = new Map<string, Set<string>>();
     for (const [, name, type] of scrape.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
-      const names = type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : type === 'summary' ? [name!, `${name}_sum`, `${name}_count`] : [name!];
+      const names =
+        type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : type === 'summary' ? [name!, `${name}_sum`, `${name}_count`] : [name!];
       for (const n of names) series.set(n, new Set());
     }
     for (const [, name, labels] of scrape.matchAll(/^([a-zA-Z_:][\w:]*)\{([^}]*)\}/gm)) {
@@ -202,10 +214,14 @@ describe('monitoring: every metric the alerts and the dashboard query is served 
 
   /** Every PromQL expression of the rules and the dashboard (panels and template variables). */
   function expressions(): { where: string; expr: string }[] {
-    const rules = yamlDocuments('deploy/monitoring/alerts.yaml')[0].groups.flatMap((g: any) => g.rules.map((r: any) => ({ where: `alert ${r.alert}`, expr: String(r.expr) })));
+    const rules = yamlDocuments('deploy/monitoring/alerts.yaml')[0].groups.flatMap((g: any) =>
+      g.rules.map((r: any) => ({ where: `alert ${r.alert}`, expr: String(r.expr) })),
+    );
     const dashboard = JSON.parse(read('deploy/monitoring/grafana-dashboard.json'));
     const panels = dashboard.panels.flatMap((p: any) => (p.targets ?? []).map((t: any) => ({ where: `panel "${p.title}"`, expr: String(t.expr) })));
-    const variables = dashboard.templating.list.filter((v: any) => v.type === 'query').map((v: any) => ({ where: `variable ${v.name}`, expr: String(v.definition) }));
+    const variables = dashboard.templating.list
+      .filter((v: any) => v.type === 'query')
+      .map((v: any) => ({ where: `variable ${v.name}`, expr: String(v.definition) }));
     return [...rules, ...panels, ...variables];
   }
 

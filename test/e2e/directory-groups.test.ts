@@ -15,8 +15,14 @@ import { describeWithTools } from '../support/tools';
 
 describeWithTools('directory groups, roles and provisioning against a real slapd', SLAPD_TOOLS, () => {
   const PASSWORD = {
-    alice: 'alice-directory-pw', carol: 'carol-directory-pw', dave: 'dave-directory-pw', erin: 'erin-directory-pw', gary: 'gary-directory-pw',
-    hank: 'hank-directory-pw', ivy: 'ivy-directory-pw', root: 'root-directory-pw',
+    alice: 'alice-directory-pw',
+    carol: 'carol-directory-pw',
+    dave: 'dave-directory-pw',
+    erin: 'erin-directory-pw',
+    gary: 'gary-directory-pw',
+    hank: 'hank-directory-pw',
+    ivy: 'ivy-directory-pw',
+    root: 'root-directory-pw',
   };
 
   let slapd: Slapd;
@@ -24,7 +30,9 @@ describeWithTools('directory groups, roles and provisioning against a real slapd
   let replica: RunningGateway;
   let admin: string;
 
-  type SignIn = GraphQLResponse<{ createToken: { token: string; user: { login: string; email: string; ldap: boolean; privilege: string; profile: string; roles: { name: string }[] } } }>;
+  type SignIn = GraphQLResponse<{
+    createToken: { token: string; user: { login: string; email: string; ldap: boolean; privilege: string; profile: string; roles: { name: string }[] } };
+  }>;
   const signIn = (url: string, login: string, password: string) =>
     fetch(`${url}/graphql`, {
       method: 'POST',
@@ -48,8 +56,7 @@ describeWithTools('directory groups, roles and provisioning against a real slapd
     const body = (await response.json()) as GraphQLResponse<{ connections: { nodes: { name: string }[] } }>;
     return body.data ? body.data.connections.nodes.map((n) => n.name) : errorCode(body);
   };
-  const users = async () =>
-    (await gw.gqlOk<{ users: { login: string }[] }>(`{ users { login } }`, {}, admin)).users.map((u) => u.login);
+  const users = async () => (await gw.gqlOk<{ users: { login: string }[] }>(`{ users { login } }`, {}, admin)).users.map((u) => u.login);
 
   beforeAll(async () => {
     slapd = await startSlapd({ memberOf: true });
@@ -94,7 +101,11 @@ describeWithTools('directory groups, roles and provisioning against a real slapd
         { n: `${env}-1`, e: env },
         admin,
       );
-      await gw.gqlOk(`mutation($n: String!, $e: String!) { createRole(name: $n, access: [{ filters: [{ tag: "env", value: $e }] }]) { name } }`, { n: `${env}-only`, e: env }, admin);
+      await gw.gqlOk(
+        `mutation($n: String!, $e: String!) { createRole(name: $n, access: [{ filters: [{ tag: "env", value: $e }] }]) { name } }`,
+        { n: `${env}-only`, e: env },
+        admin,
+      );
     }
     await gw.gqlOk(`mutation { createUser(email: "ivy@corp.test", input: { password: "ivy-local-password", privilege: READ }) { login } }`, {}, admin);
     // A second replica on the same database, with its own long-lived cache of callers.
@@ -112,7 +123,12 @@ describeWithTools('directory groups, roles and provisioning against a real slapd
     const result = await signIn(gw.url, 'carol', PASSWORD.carol);
     expect(result.errors).toBeUndefined();
     expect(result.data!.createToken.user).toEqual({
-      login: 'carol', email: 'carol@corp.test', ldap: true, privilege: 'READ', profile: 'DEVELOPER', roles: [{ name: 'sales-only' }],
+      login: 'carol',
+      email: 'carol@corp.test',
+      ldap: true,
+      privilege: 'READ',
+      profile: 'DEVELOPER',
+      roles: [{ name: 'sales-only' }],
     });
     expect(await visibleAt(gw.url, result.data!.createToken.token)).toEqual(['sales-1']);
     // Signing in with the email finds the same account.
@@ -127,7 +143,7 @@ describeWithTools('directory groups, roles and provisioning against a real slapd
     expect((await users()).filter((l) => l.startsWith('hank'))).toEqual(['hank']);
   });
 
-  test('an entry whose mail is a local account\'s is refused, and creates nothing', async () => {
+  test("an entry whose mail is a local account's is refused, and creates nothing", async () => {
     expect(errorCode(await signIn(gw.url, 'ivy.d', PASSWORD.ivy))).toBe('UNAUTHENTICATED');
     expect((await users()).filter((l) => l.startsWith('ivy'))).toEqual(['ivy']);
   });
@@ -180,14 +196,16 @@ member: ${SERVICE_DN}
     const db = new Client({ connectionString: gw.database.url });
     await db.connect();
     try {
-      const { rows } = await db.query(`SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id JOIN users u ON u.id = ur.user_id WHERE u.login = 'erin'`);
+      const { rows } = await db.query(
+        `SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id JOIN users u ON u.id = ur.user_id WHERE u.login = 'erin'`,
+      );
       expect(rows).toEqual([{ name: 'ops-only' }]);
     } finally {
       await db.end();
     }
   });
 
-  test('injection: `*`, `al*` and `alice)(cn=*` with alice\'s password match nothing', async () => {
+  test("injection: `*`, `al*` and `alice)(cn=*` with alice's password match nothing", async () => {
     for (const login of ['*', 'al*', 'alice)(cn=*', 'alice)(|(uid=*']) {
       expect(errorCode(await signIn(gw.url, login, PASSWORD.alice))).toBe('UNAUTHENTICATED');
     }
@@ -207,7 +225,9 @@ member: ${SERVICE_DN}
     const db = new Client({ connectionString: gw.database.url });
     await db.connect();
     try {
-      const { rows } = await db.query(`SELECT r.name FROM user_roles ur JOIN users u ON u.id = ur.user_id JOIN roles r ON r.id = ur.role_id WHERE u.login = 'root' ORDER BY 1`);
+      const { rows } = await db.query(
+        `SELECT r.name FROM user_roles ur JOIN users u ON u.id = ur.user_id JOIN roles r ON r.id = ur.role_id WHERE u.login = 'root' ORDER BY 1`,
+      );
       expect(rows).toEqual([{ name: 'sales-only' }]);
       const admins = await db.query(`SELECT login FROM users WHERE privilege = 'admin' AND NOT ldap ORDER BY 1`);
       expect(admins.rows).toEqual([{ login: 'datasentinel' }]);

@@ -66,7 +66,10 @@ describeWithTools('directory sign-in against a real slapd', SLAPD_TOOLS, () => {
     });
     api = restClient(gw.url);
     admin = await gw.token('datasentinel', ADMIN_PASSWORD);
-    for (const [name, env] of [['sales-1', 'sales'], ['prod-1', 'prod']] as const) {
+    for (const [name, env] of [
+      ['sales-1', 'sales'],
+      ['prod-1', 'prod'],
+    ] as const) {
       await gw.gqlOk(
         `mutation($n: String!, $e: String!) { createConnection(name: $n, input: { host: "db.test", port: 5432, user: "m", password: "p", tags: [{ key: "env", value: $e }] }) { name } }`,
         { n: name, e: env },
@@ -75,7 +78,11 @@ describeWithTools('directory sign-in against a real slapd', SLAPD_TOOLS, () => {
     }
     await gw.gqlOk(`mutation { createRole(name: "sales-only", access: [{ filters: [{ tag: "env", value: "sales" }] }]) { name } }`, {}, admin);
     for (const email of ['alice@corp.test', 'twin@corp.test']) {
-      await gw.gqlOk(`mutation($e: String!) { createUser(email: $e, input: { ldap: true, privilege: READ, roles: ["sales-only"] }) { login } }`, { e: email }, admin);
+      await gw.gqlOk(
+        `mutation($e: String!) { createUser(email: $e, input: { ldap: true, privilege: READ, roles: ["sales-only"] }) { login } }`,
+        { e: email },
+        admin,
+      );
     }
     await gw.gqlOk(`mutation { createUser(email: "local.user@corp.test", input: { password: "${LOCAL_PASSWORD}", privilege: READ }) { login } }`, {}, admin);
   }, 120_000);
@@ -100,7 +107,10 @@ describeWithTools('directory sign-in against a real slapd', SLAPD_TOOLS, () => {
     const token = graphql.data!.createToken.token;
     expect(await visible(token)).toEqual(['sales-1']);
     const me = await gw.gqlOk<{ me: { restricted: boolean; permissions: { administer: boolean; dashboards: string[] } } }>(
-      `{ me { restricted permissions { administer dashboards } } }`, {}, token);
+      `{ me { restricted permissions { administer dashboards } } }`,
+      {},
+      token,
+    );
     expect(me.me).toEqual({ restricted: true, permissions: { administer: false, dashboards: ['session-history', 'top-queries', 'top-tables', 'reporting'] } });
 
     // REST: Basic auth with the email and the directory password, then the token on the vendor's paths.
@@ -118,7 +128,10 @@ describeWithTools('directory sign-in against a real slapd', SLAPD_TOOLS, () => {
 
   test('a wrong password is refused like any other, through both adapters', async () => {
     expect(await outcome('alice', 'not-her-password', '192.0.2.10')).toBe('UNAUTHENTICATED');
-    const rest = await api.call('POST', '/ds-api/user-token', { basic: { login: 'alice', password: 'not-her-password' }, headers: { 'x-forwarded-for': '192.0.2.10' } });
+    const rest = await api.call('POST', '/ds-api/user-token', {
+      basic: { login: 'alice', password: 'not-her-password' },
+      headers: { 'x-forwarded-for': '192.0.2.10' },
+    });
     expect(rest.status).toBe(401);
     expect(rest.body).toEqual({ error: 'Invalid login or password' });
     expect(await outcome('alice', ALICE_PASSWORD, '192.0.2.10')).toBe('OK');
@@ -174,11 +187,17 @@ describeWithTools('directory sign-in against a real slapd', SLAPD_TOOLS, () => {
   });
 
   test('the directory is verified: StartTLS with LDAP_CA_FILE works, and a server certificate from an unknown CA is refused', async () => {
-    const startTls = new LdapDirectory(loadDirectoryConfig({
-      LDAP_URL: slapd.url, LDAP_START_TLS: 'true', LDAP_CA_FILE: slapd.caFile, LDAP_USER_BASE: `ou=people,${SUFFIX}`,
-    })!);
+    const startTls = new LdapDirectory(
+      loadDirectoryConfig({
+        LDAP_URL: slapd.url,
+        LDAP_START_TLS: 'true',
+        LDAP_CA_FILE: slapd.caFile,
+        LDAP_USER_BASE: `ou=people,${SUFFIX}`,
+      })!,
+    );
     expect(await startTls.authenticate({ login: 'bob', email: 'bob@corp.test' }, BOB_PASSWORD)).toEqual({
-      ok: true, entry: { dn: personDn('bob'), email: 'bob@corp.test', groups: [] },
+      ok: true,
+      entry: { dn: personDn('bob'), email: 'bob@corp.test', groups: [] },
     });
     expect(slapd.log()).toMatch(/STARTTLS/);
     const untrusted = new LdapDirectory(loadDirectoryConfig({ LDAP_URL: slapd.ldapsUrl, LDAP_USER_BASE: `ou=people,${SUFFIX}` })!);

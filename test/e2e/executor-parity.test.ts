@@ -31,7 +31,17 @@ beforeAll(async () => {
   ]);
   await seedRoles(ds, [
     { name: 'prod', access: [{ filters: [{ tag: 'env', value: 'prod' }] }] },
-    { name: 'core-dev', access: [{ filters: [{ tag: 'team', value: 'core' }, { tag: 'env', value: 'dev' }] }] },
+    {
+      name: 'core-dev',
+      access: [
+        {
+          filters: [
+            { tag: 'team', value: 'core' },
+            { tag: 'env', value: 'dev' },
+          ],
+        },
+      ],
+    },
   ]);
   await seedUsers(ds, [{ email: 'restricted@corp.test', roles: ['prod', 'core-dev'] }]);
   const password = 'a-long-enough-password';
@@ -49,25 +59,50 @@ const CONNECTION_FIELDS = `name host port user enabled connected pgVersion tagSt
   tags { key value automatic }`;
 
 const OPERATIONS: { name: string; query: string; variables?: Record<string, unknown> }[] = [
-  { name: 'me', query: `{ me { login email profile privilege restricted live360 ldap permissions { administer killSessions live360 dashboards } roles { name } } }` },
+  {
+    name: 'me',
+    query: `{ me { login email profile privilege restricted live360 ldap permissions { administer killSessions live360 dashboards } roles { name } } }`,
+  },
   { name: 'dashboard page', query: `{ connections(first: 50) { totalCount pageInfo { hasNextPage endCursor } nodes { ${CONNECTION_FIELDS} } } }` },
-  { name: 'small pages, edges and cursors', query: `query($n: Int) { connections(first: $n) { totalCount edges { cursor node { name } } pageInfo { hasNextPage endCursor } } }`, variables: { n: 1 } },
+  {
+    name: 'small pages, edges and cursors',
+    query: `query($n: Int) { connections(first: $n) { totalCount edges { cursor node { name } } pageInfo { hasNextPage endCursor } } }`,
+    variables: { n: 1 },
+  },
   { name: 'variable defaults', query: `query($n: Int = 2) { connections(first: $n) { nodes { name } } }` },
-  { name: 'filters', query: `query($f: ConnectionFilter) { connections(filter: $f) { totalCount nodes { name } } }`, variables: { f: { access: [{ filters: [{ tag: 'team', value: 'core' }] }], enabled: true } } },
+  {
+    name: 'filters',
+    query: `query($f: ConnectionFilter) { connections(filter: $f) { totalCount nodes { name } } }`,
+    variables: { f: { access: [{ filters: [{ tag: 'team', value: 'core' }] }], enabled: true } },
+  },
   { name: 'search', query: `{ connections(filter: { search: "db1" }) { totalCount nodes { name } } }` },
-  { name: 'one connection, visible or not', query: `{ a: connection(name: "prod-db1") { name tags { key value } } b: connection(name: "qa-db1") { name } c: connection(name: "nope") { name } }` },
+  {
+    name: 'one connection, visible or not',
+    query: `{ a: connection(name: "prod-db1") { name tags { key value } } b: connection(name: "qa-db1") { name } c: connection(name: "nope") { name } }`,
+  },
   { name: 'administrator-only fields (partial errors, nulls)', query: `{ connections { nodes { name lastProbeAt lastProbeError } } }` },
   { name: 'tag summary', query: `{ tags { key automatic values { value count } } }` },
-  { name: 'roles overview', query: `{ roles { name connectionCount access { filters { tag value } } users { login roles { name } } connections(first: 2) { totalCount nodes { name } } } }` },
+  {
+    name: 'roles overview',
+    query: `{ roles { name connectionCount access { filters { tag value } } users { login roles { name } } connections(first: 2) { totalCount nodes { name } } } }`,
+  },
   { name: 'one role', query: `{ role(name: "prod") { name connectionCount } missing: role(name: "nope") { name } }` },
   { name: 'users and their connections', query: `{ users { login restricted connections(first: 10) { totalCount nodes { name } } } }` },
-  { name: 'preview', query: `query($a: [AccessGroupInput!]!) { previewAccess(access: $a, first: 10) { totalCount nodes { name } } }`, variables: { a: [{ filters: [{ tag: 'env', value: 'prod' }] }, { filters: [{ tag: 'env', value: 'qa' }] }] } },
+  {
+    name: 'preview',
+    query: `query($a: [AccessGroupInput!]!) { previewAccess(access: $a, first: 10) { totalCount nodes { name } } }`,
+    variables: { a: [{ filters: [{ tag: 'env', value: 'prod' }] }, { filters: [{ tag: 'env', value: 'qa' }] }] },
+  },
   { name: 'service refusals (bad cursor, bad first)', query: `{ connections(first: -1) { totalCount } }` },
   { name: 'bad cursor', query: `{ connections(after: "not-a-cursor") { totalCount } }` },
   { name: 'bad rule in preview', query: `{ previewAccess(access: [{ filters: [] }]) { totalCount } }` },
   { name: 'variable of the wrong type', query: `query($n: Int) { connections(first: $n) { totalCount } }`, variables: { n: 'ten' } },
   { name: 'missing required variable', query: `query($a: [AccessGroupInput!]!) { previewAccess(access: $a) { totalCount } }`, variables: {} },
-  { name: 'fragments, aliases, @skip and @include', query: `query($yes: Boolean!) { list: connections(first: 3) { ...Page } again: connections(first: 1) @include(if: $yes) { totalCount } never: me @skip(if: $yes) { login } } fragment Page on ConnectionPage { totalCount nodes { ... on Connection { id: name tags { key } } } }`, variables: { yes: true } },
+  {
+    name: 'fragments, aliases, @skip and @include',
+    query: `query($yes: Boolean!) { list: connections(first: 3) { ...Page } again: connections(first: 1) @include(if: $yes) { totalCount } never: me @skip(if: $yes) { login } } fragment Page on ConnectionPage { totalCount nodes { ... on Connection { id: name tags { key } } } }`,
+    variables: { yes: true },
+  },
   { name: '__typename', query: `{ __typename me { __typename login } connections(first: 1) { __typename nodes { __typename name } } }` },
 ];
 
@@ -149,7 +184,13 @@ test('an operationName naming no operation: both executors answer BAD_USER_INPUT
     const context = { ...(await authenticate(gw.gateway.services, {})), services: gw.gateway.services };
     for (let i = 0; i < 2; i += 1) {
       // What Apollo hands the executor when `operationName` names no operation of the document.
-      const request = { document: parse(query), operation: undefined, operationName: null, context, request: { query, operationName: 'Nope' } } as unknown as GatewayGraphQLRequestContext;
+      const request = {
+        document: parse(query),
+        operation: undefined,
+        operationName: null,
+        context,
+        request: { query, operationName: 'Nope' },
+      } as unknown as GatewayGraphQLRequestContext;
       const result: ExecutionResult = await execute(request);
       expect(result.data).toBeUndefined();
       expect(result.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);

@@ -139,7 +139,11 @@ describe('PostgreSQL terminates every session of the gateway', () => {
       terminated += await terminateAll();
       const results = [
         await gw.gql(READ, {}, admin),
-        await gw.gql(`mutation($n: String!) { createConnection(name: $n, input: { host: "h", port: 5432, user: "u", password: "p" }) { name } }`, { n: `${prefix}${round}` }, admin),
+        await gw.gql(
+          `mutation($n: String!) { createConnection(name: $n, input: { host: "h", port: 5432, user: "u", password: "p" }) { name } }`,
+          { n: `${prefix}${round}` },
+          admin,
+        ),
         await gw.gql(READ, {}, admin),
         await gw.gql(`mutation($n: String!) { updateConnection(name: $n, input: { port: 5433 }) { port } }`, { n: `${prefix}${round}` }, admin),
       ];
@@ -155,7 +159,11 @@ describe('PostgreSQL terminates every session of the gateway', () => {
     process.stdout.write(`faults: 12 kills ended ${terminated} sessions; failed requests after them: ${failures.length}\n`);
     expect(terminated).toBeGreaterThanOrEqual(12);
     expect(failures).toEqual([]);
-    const stored = await gw.gqlOk(`query($prefix: String!) { connections(first: 50, filter: { search: $prefix }) { totalCount nodes { port } } }`, { prefix }, admin);
+    const stored = await gw.gqlOk(
+      `query($prefix: String!) { connections(first: 50, filter: { search: $prefix }) { totalCount nodes { port } } }`,
+      { prefix },
+      admin,
+    );
     expect(stored.connections.totalCount).toBe(12);
     expect(stored.connections.nodes.every((n: { port: number }) => n.port === 5433)).toBe(true);
   });
@@ -165,7 +173,11 @@ describe('PostgreSQL terminates every session of the gateway', () => {
     for (let round = 0; round < 4; round += 1) {
       const burst = Array.from({ length: 12 }, (_, i) =>
         i % 3 === 0
-          ? gw.gql(`mutation($n: String!) { createConnection(name: $n, input: { host: "h", port: 5432, user: "u", password: "p" }) { name } }`, { n: `burst-${round}-${i}` }, admin)
+          ? gw.gql(
+              `mutation($n: String!) { createConnection(name: $n, input: { host: "h", port: 5432, user: "u", password: "p" }) { name } }`,
+              { n: `burst-${round}-${i}` },
+              admin,
+            )
           : gw.gql(READ, {}, admin),
       );
       await sleep(2);

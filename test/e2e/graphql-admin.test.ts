@@ -40,7 +40,9 @@ function connection(name: string, host: string, tags: Record<string, string>, ex
       { key: 'pg_instance', value: `${host}@${name}`, automatic: true },
       { key: 'server', value: host, automatic: true },
     ],
-    tagString: Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(','),
+    tagString: Object.entries(tags)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(','),
     enabled: true,
     connected: false,
     pgVersion: null,
@@ -76,7 +78,10 @@ describe('with one gateway', () => {
   const updateConnection = (name: string, input: Record<string, unknown>) =>
     call(`mutation($name: String!, $input: UpdateConnectionInput!) { updateConnection(name: $name, input: $input) { ${CONNECTION} } }`, { name, input });
   const createRole = (name: string, access: unknown) =>
-    call(`mutation($name: String!, $access: [AccessGroupInput!]!) { createRole(name: $name, access: $access) { name access { filters { tag value } } } }`, { name, access });
+    call(`mutation($name: String!, $access: [AccessGroupInput!]!) { createRole(name: $name, access: $access) { name access { filters { tag value } } } }`, {
+      name,
+      access,
+    });
   const createUser = (email: string, input: Record<string, unknown>) =>
     call(`mutation($email: String!, $input: CreateUserInput!) { createUser(email: $email, input: $input) { ${USER} } }`, { email, input });
   const updateUser = (email: string, input: Record<string, unknown>, token: string | null = admin) =>
@@ -114,7 +119,9 @@ describe('with one gateway', () => {
     });
 
     test('connection(name) reads it back; lastProbeError and lastProbeAt show the refused probe to administrators', async () => {
-      const data = await ok(`{ connection(name: "db-defaults") { ${CONNECTION} lastProbeError lastProbeAt createdAt updatedAt } missing: connection(name: "nope") { name } }`);
+      const data = await ok(
+        `{ connection(name: "db-defaults") { ${CONNECTION} lastProbeError lastProbeAt createdAt updatedAt } missing: connection(name: "nope") { name } }`,
+      );
       const { lastProbeError, lastProbeAt, createdAt, updatedAt, ...rest } = data.connection;
       expect(rest).toEqual(connection('db-defaults', '127.0.0.2', { environment: 'production', version: '11.8' }));
       expect(lastProbeError).toMatch(/ECONNREFUSED/);
@@ -164,7 +171,9 @@ describe('with one gateway', () => {
       await createConnection('db-delete', base);
       expect(await call(`mutation { deleteConnection(name: "db-delete") }`)).toEqual({ data: { deleteConnection: true } });
       expect(await call(`{ connection(name: "db-delete") { name } }`)).toEqual({ data: { connection: null } });
-      expect(errorsOf(await call(`mutation { deleteConnection(name: "db-delete") }`))).toEqual([{ code: 'NOT_FOUND', message: 'Connection "db-delete" not found' }]);
+      expect(errorsOf(await call(`mutation { deleteConnection(name: "db-delete") }`))).toEqual([
+        { code: 'NOT_FOUND', message: 'Connection "db-delete" not found' },
+      ]);
     });
 
     test.each([
@@ -209,18 +218,71 @@ describe('with one gateway', () => {
       ['an empty user', 'bad-1', { user: '' }, 'user', 'user: is required'],
       ['a user with surrounding spaces', 'bad-1', { user: ' monitor' }, 'user', 'user: has leading or trailing spaces'],
       ['a user with a newline', 'bad-1', { user: 'mon\nitor' }, 'user', 'user: contains a control character'],
-      ['a user of 64 characters', 'bad-1', { user: 'u'.repeat(64) }, 'user', 'user: is longer than 63 characters (PostgreSQL role names are limited to 63 bytes)'],
+      [
+        'a user of 64 characters',
+        'bad-1',
+        { user: 'u'.repeat(64) },
+        'user',
+        'user: is longer than 63 characters (PostgreSQL role names are limited to 63 bytes)',
+      ],
       ['an empty password', 'bad-1', { password: '' }, 'password', 'password: is required'],
-      ['a malformed tag key', 'bad-1', { tags: [{ key: '1env', value: 'prod' }] }, 'tags', 'Invalid tag "1env=prod": a key starts with a letter or "_" and has at most 64 characters among A-Z a-z 0-9 _ . -'],
+      [
+        'a malformed tag key',
+        'bad-1',
+        { tags: [{ key: '1env', value: 'prod' }] },
+        'tags',
+        'Invalid tag "1env=prod": a key starts with a letter or "_" and has at most 64 characters among A-Z a-z 0-9 _ . -',
+      ],
       ['an empty tag value', 'bad-1', { tags: [{ key: 'env', value: ' ' }] }, 'tags', 'Invalid tag "env= ": the value is empty'],
       ['a tag value with ","', 'bad-1', { tags: [{ key: 'env', value: 'a,b' }] }, 'tags', 'Invalid tag "env=a,b": the value contains ","'],
-      ['a duplicate tag key', 'bad-1', { tags: [{ key: 'env', value: 'a' }, { key: 'env', value: 'b' }] }, 'tags', 'Invalid tag "env=b": key "env" appears twice'],
-      ['the automatic key pg_instance', 'bad-1', { tags: [{ key: 'pg_instance', value: 'x@y' }] }, 'tags', 'Invalid tag "pg_instance=x@y": "pg_instance" is set automatically by the gateway'],
-      ['the automatic key server', 'bad-1', { tags: [{ key: 'server', value: 'h' }] }, 'tags', 'Invalid tag "server=h": "server" is set automatically by the gateway'],
-      ['the automatic key pg_version', 'bad-1', { tags: [{ key: 'pg_version', value: '16.4' }] }, 'tags', 'Invalid tag "pg_version=16.4": "pg_version" is set automatically by the gateway'],
+      [
+        'a duplicate tag key',
+        'bad-1',
+        {
+          tags: [
+            { key: 'env', value: 'a' },
+            { key: 'env', value: 'b' },
+          ],
+        },
+        'tags',
+        'Invalid tag "env=b": key "env" appears twice',
+      ],
+      [
+        'the automatic key pg_instance',
+        'bad-1',
+        { tags: [{ key: 'pg_instance', value: 'x@y' }] },
+        'tags',
+        'Invalid tag "pg_instance=x@y": "pg_instance" is set automatically by the gateway',
+      ],
+      [
+        'the automatic key server',
+        'bad-1',
+        { tags: [{ key: 'server', value: 'h' }] },
+        'tags',
+        'Invalid tag "server=h": "server" is set automatically by the gateway',
+      ],
+      [
+        'the automatic key pg_version',
+        'bad-1',
+        { tags: [{ key: 'pg_version', value: '16.4' }] },
+        'tags',
+        'Invalid tag "pg_version=16.4": "pg_version" is set automatically by the gateway',
+      ],
       ['a lock-monitoring delay of 0', 'bad-1', { lockMonitoringDelay: 0 }, 'lockMonitoringDelay', 'lockMonitoringDelay: must be at least 1 second'],
-      ['negative query-monitoring minimum calls', 'bad-1', { queryMonitoringMinCalls: -1 }, 'queryMonitoringMinCalls', 'queryMonitoringMinCalls: must be 0 or more'],
-      ['negative query-monitoring minimum time', 'bad-1', { queryMonitoringMinTime: -0.5 }, 'queryMonitoringMinTime', 'queryMonitoringMinTime: must be 0 or more'],
+      [
+        'negative query-monitoring minimum calls',
+        'bad-1',
+        { queryMonitoringMinCalls: -1 },
+        'queryMonitoringMinCalls',
+        'queryMonitoringMinCalls: must be 0 or more',
+      ],
+      [
+        'negative query-monitoring minimum time',
+        'bad-1',
+        { queryMonitoringMinTime: -0.5 },
+        'queryMonitoringMinTime',
+        'queryMonitoringMinTime: must be 0 or more',
+      ],
     ];
 
     describe('createConnection refuses bad input with BAD_USER_INPUT naming the field or pair, and writes nothing', () => {
@@ -271,7 +333,12 @@ describe('with one gateway', () => {
 
   describe('roles', () => {
     const ACCESS = [
-      { filters: [{ tag: 'environment', value: 'production' }, { tag: 'datacenter', value: 'london' }] },
+      {
+        filters: [
+          { tag: 'environment', value: 'production' },
+          { tag: 'datacenter', value: 'london' },
+        ],
+      },
       { filters: [{ tag: 'environment', value: 'uat' }] },
     ];
 
@@ -301,13 +368,27 @@ describe('with one gateway', () => {
     });
 
     test('filters may name tags no connection has yet; values are trimmed; repeated filters are dropped', async () => {
-      const result = await createRole('future', [{ filters: [{ tag: ' owner ', value: ' nobody ' }, { tag: 'owner', value: 'nobody' }] }]);
+      const result = await createRole('future', [
+        {
+          filters: [
+            { tag: ' owner ', value: ' nobody ' },
+            { tag: 'owner', value: 'nobody' },
+          ],
+        },
+      ]);
       expect(result).toEqual({ data: { createRole: { name: 'future', access: [{ filters: [{ tag: 'owner', value: 'nobody' }] }] } } });
       expect((await ok(`{ role(name: "future") { connectionCount } }`)).role).toEqual({ connectionCount: 0 });
     });
 
     test('a contradictory group is accepted and matches nothing', async () => {
-      await createRole('never', [{ filters: [{ tag: 'environment', value: 'production' }, { tag: 'environment', value: 'uat' }] }]);
+      await createRole('never', [
+        {
+          filters: [
+            { tag: 'environment', value: 'production' },
+            { tag: 'environment', value: 'uat' },
+          ],
+        },
+      ]);
       expect((await ok(`{ role(name: "never") { connectionCount connections { nodes { name } } } }`)).role).toEqual({
         connectionCount: 0,
         connections: { nodes: [] },
@@ -349,7 +430,19 @@ describe('with one gateway', () => {
       ['a name with a space', 'data team', ACCESS, 'name: name must be 1-64 characters among A-Z a-z 0-9 _ . -'],
       ['no group', 'bad-role', [], 'access must contain at least one group of filters'],
       ['an empty group', 'bad-role', [ACCESS[0], { filters: [] }], 'access[2]: a group must contain at least one filter'],
-      ['a malformed tag', 'bad-role', [{ filters: [{ tag: 'env', value: 'a' }, { tag: 'bad tag', value: 'x' }] }], 'access[1].filters[2] "bad tag=x": a key starts with a letter or "_" and has at most 64 characters among A-Z a-z 0-9 _ . -'],
+      [
+        'a malformed tag',
+        'bad-role',
+        [
+          {
+            filters: [
+              { tag: 'env', value: 'a' },
+              { tag: 'bad tag', value: 'x' },
+            ],
+          },
+        ],
+        'access[1].filters[2] "bad tag=x": a key starts with a letter or "_" and has at most 64 characters among A-Z a-z 0-9 _ . -',
+      ],
       ['an empty value', 'bad-role', [ACCESS[1], { filters: [{ tag: 'env', value: '' }] }], 'access[2].filters[1] "env=": the value is empty'],
       ['a value with ","', 'bad-role', [{ filters: [{ tag: 'env', value: 'a,b' }] }], 'access[1].filters[1] "env=a,b": the value contains ","'],
     ];
@@ -387,7 +480,11 @@ describe('with one gateway', () => {
         { a: [{ filters: [{ tag: 'datacenter', value: 'london' }] }, { filters: [{ tag: 'datacenter', value: 'paris' }] }] },
       );
       expect(data).toEqual({
-        all: { totalCount: 2, nodes: [{ name: 'r-lon-prod' }, { name: 'r-par-prod' }], pageInfo: { hasNextPage: false, endCursor: encodeCursor('r-par-prod') } },
+        all: {
+          totalCount: 2,
+          nodes: [{ name: 'r-lon-prod' }, { name: 'r-par-prod' }],
+          pageInfo: { hasNextPage: false, endCursor: encodeCursor('r-par-prod') },
+        },
         first: {
           totalCount: 2,
           edges: [{ cursor: encodeCursor('r-lon-prod'), node: { name: 'r-lon-prod' } }],
@@ -469,8 +566,15 @@ describe('with one gateway', () => {
 
     test('users sign in with their login or their email, in any case', async () => {
       for (const login of ['jean.lapioffe', 'Jean.Lapioffe', 'jean.lapioffe@corp.com', 'JEAN.LAPIOFFE@corp.com', 'jean.lapioffe2', 'Jean.Lapioffe@Other.org']) {
-        const data = await ok(`mutation($l: String!, $p: String!) { createToken(login: $l, password: $p) { user { email } } }`, { l: login, p: PASSWORD }, null);
-        expect([login, data.createToken.user.email]).toEqual([login, login.includes('other') || login.includes('Other') || login === 'jean.lapioffe2' ? 'Jean.Lapioffe@Other.org' : 'jean.lapioffe@corp.com']);
+        const data = await ok(
+          `mutation($l: String!, $p: String!) { createToken(login: $l, password: $p) { user { email } } }`,
+          { l: login, p: PASSWORD },
+          null,
+        );
+        expect([login, data.createToken.user.email]).toEqual([
+          login,
+          login.includes('other') || login.includes('Other') || login === 'jean.lapioffe2' ? 'Jean.Lapioffe@Other.org' : 'jean.lapioffe@corp.com',
+        ]);
       }
     });
 
@@ -572,7 +676,11 @@ describe('with one gateway', () => {
 
     test('updateUser changes only what is given; roles replace; null clears the comment', async () => {
       const email = 'jean.lapioffe@corp.com';
-      expect((await updateUser(email, { comment: 'note', live360: false })).data?.updateUser).toMatchObject({ comment: 'note', live360: false, privilege: 'ADMIN' });
+      expect((await updateUser(email, { comment: 'note', live360: false })).data?.updateUser).toMatchObject({
+        comment: 'note',
+        live360: false,
+        privilege: 'ADMIN',
+      });
       expect((await updateUser(email, { roles: ['future', 'analysts'] })).data?.updateUser).toMatchObject({
         roles: [{ name: 'analysts' }, { name: 'future' }],
         restricted: true,
@@ -691,9 +799,15 @@ describe('the last unrestricted administrator (a gateway of its own)', () => {
   let gw: TestGateway;
   let admin: string;
   const updateUser = (email: string, input: Record<string, unknown>, token = admin) =>
-    gw.gql(`mutation($email: String!, $input: UpdateUserInput!) { updateUser(email: $email, input: $input) { login privilege profile roles { name } } }`, { email, input }, token);
+    gw.gql(
+      `mutation($email: String!, $input: UpdateUserInput!) { updateUser(email: $email, input: $input) { login privilege profile roles { name } } }`,
+      { email, input },
+      token,
+    );
   const deleteUser = (email: string, token = admin) => gw.gql(`mutation($email: String!) { deleteUser(email: $email) }`, { email }, token);
-  const LAST = (login: string) => [{ code: 'LAST_ADMIN', message: `${login} is the last unrestricted administrator: it cannot be deleted, demoted, given a role or switched to LDAP` }];
+  const LAST = (login: string) => [
+    { code: 'LAST_ADMIN', message: `${login} is the last unrestricted administrator: it cannot be deleted, demoted, given a role or switched to LDAP` },
+  ];
   const ATTEMPTS: [string, (email: string, token?: string) => Promise<GraphQLResponse>][] = [
     ['deleted', (email, token) => deleteUser(email, token)],
     ['demoted to READ', (email, token) => updateUser(email, { privilege: 'READ' }, token)],
@@ -703,7 +817,10 @@ describe('the last unrestricted administrator (a gateway of its own)', () => {
     ['restricted and demoted at once', (email, token) => updateUser(email, { roles: ['limited'], privilege: 'READ' }, token)],
     // An LDAP account has no local password, and this gateway reaches no directory: no one could sign in as it.
     ['switched to LDAP', (email, token) => updateUser(email, { ldap: true }, token)],
-    ['switched to LDAP with its other fields unchanged', (email, token) => updateUser(email, { ldap: true, privilege: 'ADMIN', profile: 'DATA_ADMIN', roles: [] }, token)],
+    [
+      'switched to LDAP with its other fields unchanged',
+      (email, token) => updateUser(email, { ldap: true, privilege: 'ADMIN', profile: 'DATA_ADMIN', roles: [] }, token),
+    ],
   ];
 
   beforeAll(async () => {

@@ -107,7 +107,9 @@ describe('order and cursors', () => {
     expect(next.totalCount).toBe(NAMES.length);
     // Put the fixture back.
     await gw.gateway.dataSource.query(`DELETE FROM connections WHERE name = '--early'`);
-    await seedConnections(gw.gateway.dataSource, [{ name: SORTED[3]!, host: 'host-1', tags: { parity: NAMES.indexOf(SORTED[3]!) % 2 === 0 ? 'even' : 'odd' } }]);
+    await seedConnections(gw.gateway.dataSource, [
+      { name: SORTED[3]!, host: 'host-1', tags: { parity: NAMES.indexOf(SORTED[3]!) % 2 === 0 ? 'even' : 'odd' } },
+    ]);
     expect((await page(100)).edges.map((e) => e.node.name)).toEqual(SORTED);
   });
 });
@@ -159,7 +161,12 @@ describe('first and after', () => {
 
   test('totalCount does not depend on first or after', async () => {
     const counts = [];
-    for (const [first, after] of [[0, null], [1, null], [3, encodeCursor('a')], [100, encodeCursor('zzz')]] as const) {
+    for (const [first, after] of [
+      [0, null],
+      [1, null],
+      [3, encodeCursor('a')],
+      [100, encodeCursor('zzz')],
+    ] as const) {
       counts.push((await page(first, after)).totalCount);
     }
     expect(counts).toEqual([NAMES.length, NAMES.length, NAMES.length, NAMES.length]);
@@ -218,7 +225,10 @@ describe('more than 500 connections', () => {
   const ALL = [...SORTED, ...BULK].sort();
 
   beforeAll(async () => {
-    await seedConnections(gw.gateway.dataSource, BULK.map((name) => ({ name, tags: { bulk: 'yes' } })));
+    await seedConnections(
+      gw.gateway.dataSource,
+      BULK.map((name) => ({ name, tags: { bulk: 'yes' } })),
+    );
   });
 
   test('first above 500 is capped at 500', async () => {
@@ -272,11 +282,25 @@ describe('nested paged fields page the same way', () => {
     await gw.gqlOk(`mutation($a: [AccessGroupInput!]!) { createRole(name: "odd", access: $a) { name } }`, { a: access }, admin);
     const odd = NAMES.filter((_, i) => i % 2 === 1).sort();
     const role = (after: string | null) =>
-      gw.gqlOk(`query($after: String) { role(name: "odd") { connections(first: 3, after: $after) { ${PAGE} } } }`, { after }, admin).then((d) => d.role.connections);
+      gw
+        .gqlOk(`query($after: String) { role(name: "odd") { connections(first: 3, after: $after) { ${PAGE} } } }`, { after }, admin)
+        .then((d) => d.role.connections);
     const preview = (after: string | null) =>
-      gw.gqlOk(`query($a: [AccessGroupInput!]!, $after: String) { previewAccess(access: $a, first: 3, after: $after) { ${PAGE} } }`, { a: access, after }, admin).then((d) => d.previewAccess);
+      gw
+        .gqlOk(
+          `query($a: [AccessGroupInput!]!, $after: String) { previewAccess(access: $a, first: 3, after: $after) { ${PAGE} } }`,
+          { a: access, after },
+          admin,
+        )
+        .then((d) => d.previewAccess);
     const me = (after: string | null) =>
-      gw.gqlOk(`query($after: String) { me { connections(first: 3, after: $after, filter: { access: [{ filters: [{ tag: "parity", value: "odd" }] }] }) { ${PAGE} } } }`, { after }, admin).then((d) => d.me.connections);
+      gw
+        .gqlOk(
+          `query($after: String) { me { connections(first: 3, after: $after, filter: { access: [{ filters: [{ tag: "parity", value: "odd" }] }] }) { ${PAGE} } } }`,
+          { after },
+          admin,
+        )
+        .then((d) => d.me.connections);
     expect(await walk(3, role)).toEqual(expectedPages(odd, 3));
     expect(await walk(3, preview)).toEqual(expectedPages(odd, 3));
     expect(await walk(3, me)).toEqual(expectedPages(odd, 3));

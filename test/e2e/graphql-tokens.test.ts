@@ -97,7 +97,9 @@ describe('createToken', () => {
         password,
         {
           data: null,
-          errors: [{ message: 'Invalid login or password', locations: [{ line: 1, column: 38 }], path: ['createToken'], extensions: { code: 'UNAUTHENTICATED' } }],
+          errors: [
+            { message: 'Invalid login or password', locations: [{ line: 1, column: 38 }], path: ['createToken'], extensions: { code: 'UNAUTHENTICATED' } },
+          ],
         },
       ]);
     }
@@ -156,7 +158,9 @@ describe('forged, expired and tampered tokens', () => {
 
   test('a token signed with another key is UNAUTHENTICATED', async () => {
     const user = await userRow('datasentinel');
-    const foreign = jwt.sign({ user: 'datasentinel', tv: user.token_version, sub: String(user.id) }, 'another-secret-of-at-least-32-characters', { expiresIn: 3600 });
+    const foreign = jwt.sign({ user: 'datasentinel', tv: user.token_version, sub: String(user.id) }, 'another-secret-of-at-least-32-characters', {
+      expiresIn: 3600,
+    });
     expect(errorsOf(await gw.gql(ME, {}, foreign))).toEqual([{ code: 'UNAUTHENTICATED', message: 'Invalid token' }]);
   });
 
@@ -228,7 +232,10 @@ describe('changes apply to the next request with the same token', () => {
   };
 
   beforeAll(async () => {
-    for (const [name, env] of [['c-dev', 'dev'], ['c-prod', 'prod']]) {
+    for (const [name, env] of [
+      ['c-dev', 'dev'],
+      ['c-prod', 'prod'],
+    ]) {
       await gw.gqlOk(
         `mutation { createConnection(name: "${name}", input: { host: "127.0.0.2", port: 1, user: "m", password: "p", tags: [{ key: "env", value: "${env}" }] }) { name } }`,
         {},
@@ -245,7 +252,13 @@ describe('changes apply to the next request with the same token', () => {
   test('an unrestricted administrator to begin with', async () => {
     const s = await state();
     expect({ ...s, me: { ...s.me, permissions: { ...s.me.permissions, dashboards: s.me.permissions.dashboards.length } } }).toEqual({
-      me: { privilege: 'ADMIN', profile: 'DATA_ADMIN', restricted: false, permissions: { administer: true, killSessions: true, live360: true, dashboards: 8 }, roles: [] },
+      me: {
+        privilege: 'ADMIN',
+        profile: 'DATA_ADMIN',
+        restricted: false,
+        permissions: { administer: true, killSessions: true, live360: true, dashboards: 8 },
+        roles: [],
+      },
       visible: ['c-dev', 'c-prod'],
       administration: 'allowed',
     });

@@ -46,20 +46,16 @@ beforeAll(async () => {
   gw = await startTestGateway({ probeTimeoutMs: 2000 });
   adminToken = await gw.token();
   for (const [name, [host, tags]] of Object.entries(FIXTURE)) {
-    await ok(
-      `mutation($name: String!, $input: CreateConnectionInput!) { createConnection(name: $name, input: $input) { name } }`,
-      adminToken,
-      {
-        name,
-        input: {
-          host: host === 'local' ? local.host : host,
-          port: host === 'local' ? local.port : 1,
-          user: host === 'local' ? local.user : 'monitor',
-          password: host === 'local' ? local.password : 'secret',
-          tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
-        },
+    await ok(`mutation($name: String!, $input: CreateConnectionInput!) { createConnection(name: $name, input: $input) { name } }`, adminToken, {
+      name,
+      input: {
+        host: host === 'local' ? local.host : host,
+        port: host === 'local' ? local.port : 1,
+        user: host === 'local' ? local.user : 'monitor',
+        password: host === 'local' ? local.password : 'secret',
+        tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
       },
-    );
+    });
   }
   for (const name of DISABLED) await ok(`mutation { disableConnection(name: "${name}") { name } }`, adminToken);
   await ok(
@@ -124,16 +120,41 @@ describe.each(RESTRICTED)('restricted user %s', (who) => {
     ['search by a hidden-only host', { search: '127.0.0.3' }, [], { search: '127.0.0.99' }],
     ['search by a shared host', { search: '127.0.0.2' }, ['a-vis-1', 'g-vis-4'], null],
     ['search matching everything', { search: '-' }, VISIBLE, null],
-    ['access on a hidden-only tag', { access: [{ filters: [{ tag: 'secret', value: 'hidden-value' }] }] }, [], { access: [{ filters: [{ tag: 'secret', value: 'other' }] }] }],
-    ['access on a hidden-only value', { access: [{ filters: [{ tag: 'project', value: 'phoenix' }] }] }, [], { access: [{ filters: [{ tag: 'nope', value: 'x' }] }] }],
-    ['access on a hidden automatic tag', { access: [{ filters: [{ tag: 'pg_instance', value: '127.0.0.3@b-hid-1' }] }] }, [], { access: [{ filters: [{ tag: 'pg_instance', value: '127.0.0.3@nothing' }] }] }],
+    [
+      'access on a hidden-only tag',
+      { access: [{ filters: [{ tag: 'secret', value: 'hidden-value' }] }] },
+      [],
+      { access: [{ filters: [{ tag: 'secret', value: 'other' }] }] },
+    ],
+    [
+      'access on a hidden-only value',
+      { access: [{ filters: [{ tag: 'project', value: 'phoenix' }] }] },
+      [],
+      { access: [{ filters: [{ tag: 'nope', value: 'x' }] }] },
+    ],
+    [
+      'access on a hidden automatic tag',
+      { access: [{ filters: [{ tag: 'pg_instance', value: '127.0.0.3@b-hid-1' }] }] },
+      [],
+      { access: [{ filters: [{ tag: 'pg_instance', value: '127.0.0.3@nothing' }] }] },
+    ],
     ['access on a value shared with hidden ones', { access: [{ filters: [{ tag: 'team', value: 'b' }] }] }, ['e-vis-3'], null],
-    ['access OR wider than the role', { access: [{ filters: [{ tag: 'env', value: 'dev' }] }, { filters: [{ tag: 'dc', value: 'paris' }] }] }, ['c-vis-2', 'e-vis-3'], null],
+    [
+      'access OR wider than the role',
+      { access: [{ filters: [{ tag: 'env', value: 'dev' }] }, { filters: [{ tag: 'dc', value: 'paris' }] }] },
+      ['c-vis-2', 'e-vis-3'],
+      null,
+    ],
     ['enabled: false', { enabled: false }, ['e-vis-3'], null],
     ['enabled: true', { enabled: true }, ['a-vis-1', 'c-vis-2', 'g-vis-4'], null],
     ['connected: true', { connected: true }, ['c-vis-2'], null],
     ['connected: false', { connected: false }, ['a-vis-1', 'e-vis-3', 'g-vis-4'], null],
-    ['several conditions', { enabled: true, connected: false, search: 'vis', access: [{ filters: [{ tag: 'dc', value: 'lyon' }] }] }, ['a-vis-1', 'g-vis-4'], null],
+    [
+      'several conditions',
+      { enabled: true, connected: false, search: 'vis', access: [{ filters: [{ tag: 'dc', value: 'lyon' }] }] },
+      ['a-vis-1', 'g-vis-4'],
+      null,
+    ],
   ])('connections(filter) %s', async (_label, filter, expected, lookalike) => {
     const query = `query($filter: ConnectionFilter) {
       connections(filter: $filter) { totalCount nodes { name } pageInfo { hasNextPage endCursor } }
@@ -179,13 +200,34 @@ describe.each(RESTRICTED)('restricted user %s', (who) => {
     const instances = ['127.0.0.2@a-vis-1', '127.0.0.2@g-vis-4', '127.0.0.7@e-vis-3', `${host}@c-vis-2`].sort().map((value) => ({ value, count: 1 }));
     const [version] = (await gw.gateway.dataSource.query(`SELECT pg_version FROM connections WHERE name = 'c-vis-2'`)) as { pg_version: string }[];
     expect(data.tags).toEqual([
-      { key: 'dc', automatic: false, values: [{ value: 'lyon', count: 2 }, { value: 'paris', count: 1 }] },
-      { key: 'env', automatic: false, values: [{ value: 'dev', count: 1 }, { value: 'prod', count: 3 }] },
+      {
+        key: 'dc',
+        automatic: false,
+        values: [
+          { value: 'lyon', count: 2 },
+          { value: 'paris', count: 1 },
+        ],
+      },
+      {
+        key: 'env',
+        automatic: false,
+        values: [
+          { value: 'dev', count: 1 },
+          { value: 'prod', count: 3 },
+        ],
+      },
       { key: 'pg_instance', automatic: true, values: instances },
       // d-hid-2 is connected to the same server: a leak would count 2.
       { key: 'pg_version', automatic: true, values: [{ value: version!.pg_version, count: 1 }] },
       { key: 'server', automatic: true, values: servers },
-      { key: 'team', automatic: false, values: [{ value: 'a', count: 3 }, { value: 'b', count: 1 }] },
+      {
+        key: 'team',
+        automatic: false,
+        values: [
+          { value: 'a', count: 3 },
+          { value: 'b', count: 1 },
+        ],
+      },
     ]);
   });
 
@@ -197,15 +239,34 @@ describe.each(RESTRICTED)('restricted user %s', (who) => {
       expect(keysOf(await ok(`{ tags(automatic: true) { key } }`, token()))).toEqual(['pg_instance', 'pg_version', 'server']);
       expect(keysOf(await ok(`{ tags { key } }`, token()))).toEqual(['dc', 'env', 'pg_instance', 'pg_version', 'server', 'team']);
       expect((await ok(`{ tags(keys: ["team", "env", "nope", "team"]) { key valueCount values { value count } } }`, token())).tags).toEqual([
-        { key: 'env', valueCount: 2, values: [{ value: 'dev', count: 1 }, { value: 'prod', count: 3 }] },
+        {
+          key: 'env',
+          valueCount: 2,
+          values: [
+            { value: 'dev', count: 1 },
+            { value: 'prod', count: 3 },
+          ],
+        },
         // Hidden connections carry team c: a leak would show it.
-        { key: 'team', valueCount: 2, values: [{ value: 'a', count: 3 }, { value: 'b', count: 1 }] },
+        {
+          key: 'team',
+          valueCount: 2,
+          values: [
+            { value: 'a', count: 3 },
+            { value: 'b', count: 1 },
+          ],
+        },
       ]);
       expect((await ok(`{ tags(keys: ["team"], automatic: true) { key } }`, token())).tags).toEqual([]);
       expect((await ok(`{ tags(keys: []) { key } }`, token())).tags).toEqual([]);
     }
     const page = async (first: number | null, after: string | null) =>
-      (await ok(`query($first: Int, $after: String) { tags(keys: ["pg_instance"]) { valueCount values(first: $first, after: $after) { value } } }`, token(), { first, after })).tags[0];
+      (
+        await ok(`query($first: Int, $after: String) { tags(keys: ["pg_instance"]) { valueCount values(first: $first, after: $after) { value } } }`, token(), {
+          first,
+          after,
+        })
+      ).tags[0];
     const all = ['127.0.0.2@a-vis-1', '127.0.0.2@g-vis-4', '127.0.0.7@e-vis-3', `${local.host}@c-vis-2`].sort();
     expect(await page(null, null)).toEqual({ valueCount: 4, values: all.map((value) => ({ value })) });
     expect(await page(2, null)).toEqual({ valueCount: 4, values: all.slice(0, 2).map((value) => ({ value })) });
@@ -261,12 +322,12 @@ describe.each(RESTRICTED)('restricted user %s', (who) => {
     const query = `query($after: String) { connections(first: 2, after: $after) { totalCount nodes { name } pageInfo { hasNextPage endCursor } } }`;
     const missing = await gw.gql(query, { after: encodeCursor('b-zzz') }, token());
     expect(missing).toEqual({
-      data: { connections: { totalCount: 4, nodes: [{ name: 'c-vis-2' }, { name: 'e-vis-3' }], pageInfo: { hasNextPage: true, endCursor: encodeCursor('e-vis-3') } } },
+      data: {
+        connections: { totalCount: 4, nodes: [{ name: 'c-vis-2' }, { name: 'e-vis-3' }], pageInfo: { hasNextPage: true, endCursor: encodeCursor('e-vis-3') } },
+      },
     });
     expect(await gw.gql(query, { after: encodeCursor('b-hid-1') }, token())).toEqual(missing);
-    expect(await gw.gql(query, { after: encodeCursor('h-hid-4') }, token())).toEqual(
-      await gw.gql(query, { after: encodeCursor('h-zzz') }, token()),
-    );
+    expect(await gw.gql(query, { after: encodeCursor('h-hid-4') }, token())).toEqual(await gw.gql(query, { after: encodeCursor('h-zzz') }, token()));
   });
 
   test('lastProbeError is for administrators only', async () => {
@@ -417,7 +478,10 @@ describe('administration is FORBIDDEN to everyone but unrestricted administrator
   });
 
   test('the unrestricted administrator can do what the others cannot', async () => {
-    const data = await ok(`{ roles { name } users { login } previewAccess(access: [{ filters: [{ tag: "team", value: "b" }] }]) { nodes { name } } }`, adminToken);
+    const data = await ok(
+      `{ roles { name } users { login } previewAccess(access: [{ filters: [{ tag: "team", value: "b" }] }]) { nodes { name } } }`,
+      adminToken,
+    );
     expect(data).toEqual({
       roles: [{ name: 'edge' }, { name: 'team-a' }, { name: 'wide' }],
       users: ['datasentinel', 'developer', 'radmin', 'reader', 'restricted', 'writer'].map((login) => ({ login })),

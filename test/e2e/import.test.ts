@@ -21,7 +21,9 @@ const item = (name: string, extra: Record<string, unknown> = {}) => ({
 });
 
 test('imports many connections in one call, with defaults and tags, readable at once', async () => {
-  const inputs = Array.from({ length: 250 }, (_, i) => item(`bulk-${String(i).padStart(3, '0')}`, i % 2 ? { samples: true, tags: [{ key: 'env', value: 'dev' }] } : {}));
+  const inputs = Array.from({ length: 250 }, (_, i) =>
+    item(`bulk-${String(i).padStart(3, '0')}`, i % 2 ? { samples: true, tags: [{ key: 'env', value: 'dev' }] } : {}),
+  );
   const data = await gw.gqlOk(IMPORT, { inputs }, admin);
   expect(data.importConnections.created).toBe(250);
   expect(data.importConnections.names.slice(0, 2)).toEqual(['bulk-000', 'bulk-001']);
@@ -32,7 +34,14 @@ test('imports many connections in one call, with defaults and tags, readable at 
     admin,
   );
   expect(read.a).toEqual({
-    host: 'db.corp.test', port: 5432, user: 'monitor', tagString: 'env=prod', samples: false, enabled: true, connected: false, lockMonitoringDelay: 30,
+    host: 'db.corp.test',
+    port: 5432,
+    user: 'monitor',
+    tagString: 'env=prod',
+    samples: false,
+    enabled: true,
+    connected: false,
+    lockMonitoringDelay: 30,
     tags: [
       { key: 'env', value: 'prod', automatic: false },
       { key: 'pg_instance', value: 'db.corp.test@bulk-000', automatic: true },

@@ -36,7 +36,14 @@ function urlFor(role: string): string {
 
 async function cli(args: string[], files: Record<string, string> = {}): Promise<{ code: number; out: string[]; err: string[] }> {
   const run = { code: -1, out: [] as string[], err: [] as string[] };
-  const io: CliIo = { out: (l) => run.out.push(l), err: (l) => run.err.push(l), readFile: (p) => files[p]!, writeFile: () => undefined, listFiles: () => [], isTTY: false };
+  const io: CliIo = {
+    out: (l) => run.out.push(l),
+    err: (l) => run.err.push(l),
+    readFile: (p) => files[p]!,
+    writeFile: () => undefined,
+    listFiles: () => [],
+    isTTY: false,
+  };
   const [command, ...rest] = args;
   run.code = await runCommand(command!, rest, config, io);
   return run;
@@ -117,12 +124,36 @@ test('the gateway runs as the runtime role and serves every API', async () => {
     return result.data;
   };
   const admin = ok(await gqlAt(url, `mutation { createToken(login: "datasentinel", password: "${ADMIN_PASSWORD}") { token } }`)).createToken.token;
-  for (const [name, env] of [['prod-1', 'prod'], ['dev-1', 'dev']]) {
-    ok(await gqlAt(url, `mutation($n: String!, $e: String!) { createConnection(name: $n, input: { host: "db.test", port: 5432, user: "m", password: "secret", tags: [{ key: "env", value: $e }] }) { name } }`, { n: name, e: env }, admin));
+  for (const [name, env] of [
+    ['prod-1', 'prod'],
+    ['dev-1', 'dev'],
+  ]) {
+    ok(
+      await gqlAt(
+        url,
+        `mutation($n: String!, $e: String!) { createConnection(name: $n, input: { host: "db.test", port: 5432, user: "m", password: "secret", tags: [{ key: "env", value: $e }] }) { name } }`,
+        { n: name, e: env },
+        admin,
+      ),
+    );
   }
-  ok(await gqlAt(url, `mutation { updateConnection(name: "dev-1", input: { tags: [{ key: "env", value: "dev" }, { key: "team", value: "a" }] }) { name } }`, {}, admin));
+  ok(
+    await gqlAt(
+      url,
+      `mutation { updateConnection(name: "dev-1", input: { tags: [{ key: "env", value: "dev" }, { key: "team", value: "a" }] }) { name } }`,
+      {},
+      admin,
+    ),
+  );
   ok(await gqlAt(url, `mutation { createRole(name: "prod-only", access: [{ filters: [{ tag: "env", value: "prod" }] }]) { name } }`, {}, admin));
-  ok(await gqlAt(url, `mutation { createUser(email: "rita@corp.test", input: { password: "rita-password-1", privilege: READ, roles: ["prod-only"] }) { login } }`, {}, admin));
+  ok(
+    await gqlAt(
+      url,
+      `mutation { createUser(email: "rita@corp.test", input: { password: "rita-password-1", privilege: READ, roles: ["prod-only"] }) { login } }`,
+      {},
+      admin,
+    ),
+  );
   expect(ok(await gqlAt(url, `{ role(name: "prod-only") { connectionCount } }`, {}, admin)).role.connectionCount).toBe(1);
 
   // A restricted reader.
@@ -137,8 +168,10 @@ test('the gateway runs as the runtime role and serves every API', async () => {
   const token = await rest.post('/ds-api/user-token', { basic: { login: 'datasentinel', password: ADMIN_PASSWORD } });
   expect(token.status).toBe(201);
   const t = token.body['user-token'] as string;
-  expect((await rest.get(`/ds-api/user-token?token=${t}`, { basic: { login: "datasentinel", password: ADMIN_PASSWORD } })).status).toBe(200);
-  expect((await rest.post('/ds-api/pool/pg-instances/rest-1', { token: t, json: { host: 'h', port: 5432, user: 'u', password: 'p', tags: 'env=prod' } })).status).toBe(201);
+  expect((await rest.get(`/ds-api/user-token?token=${t}`, { basic: { login: 'datasentinel', password: ADMIN_PASSWORD } })).status).toBe(200);
+  expect(
+    (await rest.post('/ds-api/pool/pg-instances/rest-1', { token: t, json: { host: 'h', port: 5432, user: 'u', password: 'p', tags: 'env=prod' } })).status,
+  ).toBe(201);
   expect((await rest.put('/ds-api/pool/pg-instances/rest-1', { token: t, json: { tags: 'env=dev' } })).status).toBe(200);
   expect((await rest.patch('/ds-api/pool/pg-instances/rest-1/disable', { token: t })).status).toBe(200);
   expect((await rest.post('/ds-api/roles/dev-only', { token: t, json: { access: [{ filters: [{ tag: 'env', value: 'dev' }] }] } })).status).toBe(201);
@@ -167,6 +200,8 @@ test('the runtime role cannot change the schema', async () => {
     await expect(c.query(`DROP TABLE connections`)).rejects.toThrow(/must be owner of table connections/);
     await expect(c.query(`CREATE INDEX intruder ON users (comment)`)).rejects.toThrow(/must be owner of table users/);
     await expect(c.query(`TRUNCATE login_throttle`)).rejects.toThrow(/permission denied for table login_throttle/);
-    await expect(c.query(`CREATE OR REPLACE FUNCTION ds_group_selector(grp jsonb) RETURNS jsonb LANGUAGE sql AS 'SELECT grp'`)).rejects.toThrow(/must be owner of function|permission denied/);
+    await expect(c.query(`CREATE OR REPLACE FUNCTION ds_group_selector(grp jsonb) RETURNS jsonb LANGUAGE sql AS 'SELECT grp'`)).rejects.toThrow(
+      /must be owner of function|permission denied/,
+    );
   });
 });

@@ -45,7 +45,7 @@ test('a repeated total is answered from the cache, without a count statement', a
   expect(gw.gateway.services.membershipCache.stats.hits).toBe(hits + 1);
 });
 
-test('a change made behind the gateway\'s back (plain SQL) is counted by the very next request', async () => {
+test("a change made behind the gateway's back (plain SQL) is counted by the very next request", async () => {
   expect(await total()).toBe(3);
   await gw.gateway.dataSource.query(`UPDATE connections SET user_tags = user_tags || '[{"key": "team", "value": "core"}]'::jsonb WHERE name = 'qa-1'`);
   expect(await total()).toBe(4);
@@ -107,7 +107,12 @@ describe('tag summaries of restricted callers are cached the same way', () => {
   const SUMMARY = `{ tags { key values { value count } } }`;
   const summary = async () => {
     const data = await gw.gqlOk(SUMMARY, {}, user);
-    return Object.fromEntries((data.tags as { key: string; values: { value: string; count: number }[] }[]).map((t) => [t.key, Object.fromEntries(t.values.map((v) => [v.value, v.count]))]));
+    return Object.fromEntries(
+      (data.tags as { key: string; values: { value: string; count: number }[] }[]).map((t) => [
+        t.key,
+        Object.fromEntries(t.values.map((v) => [v.value, v.count])),
+      ]),
+    );
   };
   const summaryStatements = () => gw.statements.filter((sql) => /jsonb_each_text/.test(sql)).length;
 

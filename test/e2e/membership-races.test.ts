@@ -14,7 +14,15 @@ afterAll(() => gw.stop());
 
 const RULES = [
   [{ filters: [{ tag: 'env', value: 'prod' }] }],
-  [{ filters: [{ tag: 'env', value: 'dev' }] }, { filters: [{ tag: 'team', value: 'a' }, { tag: 'env', value: 'prod' }] }],
+  [
+    { filters: [{ tag: 'env', value: 'dev' }] },
+    {
+      filters: [
+        { tag: 'team', value: 'a' },
+        { tag: 'env', value: 'prod' },
+      ],
+    },
+  ],
 ];
 
 /** Role -> connection names, as the table says and as the current rules say (recomputed by plain SQL, here). */
@@ -42,11 +50,27 @@ test('role rewrites racing connection creates and tag updates leave the relation
         { key: 'env', value: i % 2 ? 'prod' : 'dev' },
         { key: 'team', value: i % 3 ? 'a' : 'b' },
       ];
-      writes.push(gw.gql(`mutation($n: String!, $t: [TagInput!]) { createConnection(name: $n, input: { host: "h", port: 5432, user: "u", password: "p", tags: $t }) { name } }`, { n: name, t: tags }, admin));
+      writes.push(
+        gw.gql(
+          `mutation($n: String!, $t: [TagInput!]) { createConnection(name: $n, input: { host: "h", port: 5432, user: "u", password: "p", tags: $t }) { name } }`,
+          { n: name, t: tags },
+          admin,
+        ),
+      );
       writes.push(gw.gql(`mutation($a: [AccessGroupInput!]!) { updateRole(name: "racer", access: $a) { name } }`, { a: RULES[(round + i) % 2] }, admin));
       if (round > 0) {
         writes.push(
-          gw.gql(`mutation($n: String!, $t: [TagInput!]) { updateConnection(name: $n, input: { tags: $t }) { name } }`, { n: `r${round - 1}-c${i}`, t: [{ key: 'env', value: i % 2 ? 'dev' : 'prod' }, { key: 'team', value: 'a' }] }, admin),
+          gw.gql(
+            `mutation($n: String!, $t: [TagInput!]) { updateConnection(name: $n, input: { tags: $t }) { name } }`,
+            {
+              n: `r${round - 1}-c${i}`,
+              t: [
+                { key: 'env', value: i % 2 ? 'dev' : 'prod' },
+                { key: 'team', value: 'a' },
+              ],
+            },
+            admin,
+          ),
         );
       }
     }

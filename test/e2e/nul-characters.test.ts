@@ -26,5 +26,5 @@ test.each([
 test('REST answers 400 for a NUL in a path', async () => {
   const response = await restClient(gw.url).get('/ds-api/roles/a%00b', { token: admin });
   expect(response.status).toBe(400);
-  expect(Object.keys(response.body as object)).toEqual(["error"]);
+  expect(Object.keys(response.body as object)).toEqual(['error']);
 });

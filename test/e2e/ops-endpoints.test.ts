@@ -103,7 +103,10 @@ describe('health, readiness and metrics', () => {
       await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
       try {
         await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [name]);
-        const down = await waitFor(() => get('/readyz'), (r) => r.status === 503);
+        const down = await waitFor(
+          () => get('/readyz'),
+          (r) => r.status === 503,
+        );
         expect(down.status).toBe(503);
         expect(await down.json()).toEqual({ status: 'unavailable', reason: 'database unreachable' });
         // The process itself is still alive.
@@ -112,7 +115,10 @@ describe('health, readiness and metrics', () => {
         await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
       }
     });
-    const up = await waitFor(() => get('/readyz'), (r) => r.status === 200);
+    const up = await waitFor(
+      () => get('/readyz'),
+      (r) => r.status === 200,
+    );
     expect(up.status).toBe(200);
     expect(await up.json()).toEqual({ status: 'ready' });
   });
@@ -165,13 +171,19 @@ describe('access log', () => {
 
   test('one structured line per request: id, operation, duration, caller, status; never a secret', async () => {
     const signIn = await post(
-      { query: 'mutation SignIn($login: String!, $password: String!) { createToken(login: $login, password: $password) { token } }', variables: { login: 'datasentinel', password: ADMIN_PASSWORD } },
+      {
+        query: 'mutation SignIn($login: String!, $password: String!) { createToken(login: $login, password: $password) { token } }',
+        variables: { login: 'datasentinel', password: ADMIN_PASSWORD },
+      },
       { 'x-request-id': 'req-sign-in' },
     );
     const token = ((await signIn.json()) as any).data.createToken.token as string;
     await post({ query: 'query WhoAmI { me { login } }' }, { authorization: `Bearer ${token}`, 'x-request-id': 'req-who' });
     // No operationName in the body: the name comes from the parsed document.
-    await post({ query: 'query First { me { login } } query Second { me { email } }', operationName: 'Second' }, { authorization: `Bearer ${token}`, 'x-request-id': 'req-two' });
+    await post(
+      { query: 'query First { me { login } } query Second { me { email } }', operationName: 'Second' },
+      { authorization: `Bearer ${token}`, 'x-request-id': 'req-two' },
+    );
     await fetch(`${gateway.url}/ds-api/roles/sales-role`, { headers: { 'user-token': token, 'x-request-id': 'req-rest' } });
     await fetch(`${gateway.url}/ds-api/user-token?token=${token}`, { headers: { 'x-request-id': 'req-token-details' } });
     await new Promise((r) => setTimeout(r, 50));
@@ -180,9 +192,20 @@ describe('access log', () => {
     expect(requestLine('req-who')).toMatchObject({ path: '/graphql', status: 200, operation: 'WhoAmI', login: 'datasentinel' });
     expect(typeof requestLine('req-who')!.durationMs).toBe('number');
     expect(requestLine('req-two')).toMatchObject({ operation: 'Second', login: 'datasentinel' });
-    expect(requestLine('req-rest')).toMatchObject({ method: 'GET', path: '/ds-api/roles/sales-role', status: 404, operation: 'GET /ds-api/roles/:role', login: 'datasentinel' });
+    expect(requestLine('req-rest')).toMatchObject({
+      method: 'GET',
+      path: '/ds-api/roles/sales-role',
+      status: 404,
+      operation: 'GET /ds-api/roles/:role',
+      login: 'datasentinel',
+    });
     // Token details by possession: the token in the query string is never logged, the user it names is.
-    expect(requestLine('req-token-details')).toMatchObject({ path: '/ds-api/user-token', status: 200, operation: 'GET /ds-api/user-token', login: 'datasentinel' });
+    expect(requestLine('req-token-details')).toMatchObject({
+      path: '/ds-api/user-token',
+      status: 200,
+      operation: 'GET /ds-api/user-token',
+      login: 'datasentinel',
+    });
 
     const everything = lines.map((l) => JSON.stringify(l)).join('\n');
     expect(everything).not.toContain(token);

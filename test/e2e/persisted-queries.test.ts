@@ -102,7 +102,10 @@ describe('PERSISTED_QUERIES=apq (default)', () => {
   test('every other limit applies to a document sent by hash (aliases, depth) and such documents are never registered', async () => {
     const aliases = `{ ${Array.from({ length: 21 }, (_, i) => `a${i}: me { login }`).join(' ')} }`;
     const deep = `{ me { roles { users { roles { users { roles { users { roles { users { roles { name } } } } } } } } } } }`;
-    for (const [query, code] of [[aliases, 'TOO_MANY_ALIASES'], [deep, 'QUERY_TOO_DEEP']] as const) {
+    for (const [query, code] of [
+      [aliases, 'TOO_MANY_ALIASES'],
+      [deep, 'QUERY_TOO_DEEP'],
+    ] as const) {
       const withText = await post(gw, { query, extensions: persisted(query) }, token);
       expect(errorCode(withText.body)).toBe(code);
       const byHash = await post(gw, { extensions: persisted(query) }, token);
@@ -122,7 +125,10 @@ describe('PERSISTED_QUERIES=trusted', () => {
     gw = await startTestGateway({ probeTimeoutMs: 0, persistedQueries: config.persistedQueries });
     // Signing in is itself a manifest document, sent by hash only.
     const [signInHash] = named('SignIn');
-    const signIn = await post(gw, { variables: { login: 'datasentinel', password: 'admin-password-for-tests' }, extensions: { persistedQuery: { version: 1, sha256Hash: signInHash } } });
+    const signIn = await post(gw, {
+      variables: { login: 'datasentinel', password: 'admin-password-for-tests' },
+      extensions: { persistedQuery: { version: 1, sha256Hash: signInHash } },
+    });
     expect(signIn.body.errors).toBeUndefined();
     token = (signIn.body.data as { createToken: { token: string } }).createToken.token;
   });
@@ -168,7 +174,11 @@ describe('PERSISTED_QUERIES=trusted', () => {
     const [hash] = named('VisibleConnections');
     const ok = await post(gw, { variables: { first: 5 }, extensions: { persistedQuery: { version: 1, sha256Hash: hash } } }, token);
     expect(ok.body.errors).toBeUndefined();
-    const tight = await startTestGateway({ probeTimeoutMs: 0, persistedQueries: config.persistedQueries, graphqlLimits: { ...config.graphqlLimits, maxCost: 100 } });
+    const tight = await startTestGateway({
+      probeTimeoutMs: 0,
+      persistedQueries: config.persistedQueries,
+      graphqlLimits: { ...config.graphqlLimits, maxCost: 100 },
+    });
     try {
       const refused = await post(tight, { variables: { first: 500 }, extensions: { persistedQuery: { version: 1, sha256Hash: hash } } }, token);
       expect(errorCode(refused.body)).toBe('QUERY_TOO_COSTLY');

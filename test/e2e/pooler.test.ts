@@ -85,10 +85,24 @@ describeWithPgBouncer('two replicas through PgBouncer (transaction mode), LISTEN
     const admin = replicas.admin();
     const a = replicas.a().url;
     for (const team of ['x', 'y']) {
-      ok(await gqlAt(a, `mutation($n: String!, $t: String!) { createConnection(name: $n, input: { host: "db.test", port: 5432, user: "m", password: "p", tags: [{ key: "team", value: $t }] }) { name } }`, { n: `team-${team}`, t: team }, admin));
+      ok(
+        await gqlAt(
+          a,
+          `mutation($n: String!, $t: String!) { createConnection(name: $n, input: { host: "db.test", port: 5432, user: "m", password: "p", tags: [{ key: "team", value: $t }] }) { name } }`,
+          { n: `team-${team}`, t: team },
+          admin,
+        ),
+      );
     }
     ok(await gqlAt(a, `mutation { createRole(name: "team", access: [{ filters: [{ tag: "team", value: "x" }] }]) { name } }`, {}, admin));
-    ok(await gqlAt(a, `mutation { createUser(email: "dora@corp.test", input: { password: "dora-password-1", privilege: READ, roles: ["team"] }) { login } }`, {}, admin));
+    ok(
+      await gqlAt(
+        a,
+        `mutation { createUser(email: "dora@corp.test", input: { password: "dora-password-1", privilege: READ, roles: ["team"] }) { login } }`,
+        {},
+        admin,
+      ),
+    );
     const token = await signIn(extra.url, 'dora', 'dora-password-1');
     for (let i = 0; i < 3; i += 1) expect(await visible(extra.url, token)).toEqual(['team-x']);
     ok(await gqlAt(a, `mutation { updateRole(name: "team", access: [{ filters: [{ tag: "team", value: "y" }] }]) { name } }`, {}, admin));

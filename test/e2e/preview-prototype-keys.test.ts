@@ -17,10 +17,30 @@ const VALUES = ['lyon', 'paris', '{}'] as const;
 const CONNECTIONS: { name: string; tags: [string, string][] }[] = [
   { name: 'plain', tags: [] },
   { name: 'proto-lyon', tags: [['__proto__', 'lyon']] },
-  { name: 'proto-paris', tags: [['__proto__', 'paris'], ['env', 'lyon']] },
-  { name: 'ctor-lyon', tags: [['constructor', 'lyon'], ['toString', 'paris']] },
+  {
+    name: 'proto-paris',
+    tags: [
+      ['__proto__', 'paris'],
+      ['env', 'lyon'],
+    ],
+  },
+  {
+    name: 'ctor-lyon',
+    tags: [
+      ['constructor', 'lyon'],
+      ['toString', 'paris'],
+    ],
+  },
   { name: 'all-lyon', tags: KEYS.map((k) => [k, 'lyon'] as [string, string]) },
-  { name: 'mixed', tags: [['prototype', '{}'], ['valueOf', 'lyon'], ['__proto__', 'lyon'], ['hasOwnProperty', 'paris']] },
+  {
+    name: 'mixed',
+    tags: [
+      ['prototype', '{}'],
+      ['valueOf', 'lyon'],
+      ['__proto__', 'lyon'],
+      ['hasOwnProperty', 'paris'],
+    ],
+  },
   { name: 'env-only', tags: [['env', 'paris']] },
 ];
 

@@ -91,7 +91,8 @@ function run(command: string, args: string[], env: Record<string, string>, until
 }
 
 test('the install has no development tool and no embedded PostgreSQL', () => {
-  for (const devOnly of ['typescript', 'jest', '@swc/core', 'playwright-core', 'pino-pretty']) expect(existsSync(join(dir, 'node_modules', devOnly))).toBe(false);
+  for (const devOnly of ['typescript', 'jest', '@swc/core', 'playwright-core', 'pino-pretty'])
+    expect(existsSync(join(dir, 'node_modules', devOnly))).toBe(false);
   expect(existsSync(join(dir, 'src'))).toBe(false);
 });
 

@@ -331,9 +331,7 @@ async function walk(label: string, token: string, size: number, expected: string
   let after: string | null = null;
   for (let pageNo = 0; pageNo <= expected.length + 1; pageNo += 1) {
     const field = `connections(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { name } } }`;
-    const query = underMe
-      ? `query($first: Int, $after: String) { me { ${field} } }`
-      : `query($first: Int, $after: String) { ${field} }`;
+    const query = underMe ? `query($first: Int, $after: String) { me { ${field} } }` : `query($first: Int, $after: String) { ${field} }`;
     const d: any = data(`${label} page ${pageNo}`, await gql(query, { first: size, after }, token));
     const page: any = underMe ? d.me.connections : d.connections;
     const names: string[] = page.edges.map((e: { node: { name: string } }) => e.node.name);
@@ -341,7 +339,11 @@ async function walk(label: string, token: string, size: number, expected: string
     check(`${label}: page ${pageNo} (size ${size}) items`, names, remaining.slice(0, size));
     check(`${label}: page ${pageNo} totalCount`, page.totalCount, expected.length);
     check(`${label}: page ${pageNo} hasNextPage`, page.pageInfo.hasNextPage, remaining.length > size);
-    check(`${label}: page ${pageNo} endCursor is the last edge's`, page.pageInfo.endCursor, page.edges.length ? page.edges[page.edges.length - 1].cursor : null);
+    check(
+      `${label}: page ${pageNo} endCursor is the last edge's`,
+      page.pageInfo.endCursor,
+      page.edges.length ? page.edges[page.edges.length - 1].cursor : null,
+    );
     seen.push(...names);
     if (!page.pageInfo.hasNextPage) break;
     after = page.pageInfo.endCursor;
@@ -374,9 +376,10 @@ function shape(response: GraphQLResponse, name: string): unknown {
 }
 
 function restShape(answer: { status: number; body: any }, name: string): unknown {
-  const body = answer.body && typeof answer.body === 'object' && !Array.isArray(answer.body)
-    ? Object.fromEntries(Object.entries(answer.body).map(([k, v]) => [k, typeof v === 'string' ? maskName(v, name) : v]))
-    : answer.body;
+  const body =
+    answer.body && typeof answer.body === 'object' && !Array.isArray(answer.body)
+      ? Object.fromEntries(Object.entries(answer.body).map(([k, v]) => [k, typeof v === 'string' ? maskName(v, name) : v]))
+      : answer.body;
   return { status: answer.status, body };
 }
 
@@ -411,7 +414,9 @@ async function checkWorld(spec: WorldSpec): Promise<void> {
   const callers: Caller[] = [{ label: 'admin', token: adminToken, email: null, ownRoles: [], visible: all }];
   spec.users.forEach((u, i) => {
     const row = users.find((r) => r.login === `u${i}`)!;
-    const ownRoles = roleIndexes(u.roles, roles.length).sort((a, b) => byteOrder(`role-${a}`, `role-${b}`)).map((r) => ({ name: `role-${r}`, rule: roles[r]! }));
+    const ownRoles = roleIndexes(u.roles, roles.length)
+      .sort((a, b) => byteOrder(`role-${a}`, `role-${b}`))
+      .map((r) => ({ name: `role-${r}`, rule: roles[r]! }));
     const visible = ownRoles.length === 0 ? all : all.filter((c) => ownRoles.some((r) => ruleMatches(r.rule, c)));
     const token = gw.gateway.services.auth.issue({ ...row, tokenVersion: 1 } as UserEntity).token;
     if (ownRoles.length > 0) restrictedCallers += 1;
@@ -425,11 +430,12 @@ async function checkWorld(spec: WorldSpec): Promise<void> {
     enabled: f.enabled,
     connected: f.connected,
   }));
-  const gqlFilters = filters.map((f) =>
-    Object.fromEntries(Object.entries(f).filter(([, v]) => v !== null)),
-  );
+  const gqlFilters = filters.map((f) => Object.fromEntries(Object.entries(f).filter(([, v]) => v !== null)));
   // Names to look up: every connection of the world, a missing one, and case variants that are not in the world.
-  const variants = allNames.map((n) => n.toUpperCase()).filter((n) => !allNames.includes(n)).slice(0, 3);
+  const variants = allNames
+    .map((n) => n.toUpperCase())
+    .filter((n) => !allNames.includes(n))
+    .slice(0, 3);
   const lookupNames = [...allNames, MISSING, ...variants];
 
   const readsOf = async (caller: Caller) => {
@@ -458,7 +464,11 @@ async function checkWorld(spec: WorldSpec): Promise<void> {
         caller.token,
       ),
     );
-    check(`${label}: connections(first: 500)`, d.all.nodes.map((n: { name: string }) => n.name), visibleNames);
+    check(
+      `${label}: connections(first: 500)`,
+      d.all.nodes.map((n: { name: string }) => n.name),
+      visibleNames,
+    );
     check(`${label}: connections totalCount`, d.all.totalCount, visibleNames.length);
     check(`${label}: connections hasNextPage`, d.all.pageInfo.hasNextPage, false);
     const byName = new Map(conns.map((c) => [c.name, c]));
@@ -473,20 +483,41 @@ async function checkWorld(spec: WorldSpec): Promise<void> {
       check(`${label}: tags of ${node.name}`, node.tags, expectedTags);
       check(`${label}: tagString of ${node.name}`, node.tagString, c.userTags.map(([k, v]) => `${k}=${v}`).join(','));
     }
-    check(`${label}: connections(first: 0)`, d.zero, { totalCount: visibleNames.length, pageInfo: { hasNextPage: visibleNames.length > 0, endCursor: null }, nodes: [] });
+    check(`${label}: connections(first: 0)`, d.zero, {
+      totalCount: visibleNames.length,
+      pageInfo: { hasNextPage: visibleNames.length > 0, endCursor: null },
+      nodes: [],
+    });
     filters.forEach((f, i) => {
       const expected = sortedNames(applyFilter(caller.visible, f));
-      check(`${label}: connections(filter: ${JSON.stringify(gqlFilters[i])})`, d[`f${i}`].nodes.map((n: { name: string }) => n.name), expected);
+      check(
+        `${label}: connections(filter: ${JSON.stringify(gqlFilters[i])})`,
+        d[`f${i}`].nodes.map((n: { name: string }) => n.name),
+        expected,
+      );
       check(`${label}: connections(filter f${i}) totalCount`, d[`f${i}`].totalCount, expected.length);
     });
     check(`${label}: tags`, d.tags, tagSummaryOf(caller.visible));
     check(`${label}: me.restricted`, d.me.restricted, caller.ownRoles.length > 0);
-    check(`${label}: me.connections`, { total: d.me.connections.totalCount, names: d.me.connections.nodes.map((n: { name: string }) => n.name) }, { total: visibleNames.length, names: visibleNames });
+    check(
+      `${label}: me.connections`,
+      { total: d.me.connections.totalCount, names: d.me.connections.nodes.map((n: { name: string }) => n.name) },
+      { total: visibleNames.length, names: visibleNames },
+    );
     const meF0 = sortedNames(applyFilter(caller.visible, filters[0]!));
-    check(`${label}: me.connections(filter f0)`, { total: d.me.f0.totalCount, names: d.me.f0.nodes.map((n: { name: string }) => n.name) }, { total: meF0.length, names: meF0 });
+    check(
+      `${label}: me.connections(filter f0)`,
+      { total: d.me.f0.totalCount, names: d.me.f0.nodes.map((n: { name: string }) => n.name) },
+      { total: meF0.length, names: meF0 },
+    );
     check(
       `${label}: me.roles { connections connectionCount }`,
-      d.me.roles.map((r: any) => ({ name: r.name, count: r.connectionCount, total: r.connections.totalCount, names: r.connections.nodes.map((n: { name: string }) => n.name) })),
+      d.me.roles.map((r: any) => ({
+        name: r.name,
+        count: r.connectionCount,
+        total: r.connections.totalCount,
+        names: r.connections.nodes.map((n: { name: string }) => n.name),
+      })),
       caller.ownRoles.map((r) => {
         const names = caller.visible.filter((c) => ruleMatches(r.rule, c)).map((c) => c.name);
         return { name: r.name, count: names.length, total: names.length, names };
@@ -499,7 +530,11 @@ async function checkWorld(spec: WorldSpec): Promise<void> {
 
     if (restMounted) {
       const list = await rest('/ds-api/pool/pg-instances', caller.token);
-      check(`${label}: REST list`, { status: list.status, names: Array.isArray(list.body) ? list.body.map((c: { name: string }) => c.name) : list.body }, { status: 200, names: visibleNames });
+      check(
+        `${label}: REST list`,
+        { status: list.status, names: Array.isArray(list.body) ? list.body.map((c: { name: string }) => c.name) : list.body },
+        { status: 200, names: visibleNames },
+      );
       const missing = restShape(await rest(`/ds-api/pool/pg-instances/${MISSING}`, caller.token), MISSING);
       check(`${label}: REST GET missing`, (missing as { status: number }).status, 404);
       const reachable = all.filter((x) => restReachable(x.name));
@@ -507,12 +542,16 @@ async function checkWorld(spec: WorldSpec): Promise<void> {
       reachable.forEach((c, i) => {
         const answer = answers[i]!;
         if (visibleSet.has(c.name)) {
-          check(`${label}: REST GET ${c.name} (visible)`, { status: answer.status, name: answer.body.name, password: answer.body.password, tags: answer.body.tags }, {
-            status: 200,
-            name: c.name,
-            password: '********',
-            tags: c.userTags.map(([k, v]) => `${k}=${v}`).join(','),
-          });
+          check(
+            `${label}: REST GET ${c.name} (visible)`,
+            { status: answer.status, name: answer.body.name, password: answer.body.password, tags: answer.body.tags },
+            {
+              status: 200,
+              name: c.name,
+              password: '********',
+              tags: c.userTags.map(([k, v]) => `${k}=${v}`).join(','),
+            },
+          );
         } else {
           check(`${label}: REST GET ${c.name} (invisible) answers like a missing name`, restShape(answer, c.name), missing);
         }
@@ -537,17 +576,30 @@ async function checkWorld(spec: WorldSpec): Promise<void> {
   );
   check(
     'admin: roles { connections connectionCount }',
-    admin.roles.map((r: any) => ({ name: r.name, count: r.connectionCount, total: r.connections.totalCount, names: r.connections.nodes.map((n: { name: string }) => n.name) })),
+    admin.roles.map((r: any) => ({
+      name: r.name,
+      count: r.connectionCount,
+      total: r.connections.totalCount,
+      names: r.connections.nodes.map((n: { name: string }) => n.name),
+    })),
     roles
       .map((rule, i) => ({ name: `role-${i}`, names: all.filter((c) => ruleMatches(rule, c)).map((c) => c.name) }))
       .sort((a, b) => byteOrder(a.name, b.name))
       .map((r) => ({ name: r.name, count: r.names.length, total: r.names.length, names: r.names })),
   );
   const previewNames = all.filter((c) => ruleMatches(resolveRule(spec.preview, conns), c)).map((c) => c.name);
-  check('admin: previewAccess', { total: admin.previewAccess.totalCount, names: admin.previewAccess.nodes.map((n: { name: string }) => n.name) }, { total: previewNames.length, names: previewNames });
+  check(
+    'admin: previewAccess',
+    { total: admin.previewAccess.totalCount, names: admin.previewAccess.nodes.map((n: { name: string }) => n.name) },
+    { total: previewNames.length, names: previewNames },
+  );
   for (const caller of callers.slice(1)) {
     const u = admin.users.find((x: { email: string }) => x.email === caller.email);
-    check(`admin: user(${caller.email}).connections`, u.connections.nodes.map((n: { name: string }) => n.name), caller.visible.map((c) => c.name));
+    check(
+      `admin: user(${caller.email}).connections`,
+      u.connections.nodes.map((n: { name: string }) => n.name),
+      caller.visible.map((c) => c.name),
+    );
   }
 
   // Writes aimed at invisible connections answer exactly like writes aimed at missing ones, and change nothing.
@@ -557,7 +609,10 @@ async function checkWorld(spec: WorldSpec): Promise<void> {
     if (invisible.length === 0) continue;
     const target = invisible[(caller.label.length + invisible.length) % invisible.length]!.name;
     for (const write of WRITES) {
-      const [missingAnswer, invisibleAnswer] = await Promise.all([gql(write.query, { name: MISSING }, caller.token), gql(write.query, { name: target }, caller.token)]);
+      const [missingAnswer, invisibleAnswer] = await Promise.all([
+        gql(write.query, { name: MISSING }, caller.token),
+        gql(write.query, { name: target }, caller.token),
+      ]);
       const onMissing = shape(missingAnswer, MISSING);
       const onInvisible = shape(invisibleAnswer, target);
       check(`${caller.label}: ${write.label} on an invisible connection answers like a missing one`, onInvisible, onMissing);
@@ -603,12 +658,44 @@ beforeAll(async () => {
 afterAll(() => gw?.stop());
 
 test('the oracle agrees with itself on a hand-made world (sanity of the test, not of the gateway)', () => {
-  const c = (name: string, host: string, tags: [string, string][], pgVersion: string | null = null): Conn => ({ name, host, userTags: tags, pgVersion, enabled: true, connected: false });
-  const world = [c('a', 'db1', [['env', 'prod'], ['dc', 'lyon']]), c('b', 'db1', [['env', 'prod']], '16.4'), c('B', '10.0.0.7', [['env', 'dev']])];
+  const c = (name: string, host: string, tags: [string, string][], pgVersion: string | null = null): Conn => ({
+    name,
+    host,
+    userTags: tags,
+    pgVersion,
+    enabled: true,
+    connected: false,
+  });
+  const world = [
+    c('a', 'db1', [
+      ['env', 'prod'],
+      ['dc', 'lyon'],
+    ]),
+    c('b', 'db1', [['env', 'prod']], '16.4'),
+    c('B', '10.0.0.7', [['env', 'dev']]),
+  ];
   const names = (rule: Rule) => sortedNames(world.filter((x) => ruleMatches(rule, x)));
   expect(names([{ filters: [{ tag: 'env', value: 'prod' }] }, { filters: [{ tag: 'server', value: '10.0.0.7' }] }])).toEqual(['B', 'a', 'b']);
-  expect(names([{ filters: [{ tag: 'env', value: 'prod' }, { tag: 'dc', value: 'lyon' }] }])).toEqual(['a']);
-  expect(names([{ filters: [{ tag: 'env', value: 'prod' }, { tag: 'env', value: 'dev' }] }])).toEqual([]);
+  expect(
+    names([
+      {
+        filters: [
+          { tag: 'env', value: 'prod' },
+          { tag: 'dc', value: 'lyon' },
+        ],
+      },
+    ]),
+  ).toEqual(['a']);
+  expect(
+    names([
+      {
+        filters: [
+          { tag: 'env', value: 'prod' },
+          { tag: 'env', value: 'dev' },
+        ],
+      },
+    ]),
+  ).toEqual([]);
   expect(names([{ filters: [{ tag: 'pg_version', value: '16.4' }] }])).toEqual(['b']);
   expect(names([{ filters: [{ tag: 'pg_instance', value: '10.0.0.7@B' }] }])).toEqual(['B']);
   expect(names([{ filters: [{ tag: 'env', value: 'Prod' }] }])).toEqual([]);
@@ -621,6 +708,8 @@ test('every path that can reveal a connection agrees with the oracle, in random 
   await fc.assert(fc.asyncProperty(worldArb, checkWorld), { numRuns, seed, interruptAfterTimeLimit: 150_000, markInterruptAsFailure: false });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   // The figures the CI log keeps: how many worlds and checks this run covered.
-  process.stdout.write(`property-access: ${worlds} worlds, ${checks} checks over ${requests} requests, ${restrictedCallers} restricted callers (${partialViews} seeing some but not all, ${emptyViews} seeing nothing), ${seconds} s (REST ${restMounted ? 'checked' : 'not mounted'})\n`);
+  process.stdout.write(
+    `property-access: ${worlds} worlds, ${checks} checks over ${requests} requests, ${restrictedCallers} restricted callers (${partialViews} seeing some but not all, ${emptyViews} seeing nothing), ${seconds} s (REST ${restMounted ? 'checked' : 'not mounted'})\n`,
+  );
   expect(worlds).toBeGreaterThanOrEqual(Math.min(numRuns, 10));
 }, 240_000);

@@ -67,7 +67,13 @@ describe('concurrent creates of the same name', () => {
       const name = `race-rest-conn-${round}`;
       const results = await Promise.all(
         Array.from({ length: N }, (_, i) =>
-          restCall('POST', `/ds-api/pool/pg-instances/${name}`, { host: '127.0.0.1', port: 2000 + i, user: 'monitor', password: 'secret', tags: `writer=w${i}` }),
+          restCall('POST', `/ds-api/pool/pg-instances/${name}`, {
+            host: '127.0.0.1',
+            port: 2000 + i,
+            user: 'monitor',
+            password: 'secret',
+            tags: `writer=w${i}`,
+          }),
         ),
       );
       expect(tally(results.map((r) => r.status))).toEqual({ 201: 1, 409: N - 1 });
@@ -155,7 +161,7 @@ describe('concurrent updates of one connection', () => {
     userTags: c.tags.filter((t) => !t.automatic).map(({ key, value }) => ({ key, value })),
   });
 
-  test('GraphQL and REST writers racing: the row and every answer are exactly one writer\'s input', async () => {
+  test("GraphQL and REST writers racing: the row and every answer are exactly one writer's input", async () => {
     const name = 'race-update';
     await gw.gqlOk(
       `mutation { createConnection(name: "${name}", input: { host: "127.0.0.1", port: 5432, user: "monitor", password: "secret" }) { name } }`,
@@ -176,7 +182,10 @@ describe('concurrent updates of one connection', () => {
               tags: input.tags.map((t) => `${t.key}=${t.value}`).join(','),
             });
           }
-          return gql(`mutation($name: String!, $input: UpdateConnectionInput!) { updateConnection(name: $name, input: $input) { ${FIELDS} } }`, { name, input });
+          return gql(`mutation($name: String!, $input: UpdateConnectionInput!) { updateConnection(name: $name, input: $input) { ${FIELDS} } }`, {
+            name,
+            input,
+          });
         }),
       );
       for (const [i, r] of results.entries()) {
@@ -205,7 +214,11 @@ describe('writes racing the deletion of their connection', () => {
     const seen: string[] = [];
     for (let round = 0; round < 8; round += 1) {
       const name = `race-doomed-${round}`;
-      await gw.gqlOk(`mutation { createConnection(name: "${name}", input: { host: "127.0.0.1", port: 5432, user: "monitor", password: "secret" }) { name } }`, {}, admin);
+      await gw.gqlOk(
+        `mutation { createConnection(name: "${name}", input: { host: "127.0.0.1", port: 5432, user: "monitor", password: "secret" }) { name } }`,
+        {},
+        admin,
+      );
       const results = await Promise.all([
         gql(`mutation { updateConnection(name: "${name}", input: { port: 6543, tags: [{ key: "k", value: "v" }] }) { port } }`),
         gql(`mutation { disableConnection(name: "${name}") { enabled } }`),
@@ -228,21 +241,32 @@ describe('deleting a role while a user is being assigned to it', () => {
   test('updateUser(roles) racing deleteRole: ROLE_IN_USE, or the assignment is refused; never a dangling assignment', async () => {
     const emails = Array.from({ length: ROUNDS }, (_, r) => `assignee${r}@corp.com`);
     for (const email of emails) {
-      await gw.gqlOk(`mutation($email: String!) { createUser(email: $email, input: { password: "${PASSWORD}", privilege: READ }) { login } }`, { email }, admin);
+      await gw.gqlOk(
+        `mutation($email: String!) { createUser(email: $email, input: { password: "${PASSWORD}", privilege: READ }) { login } }`,
+        { email },
+        admin,
+      );
     }
     const seen: string[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       const role = `doomed-${round}`;
       await gw.gqlOk(`mutation($role: String!) { createRole(name: $role, access: [{ filters: [{ tag: "env", value: "prod" }] }]) { name } }`, { role }, admin);
       const [assign, remove] = await Promise.all([
-        gql(`mutation($email: String!, $role: String!) { updateUser(email: $email, input: { roles: [$role] }) { roles { name } } }`, { email: emails[round], role }),
+        gql(`mutation($email: String!, $role: String!) { updateUser(email: $email, input: { roles: [$role] }) { roles { name } } }`, {
+          email: emails[round],
+          role,
+        }),
         // A few milliseconds of head start now and then, so that both orders happen.
         sleep((round % 6) * 3).then(() => gql(`mutation($role: String!) { deleteRole(name: $role) }`, { role })),
       ]);
       const pair = `${outcome(assign)}/${outcome(remove)}`;
       seen.push(pair);
       expect(['ok/ROLE_IN_USE', 'BAD_USER_INPUT/ok']).toContain(pair);
-      const state = await gw.gqlOk(`query($email: String!, $role: String!) { user(email: $email) { roles { name } } role(name: $role) { name users { email } } }`, { email: emails[round], role }, admin);
+      const state = await gw.gqlOk(
+        `query($email: String!, $role: String!) { user(email: $email) { roles { name } } role(name: $role) { name users { email } } }`,
+        { email: emails[round], role },
+        admin,
+      );
       if (pair === 'ok/ROLE_IN_USE') {
         expect(assign.data!.updateUser.roles).toEqual([{ name: role }]);
         expect(state).toEqual({ user: { roles: [{ name: role }] }, role: { name: role, users: [{ email: emails[round] }] } });
@@ -262,14 +286,21 @@ describe('deleting a role while a user is being assigned to it', () => {
       const email = `newcomer${round}@corp.com`;
       await gw.gqlOk(`mutation($role: String!) { createRole(name: $role, access: [{ filters: [{ tag: "env", value: "dev" }] }]) { name } }`, { role }, admin);
       const [create, remove] = await Promise.all([
-        gql(`mutation($email: String!, $role: String!) { createUser(email: $email, input: { password: "${PASSWORD}", privilege: READ, roles: [$role] }) { roles { name } } }`, { email, role }),
+        gql(
+          `mutation($email: String!, $role: String!) { createUser(email: $email, input: { password: "${PASSWORD}", privilege: READ, roles: [$role] }) { roles { name } } }`,
+          { email, role },
+        ),
         // createUser hashes the password first (tens of ms): a growing head start lets either side win some rounds.
         sleep((round % 6) * 25).then(() => gql(`mutation($role: String!) { deleteRole(name: $role) }`, { role })),
       ]);
       const pair = `${outcome(create)}/${outcome(remove)}`;
       seen.push(pair);
       expect(['ok/ROLE_IN_USE', 'BAD_USER_INPUT/ok']).toContain(pair);
-      const state = await gw.gqlOk(`query($email: String!, $role: String!) { user(email: $email) { roles { name } } role(name: $role) { name } }`, { email, role }, admin);
+      const state = await gw.gqlOk(
+        `query($email: String!, $role: String!) { user(email: $email) { roles { name } } role(name: $role) { name } }`,
+        { email, role },
+        admin,
+      );
       expect(state).toEqual(pair === 'ok/ROLE_IN_USE' ? { user: { roles: [{ name: role }] }, role: { name: role } } : { user: null, role: null });
     }
     process.stdout.write(`races: create-with-role/delete outcomes ${JSON.stringify(tally(seen))}\n`);
@@ -325,7 +356,11 @@ describe('the last unrestricted administrator', () => {
       if (remaining[0] !== 'datasentinel') {
         // The first administrator lost its rights: the second one gives them back (a deleted datasentinel is recreated).
         const survivor = second;
-        const back = await gw.gql(`mutation { updateUser(email: "${firstEmail}", input: { privilege: ADMIN, profile: DATA_ADMIN, roles: [] }) { login } }`, {}, survivor);
+        const back = await gw.gql(
+          `mutation { updateUser(email: "${firstEmail}", input: { privilege: ADMIN, profile: DATA_ADMIN, roles: [] }) { login } }`,
+          {},
+          survivor,
+        );
         if (errorCode(back) === 'NOT_FOUND') {
           await gw.gqlOk(`mutation { createUser(email: "${firstEmail}", input: { password: "admin-password-for-tests" }) { login } }`, {}, survivor);
           await gw.gateway.dataSource.query(`UPDATE users SET login = 'datasentinel' WHERE lower(email) = lower($1)`, [firstEmail]);

@@ -213,7 +213,14 @@ describe('connection API (seed 001)', () => {
 });
 
 describe('role API (seed 003)', () => {
-  const ACCESS = [{ filters: [{ tag: 'pg_version', value: '11.8' }, { tag: 'environment', value: 'production' }] }];
+  const ACCESS = [
+    {
+      filters: [
+        { tag: 'pg_version', value: '11.8' },
+        { tag: 'environment', value: 'production' },
+      ],
+    },
+  ];
   const UPDATED = [{ filters: [{ tag: 'environment', value: 'production' }] }];
 
   test('add: 201 "Role name MyNewRole created successfully" (tags no connection carries yet are fine)', async () => {
@@ -234,7 +241,14 @@ describe('role API (seed 003)', () => {
   });
 
   test('the documented AND and OR examples', async () => {
-    const and = [{ filters: [{ tag: 'environment', value: 'production' }, { tag: 'datacenter', value: 'london' }] }];
+    const and = [
+      {
+        filters: [
+          { tag: 'environment', value: 'production' },
+          { tag: 'datacenter', value: 'london' },
+        ],
+      },
+    ];
     const or = [{ filters: [{ tag: 'environment', value: 'development' }] }, { filters: [{ tag: 'environment', value: 'uat' }] }];
     expectStatus(await api.post('/ds-api/roles/london-production', { token: admin, json: { access: and } }), 201, {
       status: 'Role name london-production created successfully',
@@ -449,7 +463,12 @@ describe("user API (the vendor toolkit's user_api flow)", () => {
       expect([change, (await api.put('/ds-api/users/datasentinel@datasentinel.local', { token: admin, json: change })).body]).toEqual([change, last]);
       expect((await api.put('/ds-api/users/datasentinel@datasentinel.local', { token: admin, json: change })).status).toBe(400);
     }
-    expect((await api.get('/ds-api/users/datasentinel@datasentinel.local', { token: admin })).body).toMatchObject({ ldap: false, privilege: 'admin', profile: 'data admin', roles: [] });
+    expect((await api.get('/ds-api/users/datasentinel@datasentinel.local', { token: admin })).body).toMatchObject({
+      ldap: false,
+      privilege: 'admin',
+      profile: 'data admin',
+      roles: [],
+    });
   });
 
   test('a non-administrator gets 403 on writes and on administration reads', async () => {

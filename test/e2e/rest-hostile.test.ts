@@ -74,7 +74,13 @@ describe('bodies', () => {
   });
 
   test('unknown fields: 400 naming the field (nested ones with their place)', async () => {
-    await rejected('POST', '/ds-api/pool/pg-instances/new-one', { json: { ...CONNECTION, hostname: 'x' } }, 400, /^hostname: unknown field \(accepted: host, port, /);
+    await rejected(
+      'POST',
+      '/ds-api/pool/pg-instances/new-one',
+      { json: { ...CONNECTION, hostname: 'x' } },
+      400,
+      /^hostname: unknown field \(accepted: host, port, /,
+    );
     await rejected('PUT', '/ds-api/pool/pg-instances/target', { json: { connected: true } }, 400, /^connected: unknown field/);
     await rejected('PUT', '/ds-api/pool/pg-instances/target', { json: { lock_monitoring: false } }, 400, /^lock_monitoring: unknown field/);
     await rejected(
@@ -98,7 +104,13 @@ describe('bodies', () => {
     await rejected('PUT', '/ds-api/users/target@corp.com', { json: { live_360: 2 } }, 400, 'live_360: must be 1 or 0 (or true / false), not 2');
     await rejected('PUT', '/ds-api/users/target@corp.com', { json: { roles: 'target-role' } }, 400, 'roles: must be an array of strings, not a string');
     await rejected('PUT', '/ds-api/users/target@corp.com', { json: { roles: [1] } }, 400, 'roles[1]: must be a string, not a number');
-    await rejected('POST', '/ds-api/roles/new-role', { json: { access: [{ filters: [{ tag: 'env', value: 11.8 }] }] } }, 400, 'access[1].filters[1].value: must be a string, not a number');
+    await rejected(
+      'POST',
+      '/ds-api/roles/new-role',
+      { json: { access: [{ filters: [{ tag: 'env', value: 11.8 }] }] } },
+      400,
+      'access[1].filters[1].value: must be a string, not a number',
+    );
     await rejected('POST', '/ds-api/roles/new-role', { json: { access: { filters: [] } } }, 400, /^access: must be an array/);
   });
 
@@ -107,8 +119,20 @@ describe('bodies', () => {
     await rejected('POST', '/ds-api/pool/pg-instances/new-one', { json: noHost }, 400, 'host: is required');
     await rejected('POST', '/ds-api/pool/pg-instances/new-one', { json: { ...CONNECTION, port: 70000 } }, 400, 'port: must be between 1 and 65535');
     await rejected('POST', '/ds-api/pool/pg-instances/new-one', { json: { ...CONNECTION, port: 54.5 } }, 400, 'port: must be an integer');
-    await rejected('PUT', '/ds-api/pool/pg-instances/target', { json: { 'lock-monitoring-delay': 0 } }, 400, 'lock-monitoring-delay: must be at least 1 second');
-    await rejected('PUT', '/ds-api/pool/pg-instances/target', { json: { 'collection-rate': 'turbo' } }, 400, 'collection-rate: must be one of low, medium, high');
+    await rejected(
+      'PUT',
+      '/ds-api/pool/pg-instances/target',
+      { json: { 'lock-monitoring-delay': 0 } },
+      400,
+      'lock-monitoring-delay: must be at least 1 second',
+    );
+    await rejected(
+      'PUT',
+      '/ds-api/pool/pg-instances/target',
+      { json: { 'collection-rate': 'turbo' } },
+      400,
+      'collection-rate: must be one of low, medium, high',
+    );
     await rejected('PUT', '/ds-api/users/target@corp.com', { json: { privilege: 'root' } }, 400, 'privilege: must be one of read, read write, admin');
     await rejected('PUT', '/ds-api/users/target@corp.com', { json: { profile: 'boss' } }, 400, 'profile: must be one of developer, data admin');
   });
@@ -121,7 +145,13 @@ describe('bodies', () => {
   test('NUL characters and invalid UTF-8: 400', async () => {
     await rejected('PUT', '/ds-api/users/target@corp.com', { json: { comment: 'a\u0000b' } }, 400, 'comment: contains a NUL character');
     await rejected('PUT', '/ds-api/users/target@corp.com', { json: { roles: ['target-role', 'x\u0000'] } }, 400, 'roles[2]: contains a NUL character');
-    await rejected('PUT', '/ds-api/users/target@corp.com', { raw: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]) }, 400, 'Request body is not valid UTF-8');
+    await rejected(
+      'PUT',
+      '/ds-api/users/target@corp.com',
+      { raw: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]) },
+      400,
+      'Request body is not valid UTF-8',
+    );
   });
 
   test('absurdly deep nesting: 400, not a stack overflow', async () => {
@@ -132,7 +162,13 @@ describe('bodies', () => {
   test('bodies over 1 MiB: 413, also when they only grow that big once decompressed', async () => {
     const big = JSON.stringify({ ...CONNECTION, comment: 'x'.repeat(1024 * 1024) });
     await rejected('POST', '/ds-api/pool/pg-instances/new-one', { raw: big }, 413, 'Request body is larger than 1 MiB');
-    await rejected('PUT', '/ds-api/users/target@corp.com', { raw: gzipSync(Buffer.from(`{"comment": "${' '.repeat(2 * 1024 * 1024)}"}`)), headers: { 'content-encoding': 'gzip' } }, 413, 'Request body is larger than 1 MiB');
+    await rejected(
+      'PUT',
+      '/ds-api/users/target@corp.com',
+      { raw: gzipSync(Buffer.from(`{"comment": "${' '.repeat(2 * 1024 * 1024)}"}`)), headers: { 'content-encoding': 'gzip' } },
+      413,
+      'Request body is larger than 1 MiB',
+    );
   });
 
   test('a body just under 1 MiB is read (padding is whitespace)', async () => {
@@ -143,7 +179,11 @@ describe('bodies', () => {
   });
 
   test('a body without Content-Type (curl -d without -H) is still read as JSON', async () => {
-    const res = await api.put('/ds-api/users/target@corp.com', { token: admin, raw: '{"comment": "hi"}', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await api.put('/ds-api/users/target@corp.com', {
+      token: admin,
+      raw: '{"comment": "hi"}',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect({ status: res.status, body: res.body }).toEqual({ status: 200, body: { status: 'User with login target updated successfully' } });
   });
 });
@@ -184,7 +224,13 @@ describe('path parameters', () => {
   test('odd characters: spaces, quotes, Unicode, too long, NUL, broken percent-encoding', async () => {
     await rejected('POST', '/ds-api/pool/pg-instances/sales%20prod', { json: CONNECTION }, 400, /^name: name must be 1-64 characters/);
     await rejected('POST', '/ds-api/pool/pg-instances/caf%C3%A9', { json: CONNECTION }, 400, /^name: /);
-    await rejected('POST', '/ds-api/roles/%27%3B%20DROP%20TABLE%20roles%3B--', { json: { access: [{ filters: [{ tag: 'env', value: 'x' }] }] } }, 400, /^name: /);
+    await rejected(
+      'POST',
+      '/ds-api/roles/%27%3B%20DROP%20TABLE%20roles%3B--',
+      { json: { access: [{ filters: [{ tag: 'env', value: 'x' }] }] } },
+      400,
+      /^name: /,
+    );
     await rejected('POST', `/ds-api/pool/pg-instances/${'a'.repeat(65)}`, { json: CONNECTION }, 400, /^name: /);
     await rejected('GET', "/ds-api/pool/pg-instances/'%3B%20DROP%20TABLE%20connections%3B--", {}, 404, `Connection "'; DROP TABLE connections;--" not found`);
     await rejected('GET', '/ds-api/pool/pg-instances/a%00b', {}, 400, 'name: contains a NUL character');
@@ -203,7 +249,13 @@ describe('routing and authentication', () => {
   });
 
   test('known paths with another method: 405 with an Allow header', async () => {
-    const res = await rejected('PATCH', '/ds-api/roles/target-role', { json: {} }, 405, 'Method PATCH is not allowed on /ds-api/roles/target-role; use GET, HEAD, POST, PUT, DELETE');
+    const res = await rejected(
+      'PATCH',
+      '/ds-api/roles/target-role',
+      { json: {} },
+      405,
+      'Method PATCH is not allowed on /ds-api/roles/target-role; use GET, HEAD, POST, PUT, DELETE',
+    );
     expect(res.headers.allow).toBe('GET, HEAD, POST, PUT, DELETE, OPTIONS');
     await rejected('GET', '/ds-api/pool/pg-instances/target/disable', {}, 405, /^Method GET is not allowed/);
     await rejected('DELETE', '/ds-api/user-token', {}, 405, /^Method DELETE is not allowed/);

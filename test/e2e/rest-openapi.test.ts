@@ -32,9 +32,7 @@ test('GET /ds-api/openapi.json needs no token and is the committed schema/openap
   expect(res.headers['content-type']).toMatch(/^application\/json/);
   expect(res.text).toBe(readFileSync(join(__dirname, '../../schema/openapi.json'), 'utf8'));
   expect(res.body.openapi).toBe('3.1.0');
-  expect(Object.keys(res.body.paths)).toEqual(
-    expect.arrayContaining(['/user-token', '/pool/pg-instances/{name}', '/roles/{role}', '/users/{email}', '/docs']),
-  );
+  expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/user-token', '/pool/pg-instances/{name}', '/roles/{role}', '/users/{email}', '/docs']));
 });
 
 test('every documented path answers every other method with 405 {"error"} and the documented methods in Allow', async () => {
@@ -111,9 +109,9 @@ describe('the document check of the REST client fails on what the document does 
     expect(check(exchange({ status: 404, contentType: 'text/html', text: '<pre>Cannot GET</pre>' }))).not.toEqual([]);
     expect(check(exchange({ path: '/ds-api/nowhere', status: 404, text: '{"error":"x","stack":"..."}' }))).not.toEqual([]);
     // A write answer with a second key (the vendor's scripts treat it as a failure).
-    expect(
-      check(exchange({ method: 'DELETE', status: 200, text: '{"status":"User with login jean deleted successfully","id":3}' })),
-    ).toEqual([expect.stringMatching(/deleteUser/)]);
+    expect(check(exchange({ method: 'DELETE', status: 200, text: '{"status":"User with login jean deleted successfully","id":3}' }))).toEqual([
+      expect.stringMatching(/deleteUser/),
+    ]);
   });
 
   test('a request body the document refuses must not be accepted', () => {

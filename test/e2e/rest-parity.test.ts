@@ -85,8 +85,9 @@ describe('connections', () => {
     });
     expect(created.body).toEqual({ status: 'Connection created and connected!' });
     const viaRest = (await api.get('/ds-api/pool/pg-instances/rest-made', { token })).body;
-    const viaGql = (await gw.gqlOk(`query($n: String!) { connection(name: $n) { ${CONNECTION_FIELDS} tags { key value automatic } } }`, { n: 'rest-made' }, token))
-      .connection;
+    const viaGql = (
+      await gw.gqlOk(`query($n: String!) { connection(name: $n) { ${CONNECTION_FIELDS} tags { key value automatic } } }`, { n: 'rest-made' }, token)
+    ).connection;
     expect(connectionAsRest(viaGql)).toEqual(viaRest);
     expect(viaGql.tags.filter((t: { automatic: boolean }) => !t.automatic)).toEqual([
       { key: 'application', value: 'sales', automatic: false },
@@ -109,7 +110,9 @@ describe('connections', () => {
   });
 
   test('an update through one is seen by the other', async () => {
-    expect((await api.put('/ds-api/pool/pg-instances/gql-made', { token, json: { tags: 'application=crm,tier=gold', 'table-monitoring': false } })).status).toBe(200);
+    expect(
+      (await api.put('/ds-api/pool/pg-instances/gql-made', { token, json: { tags: 'application=crm,tier=gold', 'table-monitoring': false } })).status,
+    ).toBe(200);
     const viaGql = (await gw.gqlOk(`{ connection(name: "gql-made") { ${CONNECTION_FIELDS} } }`, {}, token)).connection;
     expect(viaGql).toMatchObject({ tagString: 'application=crm,tier=gold', tableMonitoring: false });
     await gw.gqlOk(`mutation { disableConnection(name: "rest-made") { enabled } }`, {}, token);
@@ -124,7 +127,11 @@ describe('connections', () => {
       await api.post('/ds-api/pool/pg-instances/rest-made', { token, json: rest }),
     );
     expectSameFailure(
-      await gw.gql(`mutation { createConnection(name: "new-one", input: { host: "127.0.0.1", port: 1, user: "m", password: "p", tags: [{ key: "pg_instance", value: "x" }] }) { name } }`, {}, token),
+      await gw.gql(
+        `mutation { createConnection(name: "new-one", input: { host: "127.0.0.1", port: 1, user: "m", password: "p", tags: [{ key: "pg_instance", value: "x" }] }) { name } }`,
+        {},
+        token,
+      ),
       await api.post('/ds-api/pool/pg-instances/new-one', { token, json: { ...rest, tags: 'pg_instance=x' } }),
     );
     expectSameFailure(
@@ -139,17 +146,22 @@ describe('connections', () => {
       await gw.gql(`mutation { updateConnection(name: "nope", input: { port: 5433 }) { name } }`, {}, token),
       await api.put('/ds-api/pool/pg-instances/nope', { token, json: { port: 5433 } }),
     );
-    expectSameFailure(
-      await gw.gql(`mutation { deleteConnection(name: "nope") }`, {}, token),
-      await api.delete('/ds-api/pool/pg-instances/nope', { token }),
-    );
+    expectSameFailure(await gw.gql(`mutation { deleteConnection(name: "nope") }`, {}, token), await api.delete('/ds-api/pool/pg-instances/nope', { token }));
     expectSameFailure(await gw.gql(`{ connections { totalCount } }`), await api.get('/ds-api/pool/pg-instances'), { sameMessage: false });
     expect(await api.get('/ds-api/pool/pg-instances/new-one', { token })).toMatchObject({ status: 404 });
   });
 });
 
 describe('roles', () => {
-  const ACCESS = [{ filters: [{ tag: 'application', value: 'sales' }] }, { filters: [{ tag: 'environment', value: 'uat' }, { tag: 'tier', value: 'gold' }] }];
+  const ACCESS = [
+    { filters: [{ tag: 'application', value: 'sales' }] },
+    {
+      filters: [
+        { tag: 'environment', value: 'uat' },
+        { tag: 'tier', value: 'gold' },
+      ],
+    },
+  ];
 
   test('written through REST, read back identically through GraphQL', async () => {
     expect((await api.post('/ds-api/roles/rest-role', { token, json: { access: ACCESS } })).status).toBe(201);
@@ -203,7 +215,14 @@ describe('users', () => {
     expect(res.body).toEqual({ status: 'User with login rest.user created successfully' });
     const viaGql = (await gw.gqlOk(`{ user(email: "rest.user@corp.com") { ${USER_FIELDS} } }`, {}, token)).user;
     expect((await api.get('/ds-api/users/rest.user@corp.com', { token })).body).toEqual(userAsRest(viaGql));
-    expect(viaGql).toMatchObject({ login: 'rest.user', email: 'Rest.User@corp.com', profile: 'DEVELOPER', privilege: 'READ_WRITE', live360: false, roles: [{ name: 'rest-role' }] });
+    expect(viaGql).toMatchObject({
+      login: 'rest.user',
+      email: 'Rest.User@corp.com',
+      profile: 'DEVELOPER',
+      privilege: 'READ_WRITE',
+      live360: false,
+      roles: [{ name: 'rest-role' }],
+    });
   });
 
   test('written through GraphQL, read back identically through REST', async () => {
@@ -268,7 +287,10 @@ describe('users', () => {
       await gw.gql(`mutation { updateUser(email: "datasentinel@datasentinel.local", input: { privilege: READ }) { id } }`, {}, token),
       await api.put('/ds-api/users/datasentinel@datasentinel.local', { token, json: { privilege: 'read' } }),
     );
-    expectSameFailure(await gw.gql(`mutation { deleteUser(email: "datasentinel@datasentinel.local") }`, {}, token), await api.delete('/ds-api/users/datasentinel@datasentinel.local', { token }));
+    expectSameFailure(
+      await gw.gql(`mutation { deleteUser(email: "datasentinel@datasentinel.local") }`, {}, token),
+      await api.delete('/ds-api/users/datasentinel@datasentinel.local', { token }),
+    );
     const restricted = await gw.token('rest.user', 'restUserPass');
     expectSameFailure(
       await gw.gql(`mutation { deleteUser(email: "gql.user@corp.com") }`, {}, restricted),

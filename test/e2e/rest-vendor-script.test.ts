@@ -25,10 +25,15 @@ const SCRIPT_TIMEOUT_MS = 150_000;
 /** Asynchronous on purpose: the gateway answering the script runs in this very process. */
 function runScript(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('bash', [SCRIPT], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env }, timeout: SCRIPT_TIMEOUT_MS }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      'bash',
+      [SCRIPT],
+      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env }, timeout: SCRIPT_TIMEOUT_MS },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -36,27 +41,35 @@ function lastLine(text: string): string {
   return text.trimEnd().split('\n').at(-1) ?? '';
 }
 
-test('a full create / display / update / delete cycle of connections, roles and users, probe connecting', async () => {
-  const pg = testServer();
-  const result = await runScript({
-    DS_URL: gw.url,
-    DS_PASSWORD: ADMIN_PASSWORD,
-    PG_HOST: pg.host,
-    PG_PORT: String(pg.port),
-    PG_USER: pg.user,
-    PG_PASSWORD: pg.password,
-  });
-  if (result.code !== 0) console.error(result.stdout, result.stderr);
-  expect({ code: result.code, last: lastLine(result.stdout) }).toEqual({ code: 0, last: 'vendor script: OK (21 steps)' });
-  expect(result.stdout).toContain('"status": "Connection created and connected!"');
-}, SCRIPT_TIMEOUT_MS + 10_000);
+test(
+  'a full create / display / update / delete cycle of connections, roles and users, probe connecting',
+  async () => {
+    const pg = testServer();
+    const result = await runScript({
+      DS_URL: gw.url,
+      DS_PASSWORD: ADMIN_PASSWORD,
+      PG_HOST: pg.host,
+      PG_PORT: String(pg.port),
+      PG_USER: pg.user,
+      PG_PASSWORD: pg.password,
+    });
+    if (result.code !== 0) console.error(result.stdout, result.stderr);
+    expect({ code: result.code, last: lastLine(result.stdout) }).toEqual({ code: 0, last: 'vendor script: OK (21 steps)' });
+    expect(result.stdout).toContain('"status": "Connection created and connected!"');
+  },
+  SCRIPT_TIMEOUT_MS + 10_000,
+);
 
-test('the same cycle with an unreachable instance ("Connection created!")', async () => {
-  const result = await runScript({ DS_URL: gw.url, DS_PASSWORD: ADMIN_PASSWORD });
-  if (result.code !== 0) console.error(result.stdout, result.stderr);
-  expect({ code: result.code, last: lastLine(result.stdout) }).toEqual({ code: 0, last: 'vendor script: OK (21 steps)' });
-  expect(result.stdout).toContain('"status": "Connection created!"');
-}, SCRIPT_TIMEOUT_MS + 10_000);
+test(
+  'the same cycle with an unreachable instance ("Connection created!")',
+  async () => {
+    const result = await runScript({ DS_URL: gw.url, DS_PASSWORD: ADMIN_PASSWORD });
+    if (result.code !== 0) console.error(result.stdout, result.stderr);
+    expect({ code: result.code, last: lastLine(result.stdout) }).toEqual({ code: 0, last: 'vendor script: OK (21 steps)' });
+    expect(result.stdout).toContain('"status": "Connection created!"');
+  },
+  SCRIPT_TIMEOUT_MS + 10_000,
+);
 
 test('the script fails, naming the step, when the password is wrong', async () => {
   const result = await runScript({ DS_URL: gw.url, DS_PASSWORD: 'not-the-password' });

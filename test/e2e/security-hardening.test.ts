@@ -92,8 +92,14 @@ describe('NODE_ENV: safe by default', () => {
       ['an unknown argument', { query: '{ connections(firts: 1) { totalCount } }' }],
       ['an unknown type in a variable', { query: 'query($f: ConnectionFiltr) { connections(filter: $f) { totalCount } }' }],
       ['an enum literal', { query: '{ connections(orderBy: { field: NAMEE }) { totalCount } }' }],
-      ['an enum value in the variables', { query: 'query($o: ConnectionOrder) { connections(orderBy: $o) { totalCount } }', variables: { o: { field: 'NAMEE' } } }],
-      ['an input field in the variables', { query: 'query($f: ConnectionFilter) { connections(filter: $f) { totalCount } }', variables: { f: { enabld: true } } }],
+      [
+        'an enum value in the variables',
+        { query: 'query($o: ConnectionOrder) { connections(orderBy: $o) { totalCount } }', variables: { o: { field: 'NAMEE' } } },
+      ],
+      [
+        'an input field in the variables',
+        { query: 'query($f: ConnectionFilter) { connections(filter: $f) { totalCount } }', variables: { f: { enabld: true } } },
+      ],
       ['an input field literal', { query: '{ connections(filter: { enabld: true }) { totalCount } }' }],
     ])('%s', async (_case, body) => {
       // Twice: the compiled executor compiles from the first run (GRAPHQL_JIT_MIN_USES=1 in tests).
@@ -109,7 +115,11 @@ describe('NODE_ENV: safe by default', () => {
     const dev = await startTestGateway({ probeTimeoutMs: 0 });
     try {
       const token = await dev.token();
-      const result = await post(dev, { query: 'query($o: ConnectionOrder) { connections(orderBy: $o) { totalCount } }', variables: { o: { field: 'NAMEE' } } }, token);
+      const result = await post(
+        dev,
+        { query: 'query($o: ConnectionOrder) { connections(orderBy: $o) { totalCount } }', variables: { o: { field: 'NAMEE' } } },
+        token,
+      );
       expect(result.body.errors![0]!.message).toMatch(/Did you mean/);
     } finally {
       await dev.stop();
@@ -182,7 +192,9 @@ describe('finding 7: an operationName naming no operation', () => {
         }
       }
     }
-    const errors = logs().entries().filter((e) => Number(e.level) >= 50);
+    const errors = logs()
+      .entries()
+      .filter((e) => Number(e.level) >= 50);
     expect(errors).toEqual([]);
     expect(logs().text()).not.toMatch(/reading 'operation'|\bat [\w.<>]+ \(/);
   });
@@ -205,7 +217,11 @@ describe('finding 8: client-controlled names are bounded before they are logged'
     else expect(errorCode(result)).toBe(code);
     // The access-log line is written on 'finish'.
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const lines = stagingLogs.text().split('\n').filter((l) => l.trim() !== '').slice(before);
+    const lines = stagingLogs
+      .text()
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(before);
     const access = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.msg === 'request');
     expect(access).toHaveLength(1);
     expect(String(access[0]!.operation).length).toBeLessThanOrEqual(OPERATION_NAME_MAX_LENGTH);
@@ -217,7 +233,10 @@ describe('finding 8: client-controlled names are bounded before they are logged'
     const response = await fetch(`${staging.url}/ds-api/${'p'.repeat(12_000)}`);
     expect(response.status).toBe(404);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const access = stagingLogs.entries().slice(before).filter((e) => e.msg === 'request');
+    const access = stagingLogs
+      .entries()
+      .slice(before)
+      .filter((e) => e.msg === 'request');
     expect(access).toHaveLength(1);
     expect(String(access[0]!.path).length).toBeLessThanOrEqual(256);
   });

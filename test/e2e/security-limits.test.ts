@@ -132,7 +132,7 @@ describe('cost', () => {
     expect((await post({ query, operationName: 'Cheap' })).body.data?.me).toEqual({ login: 'datasentinel' });
   });
 
-  test('a cached document is still costed with each request\'s own variables', async () => {
+  test("a cached document is still costed with each request's own variables", async () => {
     const query = `query($n: Int) { roles { connections(first: $n) { nodes { name tags { key value } } } } }`;
     for (const n of [1, 500, 1, 500]) {
       const { status, body } = await post({ query, variables: { n } });

@@ -24,10 +24,14 @@ beforeAll(async () => {
   gw = await startTestGateway(THROTTLED);
   const admin = await gw.token('datasentinel', ADMIN_PASSWORD);
   for (const login of ['alice', 'bob', 'carol', 'dave', 'erin']) {
-    await gw.gqlOk(`mutation($email: String!, $input: CreateUserInput!) { createUser(email: $email, input: $input) { login } }`, {
-      email: `${login}@corp.test`,
-      input: { password: PASSWORD },
-    }, admin);
+    await gw.gqlOk(
+      `mutation($email: String!, $input: CreateUserInput!) { createUser(email: $email, input: $input) { login } }`,
+      {
+        email: `${login}@corp.test`,
+        input: { password: PASSWORD },
+      },
+      admin,
+    );
   }
 });
 afterAll(() => gw.stop());

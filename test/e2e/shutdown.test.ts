@@ -37,7 +37,9 @@ async function slowSignIn(url: URL) {
   socket.on('data', (chunk) => (received += chunk));
   const closed = new Promise<string>((resolve) => socket.once('close', () => resolve(received)));
   const half = Math.floor(body.length / 2);
-  socket.write(`POST /graphql HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, half)}`);
+  socket.write(
+    `POST /graphql HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, half)}`,
+  );
   return { finish: () => socket.write(body.slice(half)), closed };
 }
 
@@ -94,10 +96,16 @@ test('SIGTERM: readiness fails first, the request in flight completes, then the 
   expect(await readyz(url)).toEqual({ status: 200, body: { status: 'ready' } });
   const request = await slowSignIn(url);
   // The signal goes once the server holds the sign-in (a loaded machine may not have read its headers yet).
-  await until(() => inFlight(url), (n) => n >= 2);
+  await until(
+    () => inFlight(url),
+    (n) => n >= 2,
+  );
   gateway.child.kill('SIGTERM');
 
-  const during = await until(() => readyz(url), (r) => r.status === 503);
+  const during = await until(
+    () => readyz(url),
+    (r) => r.status === 503,
+  );
   expect(during.body).toEqual({ status: 'unavailable', reason: 'shutting down' });
   expect((await getJson(url, '/healthz')).status).toBe(200);
   expect(gateway.child.exitCode).toBeNull(); // still draining: the sign-in is in flight
@@ -116,7 +124,10 @@ test('SIGTERM: readiness fails first, the request in flight completes, then the 
 test('a request that outlives SHUTDOWN_GRACE_MS is cut and the process still exits', async () => {
   const { gateway, url } = await start(1000);
   const request = await slowSignIn(url);
-  await until(() => inFlight(url), (n) => n >= 2);
+  await until(
+    () => inFlight(url),
+    (n) => n >= 2,
+  );
   gateway.child.kill('SIGTERM');
   // The body never completes: the connection is closed without an answer once the grace period is over.
   expect(await request.closed).toBe('');

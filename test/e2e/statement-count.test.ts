@@ -24,9 +24,18 @@ async function growWorld(roles: number): Promise<void> {
   const ds = gw.gateway.dataSource;
   const from = worldSize;
   const names = Array.from({ length: roles - from }, (_, i) => `role-${String(from + i).padStart(3, '0')}`);
-  await seedRoles(ds, names.map((name) => ({ name, access: [{ filters: [{ tag: 'team', value: name }] }, { filters: [{ tag: 'env', value: 'shared' }] }] })));
-  await seedConnections(ds, names.flatMap((name) => [0, 1, 2].map((k) => ({ name: `${name}-db${k}`, tags: { team: name, env: k === 0 ? 'shared' : 'prod' } }))));
-  await seedUsers(ds, names.flatMap((name, i) => [0, 1].map((k) => ({ email: `u${from + i}-${k}@corp.test`, roles: [name, names[(i + 1) % names.length]!] }))));
+  await seedRoles(
+    ds,
+    names.map((name) => ({ name, access: [{ filters: [{ tag: 'team', value: name }] }, { filters: [{ tag: 'env', value: 'shared' }] }] })),
+  );
+  await seedConnections(
+    ds,
+    names.flatMap((name) => [0, 1, 2].map((k) => ({ name: `${name}-db${k}`, tags: { team: name, env: k === 0 ? 'shared' : 'prod' } }))),
+  );
+  await seedUsers(
+    ds,
+    names.flatMap((name, i) => [0, 1].map((k) => ({ email: `u${from + i}-${k}@corp.test`, roles: [name, names[(i + 1) % names.length]!] }))),
+  );
   worldSize = roles;
 }
 
@@ -96,14 +105,19 @@ test('users of roles selected by plain fields read only those columns, and answe
 
 test('a page reads only the connection columns its selection needs, and answers as whole rows do', async () => {
   if (worldSize < 40) await growWorld(40);
-  const pageStatement = () => gw.statements.filter((sql) => /AS batch_index, .*FROM \(/.test(sql) || /AS batch_index, c\./.test(sql)).filter((sql) => !/count\(/.test(sql));
+  const pageStatement = () =>
+    gw.statements.filter((sql) => /AS batch_index, .*FROM \(/.test(sql) || /AS batch_index, c\./.test(sql)).filter((sql) => !/count\(/.test(sql));
   const fields = `name host port user connected tagString tags { key value automatic }`;
   const narrow = await countStatements(`{ connections(first: 30) { totalCount pageInfo { endCursor } nodes { ${fields} } edges { cursor } } }`);
   const select = pageStatement()[0]!;
   for (const column of ['c.name', 'c.host', 'c.port', 'c.username', 'c.connected', 'c.user_tags', 'c.pg_version']) expect(select).toContain(column);
-  for (const column of ['c.tags', 'c.collection_rate', 'c.last_probe_error', 'c.query_monitoring', 'c.created_at', 'c.password_encrypted']) expect(select).not.toContain(column);
+  for (const column of ['c.tags', 'c.collection_rate', 'c.last_probe_error', 'c.query_monitoring', 'c.created_at', 'c.password_encrypted'])
+    expect(select).not.toContain(column);
   // @include decided at run time: whole rows, same answer.
-  const whole = await countStatements(`query($x: Boolean!) { connections(first: 30) { totalCount pageInfo { endCursor } nodes { ${fields} pgVersion @include(if: $x) } edges { cursor } } }`, { x: false });
+  const whole = await countStatements(
+    `query($x: Boolean!) { connections(first: 30) { totalCount pageInfo { endCursor } nodes { ${fields} pgVersion @include(if: $x) } edges { cursor } } }`,
+    { x: false },
+  );
   expect(pageStatement()[0]).toContain('c.collection_rate');
   expect(narrow.data.connections.nodes).toHaveLength(30);
   expect(narrow.data).toEqual(whole.data);
@@ -111,6 +125,9 @@ test('a page reads only the connection columns its selection needs, and answers 
 
 test('every Connection field with its own resolver is listed with the properties it reads', async () => {
   const type = (await buildGatewaySchema()).getType('Connection') as GraphQLObjectType;
-  const withResolvers = Object.values(type.getFields()).filter((f) => f.resolve).map((f) => f.name).sort();
+  const withResolvers = Object.values(type.getFields())
+    .filter((f) => f.resolve)
+    .map((f) => f.name)
+    .sort();
   expect(Object.keys(CONNECTION_RESOLVER_PROPS).sort()).toEqual(withResolvers);
 });

@@ -176,9 +176,19 @@ describe('import-connections', () => {
     const run = await cli(['import-connections', 'fleet.json', '--no-probe'], { 'fleet.json': json });
     expect(run.code).toBe(0);
     expect(run.out).toEqual(['imported 2 connections from fleet.json', 'not probed: run `reprobe` to check them']);
-    const rows = await sql(`SELECT name, port, collection_rate, samples, query_monitoring_min_time, user_tags, connected FROM connections WHERE name LIKE 'json-%' ORDER BY name`);
+    const rows = await sql(
+      `SELECT name, port, collection_rate, samples, query_monitoring_min_time, user_tags, connected FROM connections WHERE name LIKE 'json-%' ORDER BY name`,
+    );
     expect(rows).toEqual([
-      { name: 'json-one', port: 5433, collection_rate: 'high', samples: true, query_monitoring_min_time: 2.5, user_tags: [{ key: 'environment', value: 'production' }], connected: false },
+      {
+        name: 'json-one',
+        port: 5433,
+        collection_rate: 'high',
+        samples: true,
+        query_monitoring_min_time: 2.5,
+        user_tags: [{ key: 'environment', value: 'production' }],
+        connected: false,
+      },
       {
         name: 'json-two',
         port: 5432,
@@ -235,7 +245,12 @@ describe('import-connections', () => {
     const tags = await cli(['import-connections', 'tags.json', '--no-probe'], { 'tags.json': `[${json.split('\n')[4]!.trim()}]` });
     expect(tags.code).toBe(0);
     expect(await sql(`SELECT user_tags FROM connections WHERE name = 'json-proto-tag'`)).toEqual([
-      { user_tags: [{ key: '__proto__', value: 'lyon' }, { key: 'constructor', value: 'paris' }] },
+      {
+        user_tags: [
+          { key: '__proto__', value: 'lyon' },
+          { key: 'constructor', value: 'paris' },
+        ],
+      },
     ]);
   });
 
@@ -264,7 +279,10 @@ describe('export and import-roles', () => {
   test('import-roles creates roles, all or nothing', async () => {
     const bad = await cli(['import-roles', 'roles.json'], { 'roles.json': JSON.stringify([...roles, { name: 'empty', access: [] }]) });
     expect(bad.code).toBe(1);
-    expect(bad.err.filter((l) => !l.startsWith('importing roles: '))).toEqual(['roles.json: 1 problem; nothing was written', expect.stringMatching(/^ {2}role "empty": /)]);
+    expect(bad.err.filter((l) => !l.startsWith('importing roles: '))).toEqual([
+      'roles.json: 1 problem; nothing was written',
+      expect.stringMatching(/^ {2}role "empty": /),
+    ]);
     expect(await sql(`SELECT name FROM roles`)).toEqual([]);
 
     const run = await cli(['import-roles', 'roles.json'], { 'roles.json': JSON.stringify(roles) });
@@ -303,8 +321,26 @@ describe('export and import-roles', () => {
     expect(backup).toMatchObject({ format: 'ds-access-gateway/access-export', version: 1 });
     expect(backup.roles).toEqual([roles[1], roles[0]]);
     expect(backup.users).toEqual([
-      { email: 'datasentinel@datasentinel.local', login: 'datasentinel', profile: 'data admin', privilege: 'admin', roles: [], live360: true, comment: 'Default administrator', ldap: false },
-      { email: 'jean.lapioffe@corp.com', login: 'jean.lapioffe', profile: 'data admin', privilege: 'read', roles: ['sales-role'], live360: true, comment: 'sales team', ldap: false },
+      {
+        email: 'datasentinel@datasentinel.local',
+        login: 'datasentinel',
+        profile: 'data admin',
+        privilege: 'admin',
+        roles: [],
+        live360: true,
+        comment: 'Default administrator',
+        ldap: false,
+      },
+      {
+        email: 'jean.lapioffe@corp.com',
+        login: 'jean.lapioffe',
+        profile: 'data admin',
+        privilege: 'read',
+        roles: ['sales-role'],
+        live360: true,
+        comment: 'sales team',
+        ldap: false,
+      },
     ]);
 
     // To stdout when no file is given.

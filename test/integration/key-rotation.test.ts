@@ -127,7 +127,12 @@ test('rotate-encryption-key re-seals everything sealed with older keys, in batch
   const before = await sealedByName();
 
   const io = captureIo();
-  const code = await runCommand('rotate-encryption-key', ['--batch-size', '200'], configWith({ ENCRYPTION_KEY: KEY_B, ENCRYPTION_KEY_PREVIOUS: `${KEY_A},${KEY_C}` }), io);
+  const code = await runCommand(
+    'rotate-encryption-key',
+    ['--batch-size', '200'],
+    configWith({ ENCRYPTION_KEY: KEY_B, ENCRYPTION_KEY_PREVIOUS: `${KEY_A},${KEY_C}` }),
+    io,
+  );
   expect(io.errors).toEqual([]);
   expect(code).toBe(0);
   expect(io.lines[0]).toBe(`sealing with key ${b.keyId} (ENCRYPTION_KEY); also opening ${new SecretBox(KEY_B, [KEY_A, KEY_C]).previousKeyIds.join(', ')}`);
@@ -179,7 +184,9 @@ test('from the generated key kept in the database to ENCRYPTION_KEY: the stored 
   await seed('g', 10, new SecretBox(storedKey(stored)));
   const io = captureIo();
   expect(await runCommand('rotate-encryption-key', [], configWith({ ENCRYPTION_KEY: KEY_B }), io)).toBe(0);
-  expect(io.lines[0]).toBe(`sealing with key ${new SecretBox(KEY_B).keyId} (ENCRYPTION_KEY); also opening ${new SecretBox(KEY_B, [storedKey(stored)]).previousKeyIds.join(', ')}`);
+  expect(io.lines[0]).toBe(
+    `sealing with key ${new SecretBox(KEY_B).keyId} (ENCRYPTION_KEY); also opening ${new SecretBox(KEY_B, [storedKey(stored)]).previousKeyIds.join(', ')}`,
+  );
   for (const [name, sealed] of await sealedByName()) expect(new SecretBox(KEY_B).open(sealed, connectionBinding(name))).toBe(plaintextOf(name));
   await ds.query(`DELETE FROM connections`);
 });
@@ -208,7 +215,10 @@ test('the gateway configured with a new key and the old one as previous uses pas
   await ds.query(`UPDATE connections SET password_encrypted = $1 WHERE name = 'a-00000'`, [new SecretBox(KEY_A).seal('old', connectionBinding('a-00000'))]);
   const strict = await createServices(ds, configWith({ ENCRYPTION_KEY: KEY_B, PROBE_TIMEOUT_MS: '0' }));
   try {
-    const ctx = createRequestContext(strict, buildPrincipal({ userId: 1, login: 'datasentinel', email: 'x@y', profile: 'data admin', privilege: 'admin', live360: true }, []));
+    const ctx = createRequestContext(
+      strict,
+      buildPrincipal({ userId: 1, login: 'datasentinel', email: 'x@y', profile: 'data admin', privilege: 'admin', live360: true }, []),
+    );
     await expect(strict.connections.enable(ctx, 'a-00000')).rejects.toThrow(/ENCRYPTION_KEY_PREVIOUS/);
   } finally {
     await strict.close();

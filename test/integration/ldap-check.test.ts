@@ -21,7 +21,9 @@ describeWithTools('ldap-check against a real slapd', SLAPD_TOOLS, () => {
     const io: CliIo = {
       out: (line) => run.out.push(line),
       err: (line) => run.err.push(line),
-      readFile: () => { throw new Error('no file'); },
+      readFile: () => {
+        throw new Error('no file');
+      },
       listFiles: () => [],
       writeFile: () => undefined,
       readStdin: stdin === undefined ? undefined : async () => stdin,
@@ -32,7 +34,11 @@ describeWithTools('ldap-check against a real slapd', SLAPD_TOOLS, () => {
 
   beforeAll(async () => {
     slapd = await startSlapd({ memberOf: true });
-    await slapd.add([person('alice', 'alice@corp.test', 'alice-directory-pw'), person('local', 'local@corp.test', 'x-directory-pw'), group('dba', [personDn('alice')])].join('\n'));
+    await slapd.add(
+      [person('alice', 'alice@corp.test', 'alice-directory-pw'), person('local', 'local@corp.test', 'x-directory-pw'), group('dba', [personDn('alice')])].join(
+        '\n',
+      ),
+    );
     database = await createTestDatabase();
     const client = new Client({ connectionString: database.url });
     await client.connect();
@@ -103,6 +109,13 @@ describeWithTools('ldap-check against a real slapd', SLAPD_TOOLS, () => {
     expect(down.err.join('\n')).toMatch(/ECONNREFUSED/);
 
     expect((await check([])).code).toBe(2);
-    expect((await runCommand('ldap-check', ['--login', 'alice'], { ...config, directory: null }, { out: () => undefined, err: () => undefined, readFile: () => '', writeFile: () => undefined, listFiles: () => [] }))).toBe(1);
+    expect(
+      await runCommand(
+        'ldap-check',
+        ['--login', 'alice'],
+        { ...config, directory: null },
+        { out: () => undefined, err: () => undefined, readFile: () => '', writeFile: () => undefined, listFiles: () => [] },
+      ),
+    ).toBe(1);
   });
 });

@@ -40,7 +40,11 @@ async function visible(ctx: RequestContext): Promise<{ names: string[]; total: n
 }
 
 const FIXTURE: { name: string; host: string; port?: number; tags: string[] }[] = [
-  { name: 'lon-prod-sales', host: '127.0.0.2', tags: ['environment=production', 'datacenter=london', 'application=sales', 'alias=10.0.0.7@sales-prod', 'hosting=on-premises'] },
+  {
+    name: 'lon-prod-sales',
+    host: '127.0.0.2',
+    tags: ['environment=production', 'datacenter=london', 'application=sales', 'alias=10.0.0.7@sales-prod', 'hosting=on-premises'],
+  },
   { name: 'lon-uat-sales', host: '127.0.0.2', tags: ['environment=uat', 'datacenter=london', 'application=sales', 'hosting=on-premises'] },
   { name: 'par-prod-crm', host: '127.0.0.3', tags: ['environment=production', 'datacenter=paris', 'application=crm'] },
   { name: 'par-dev', host: '127.0.0.3', tags: ['environment=development', 'datacenter=paris', 'version=11.8', 'formula=a=b=c'] },
@@ -79,8 +83,23 @@ test('the fixture is what the cases assume (automatic tags included)', async () 
   );
   expect(Object.fromEntries(generated.map((r) => [r.name, r.tags]))).toEqual({
     'local-pg': { environment: 'production', datacenter: 'local', server: local.host, pg_instance: `${local.host}@local-pg`, pg_version: pgVersion },
-    'lon-prod-sales': { environment: 'production', datacenter: 'london', application: 'sales', alias: '10.0.0.7@sales-prod', hosting: 'on-premises', server: '127.0.0.2', pg_instance: '127.0.0.2@lon-prod-sales' },
-    'lon-uat-sales': { environment: 'uat', datacenter: 'london', application: 'sales', hosting: 'on-premises', server: '127.0.0.2', pg_instance: '127.0.0.2@lon-uat-sales' },
+    'lon-prod-sales': {
+      environment: 'production',
+      datacenter: 'london',
+      application: 'sales',
+      alias: '10.0.0.7@sales-prod',
+      hosting: 'on-premises',
+      server: '127.0.0.2',
+      pg_instance: '127.0.0.2@lon-prod-sales',
+    },
+    'lon-uat-sales': {
+      environment: 'uat',
+      datacenter: 'london',
+      application: 'sales',
+      hosting: 'on-premises',
+      server: '127.0.0.2',
+      pg_instance: '127.0.0.2@lon-uat-sales',
+    },
     'ny-prod-case': { environment: 'Production', datacenter: 'new-york', server: '127.0.0.4', pg_instance: '127.0.0.4@ny-prod-case' },
     'par-dev': { environment: 'development', datacenter: 'paris', version: '11.8', formula: 'a=b=c', server: '127.0.0.3', pg_instance: '127.0.0.3@par-dev' },
     'par-prod-crm': { environment: 'production', datacenter: 'paris', application: 'crm', server: '127.0.0.3', pg_instance: '127.0.0.3@par-prod-crm' },
@@ -95,8 +114,16 @@ const CASES: [string, () => AccessGroup[], string[]][] = [
   ['AND of three filters', () => [g('environment=production', 'datacenter=paris', 'application=crm')], ['par-prod-crm']],
   ['AND that no single connection satisfies', () => [g('environment=uat', 'datacenter=paris')], []],
   ['OR of groups', () => [g('environment=uat'), g('datacenter=paris')], ['lon-uat-sales', 'par-dev', 'par-prod-crm']],
-  ['OR of overlapping groups counts each connection once', () => [g('application=sales'), g('datacenter=london'), g('hosting=on-premises')], ['lon-prod-sales', 'lon-uat-sales']],
-  ['OR of AND groups', () => [g('environment=production', 'datacenter=london'), g('environment=development', 'datacenter=paris')], ['lon-prod-sales', 'par-dev']],
+  [
+    'OR of overlapping groups counts each connection once',
+    () => [g('application=sales'), g('datacenter=london'), g('hosting=on-premises')],
+    ['lon-prod-sales', 'lon-uat-sales'],
+  ],
+  [
+    'OR of AND groups',
+    () => [g('environment=production', 'datacenter=london'), g('environment=development', 'datacenter=paris')],
+    ['lon-prod-sales', 'par-dev'],
+  ],
   ['values are exact and case-sensitive (Production)', () => [g('environment=Production')], ['ny-prod-case']],
   ['values are exact and case-sensitive (PRODUCTION)', () => [g('environment=PRODUCTION')], []],
   ['keys are case-sensitive', () => [g('Environment=production')], []],
@@ -121,7 +148,11 @@ const CASES: [string, () => AccessGroup[], string[]][] = [
   ['an unknown tag in an AND group matches nothing', () => [g('environment=production', 'owner=nobody')], []],
   ['an unknown tag in its own group leaves the others', () => [g('owner=nobody'), g('environment=development')], ['par-dev']],
   ['a known tag with an unknown value matches nothing', () => [g('environment=staging')], []],
-  ['every datacenter: all tagged connections', () => [g('datacenter=london'), g('datacenter=paris'), g('datacenter=new-york'), g('datacenter=local')], ALL.filter((n) => n !== 'untagged')],
+  [
+    'every datacenter: all tagged connections',
+    () => [g('datacenter=london'), g('datacenter=paris'), g('datacenter=new-york'), g('datacenter=local')],
+    ALL.filter((n) => n !== 'untagged'),
+  ],
   ['every server: everything', () => ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', local.host].map((h) => g(`server=${h}`)), ALL],
 ];
 
@@ -255,7 +286,7 @@ describe('users, roles and visibility', () => {
     expect([await names(a), await names(b)]).toEqual([[], []]);
   });
 
-  test("a role change is visible to its holders on the next request", async () => {
+  test('a role change is visible to its holders on the next request', async () => {
     const moving = await role('u-moving', [g('datacenter=london')]);
     const login = await user([moving]);
     expect(await names(login)).toEqual(['lon-prod-sales', 'lon-uat-sales']);

@@ -9,9 +9,7 @@ beforeAll(async () => {
 afterAll(() => db.drop());
 
 async function tables(ds: ReturnType<typeof createDataSource>): Promise<string[]> {
-  const rows: { table_name: string }[] = await ds.query(
-    `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
-  );
+  const rows: { table_name: string }[] = await ds.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`);
   return rows.map((r) => r.table_name);
 }
 

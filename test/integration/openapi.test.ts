@@ -35,7 +35,7 @@ test('every row of the route table is an operation of the document, and nothing 
   expect(inDocument.sort()).toEqual(inTable.sort());
 });
 
-test('request bodies in the document are the handlers\' own zod schemas (a field added to one appears in the other)', () => {
+test("request bodies in the document are the handlers' own zod schemas (a field added to one appears in the other)", () => {
   const doc = buildOpenApiDocument('test') as any;
   const create = doc.components.schemas[restSchemas.get(connectionCreateBody)!.id];
   expect(Object.keys(create.properties)).toEqual(Object.keys(connectionCreateBody.shape));

@@ -13,7 +13,14 @@ let admin: string;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const config: Config = { ...loadConfig({ NODE_ENV: 'test' }), databaseUrl: db.url, port: 0, adminPassword: 'cache-test-admin', probeTimeoutMs: 0, principalCacheTtlMs: 600_000 };
+  const config: Config = {
+    ...loadConfig({ NODE_ENV: 'test' }),
+    databaseUrl: db.url,
+    port: 0,
+    adminPassword: 'cache-test-admin',
+    probeTimeoutMs: 0,
+    principalCacheTtlMs: 600_000,
+  };
   a = await startGateway(config, createLogger(config));
   b = await startGateway(config, createLogger(config));
   admin = (await gqlAt(a.url, `mutation { createToken(login: "datasentinel", password: "cache-test-admin") { token } }`)).data.createToken.token;

@@ -56,13 +56,24 @@ describe('plain fields are read directly (simpleResolvers), and guarded fields k
   };
 
   test('plain fields have no per-field resolver', () => {
-    for (const [type, field] of [['Tag', 'key'], ['Tag', 'value'], ['Connection', 'name'], ['User', 'login'], ['Role', 'name'], ['PageInfo', 'endCursor']] as const) {
+    for (const [type, field] of [
+      ['Tag', 'key'],
+      ['Tag', 'value'],
+      ['Connection', 'name'],
+      ['User', 'login'],
+      ['Role', 'name'],
+      ['PageInfo', 'endCursor'],
+    ] as const) {
       expect([type, field, fieldOf(type, field).resolve]).toEqual([type, field, undefined]);
     }
   });
 
   test('administrator-only fields are field resolvers, so @Authorized applies', () => {
-    for (const [type, field] of [['Connection', 'lastProbeError'], ['Connection', 'lastProbeAt'], ['Role', 'users']] as const) {
+    for (const [type, field] of [
+      ['Connection', 'lastProbeError'],
+      ['Connection', 'lastProbeAt'],
+      ['Role', 'users'],
+    ] as const) {
       expect(typeof fieldOf(type, field).resolve).toBe('function');
     }
   });
@@ -72,7 +83,10 @@ describe('plain fields are read directly (simpleResolvers), and guarded fields k
     class Resolver {}
     const storage = {
       objectTypes: [{ target: Secretive, name: 'Secretive' }],
-      authorizedFields: [{ target: Secretive, fieldName: 'secret', roles: ['ADMIN'] }, { target: Resolver, fieldName: 'fine', roles: [] }],
+      authorizedFields: [
+        { target: Secretive, fieldName: 'secret', roles: ['ADMIN'] },
+        { target: Resolver, fieldName: 'fine', roles: [] },
+      ],
       middlewares: [{ target: Secretive, fieldName: 'logged', middlewares: [] }],
     } as unknown as Parameters<typeof guardsOnPlainFields>[0];
     expect(guardsOnPlainFields(storage)).toEqual(['Secretive.secret', 'Secretive.logged']);

@@ -8,7 +8,9 @@ export default async function globalTeardown(): Promise<void> {
     const admin = new Client({ connectionString: adminUrl });
     await admin.connect();
     try {
-      const rows = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`ds\\_test\\_${process.env.TEST_RUN_ID}\\_%`]);
+      const rows = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [
+        `ds\\_test\\_${process.env.TEST_RUN_ID}\\_%`,
+      ]);
       for (const { datname } of rows.rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     } finally {
       await admin.end();

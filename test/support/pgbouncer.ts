@@ -43,7 +43,9 @@ export function findPgBouncer(): string | undefined {
 
 /** `describe` when PgBouncer is installed; otherwise skipped with a one-line reason, or a failure under CI=true. */
 export function describeWithPgBouncer(name: string, body: () => void): void {
-  const lookup: ToolLookup = findPgBouncer() ? { path: findPgBouncer()! } : { reason: 'pgbouncer not found (apt-get install pgbouncer, or set PGBOUNCER_PATH)' };
+  const lookup: ToolLookup = findPgBouncer()
+    ? { path: findPgBouncer()! }
+    : { reason: 'pgbouncer not found (apt-get install pgbouncer, or set PGBOUNCER_PATH)' };
   describeWithTools(name, [lookup], body);
 }
 

@@ -16,7 +16,8 @@ export const ok = (result: any) => {
   return result.data;
 };
 export const signIn = async (url: string, login: string, password: string) =>
-  ok(await gqlAt(url, `mutation($l: String!, $p: String!) { createToken(login: $l, password: $p) { token } }`, { l: login, p: password })).createToken.token as string;
+  ok(await gqlAt(url, `mutation($l: String!, $p: String!) { createToken(login: $l, password: $p) { token } }`, { l: login, p: password })).createToken
+    .token as string;
 export const visible = async (url: string, token: string) => {
   const result = await gqlAt(url, `{ connections { nodes { name } } }`, {}, token);
   if (result.errors) return result.errors[0].extensions.code as string;
@@ -52,11 +53,29 @@ export function replicaScenarios(topology: ReplicaTopology): Replicas {
     a = await spawnGateway({ ...common, ...env.a });
     b = await spawnGateway({ ...common, ...env.b });
     admin = await signIn(a.url, 'datasentinel', ADMIN_PASSWORD);
-    for (const [name, env] of [['dev-1', 'dev'], ['prod-1', 'prod'], ['prod-2', 'prod']]) {
-      ok(await gqlAt(a.url, `mutation($n: String!, $e: String!) { createConnection(name: $n, input: { host: "db.test", port: 5432, user: "m", password: "p", tags: [{ key: "env", value: $e }] }) { name } }`, { n: name, e: env }, admin));
+    for (const [name, env] of [
+      ['dev-1', 'dev'],
+      ['prod-1', 'prod'],
+      ['prod-2', 'prod'],
+    ]) {
+      ok(
+        await gqlAt(
+          a.url,
+          `mutation($n: String!, $e: String!) { createConnection(name: $n, input: { host: "db.test", port: 5432, user: "m", password: "p", tags: [{ key: "env", value: $e }] }) { name } }`,
+          { n: name, e: env },
+          admin,
+        ),
+      );
     }
     ok(await gqlAt(a.url, `mutation { createRole(name: "prod-only", access: [{ filters: [{ tag: "env", value: "prod" }] }]) { name } }`, {}, admin));
-    ok(await gqlAt(a.url, `mutation { createUser(email: "ana@corp.test", input: { password: "ana-password-1", privilege: READ, roles: ["prod-only"] }) { login } }`, {}, admin));
+    ok(
+      await gqlAt(
+        a.url,
+        `mutation { createUser(email: "ana@corp.test", input: { password: "ana-password-1", privilege: READ, roles: ["prod-only"] }) { login } }`,
+        {},
+        admin,
+      ),
+    );
   }, 90_000);
 
   afterAll(async () => {
@@ -104,7 +123,14 @@ export function replicaScenarios(topology: ReplicaTopology): Replicas {
     };
     ok(await gqlAt(a.url, `mutation { updateRole(name: "prod-only", access: [{ filters: [{ tag: "env", value: "prod" }] }]) { name } }`, {}, admin));
     for (let i = 0; i < 3; i += 1) expect(await counts()).toEqual({ 'prod-only': 2 });
-    ok(await gqlAt(a.url, `mutation { createConnection(name: "prod-3", input: { host: "db.test", port: 5432, user: "m", password: "p", tags: [{ key: "env", value: "prod" }] }) { name } }`, {}, admin));
+    ok(
+      await gqlAt(
+        a.url,
+        `mutation { createConnection(name: "prod-3", input: { host: "db.test", port: 5432, user: "m", password: "p", tags: [{ key: "env", value: "prod" }] }) { name } }`,
+        {},
+        admin,
+      ),
+    );
     expect(await counts()).toEqual({ 'prod-only': 3 });
     ok(await gqlAt(a.url, `mutation { updateConnection(name: "prod-3", input: { tags: [{ key: "env", value: "dev" }] }) { name } }`, {}, admin));
     expect(await counts()).toEqual({ 'prod-only': 2 });
@@ -161,7 +187,14 @@ export function replicaScenarios(topology: ReplicaTopology): Replicas {
     const rest = restClient(a.url);
     ok(await gqlAt(a.url, `mutation { createRole(name: "burst-prod", access: [{ filters: [{ tag: "env", value: "burst" }] }]) { name } }`, {}, admin));
     ok(await gqlAt(a.url, `mutation { createUser(email: "dana@corp.test", input: { password: "dana-password-1" }) { login } }`, {}, admin));
-    ok(await gqlAt(a.url, `mutation { createUser(email: "rita@corp.test", input: { password: "rita-password-1", privilege: READ, roles: ["burst-prod"] }) { login } }`, {}, admin));
+    ok(
+      await gqlAt(
+        a.url,
+        `mutation { createUser(email: "rita@corp.test", input: { password: "rita-password-1", privilege: READ, roles: ["burst-prod"] }) { login } }`,
+        {},
+        admin,
+      ),
+    );
     const dana = { a: await signIn(a.url, 'dana', 'dana-password-1'), b: await signIn(b.url, 'dana', 'dana-password-1') };
     const rita = { a: await signIn(a.url, 'rita', 'rita-password-1'), b: await signIn(b.url, 'rita', 'rita-password-1') };
     /** What dana gets from an administrators-only list: the role names, or the error code. */
@@ -195,7 +228,14 @@ export function replicaScenarios(topology: ReplicaTopology): Replicas {
       } else {
         // ... or dana demoted (or promoted back) on A.
         demoted = !demoted;
-        ok(await gqlAt(a.url, `mutation($p: Privilege!) { updateUser(email: "dana@corp.test", input: { privilege: $p }) { login } }`, { p: demoted ? 'READ' : 'ADMIN' }, admin));
+        ok(
+          await gqlAt(
+            a.url,
+            `mutation($p: Privilege!) { updateUser(email: "dana@corp.test", input: { privilege: $p }) { login } }`,
+            { p: demoted ? 'READ' : 'ADMIN' },
+            admin,
+          ),
+        );
       }
       // Every read after the commit, on B first (the other replica), then A, sees it; reads race each other too.
       const [danaB, ritaB] = await Promise.all([adminList(b.url, dana.b), totalCount(b.url, rita.b)]);

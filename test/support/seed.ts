@@ -25,10 +25,7 @@ export async function seedConnections(ds: DataSource, connections: SeedConnectio
 }
 
 export async function seedRoles(ds: DataSource, roles: { name: string; access: { filters: { tag: string; value: string }[] }[] }[]): Promise<void> {
-  await ds.query(
-    `INSERT INTO roles (name, access) SELECT r->>'name', r->'access' FROM jsonb_array_elements($1::jsonb) AS r`,
-    [JSON.stringify(roles)],
-  );
+  await ds.query(`INSERT INTO roles (name, access) SELECT r->>'name', r->'access' FROM jsonb_array_elements($1::jsonb) AS r`, [JSON.stringify(roles)]);
 }
 
 /** Users with a throwaway hash (they never sign in) holding the named roles. */

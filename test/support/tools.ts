@@ -13,7 +13,10 @@ export const isCI = () => /^(1|true|yes)$/i.test(process.env.CI ?? '');
 
 /** The first of `candidates` that exists, else the first `name` found on PATH; the reason names `install`. */
 export function findTool(name: string, install: string, candidates: readonly string[] = []): ToolLookup {
-  const onPath = (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, name));
+  const onPath = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, name));
   const found = [...candidates, ...onPath].find((path) => existsSync(path));
   return found ? { path: found } : { reason: `${name} not found (${install})` };
 }

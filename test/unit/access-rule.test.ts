@@ -15,10 +15,7 @@ describe('normalizeAccessRule: valid rules', () => {
   });
 
   test('removes a filter repeated inside a group, keeps it across groups', () => {
-    expect(normalizeAccessRule([g(f('a', '1'), f('a', '1'), f('b', '2')), g(f('a', '1'))])).toEqual([
-      g(f('a', '1'), f('b', '2')),
-      g(f('a', '1')),
-    ]);
+    expect(normalizeAccessRule([g(f('a', '1'), f('a', '1'), f('b', '2')), g(f('a', '1'))])).toEqual([g(f('a', '1'), f('b', '2')), g(f('a', '1'))]);
   });
 
   test('keeps contradictory filters (they are valid input and simply match nothing)', () => {
@@ -26,12 +23,7 @@ describe('normalizeAccessRule: valid rules', () => {
   });
 
   test('accepts automatic tags and tags no connection carries yet', () => {
-    const rule = [
-      g(f('pg_instance', '10.0.0.7@sales-prod')),
-      g(f('server', '10.0.0.7')),
-      g(f('pg_version', '16.4')),
-      g(f('never_used_yet', 'x')),
-    ];
+    const rule = [g(f('pg_instance', '10.0.0.7@sales-prod')), g(f('server', '10.0.0.7')), g(f('pg_version', '16.4')), g(f('never_used_yet', 'x'))];
     expect(normalizeAccessRule(rule)).toEqual(rule);
   });
 
@@ -79,9 +71,7 @@ describe('normalizeAccessRule: bad rules give BAD_USER_INPUT naming the group, f
   test('malformed shapes (from untyped REST bodies) are refused, not crashed on', () => {
     expect(thrown(() => normalizeAccessRule('nope' as unknown as AccessGroup[])).code).toBe('BAD_USER_INPUT');
     expect(thrown(() => normalizeAccessRule([null as unknown as AccessGroup])).message).toBe('access[1]: a group must contain at least one filter');
-    expect(thrown(() => normalizeAccessRule([{ filters: 'x' } as unknown as AccessGroup])).message).toBe(
-      'access[1]: a group must contain at least one filter',
-    );
+    expect(thrown(() => normalizeAccessRule([{ filters: 'x' } as unknown as AccessGroup])).message).toBe('access[1]: a group must contain at least one filter');
     expect(thrown(() => normalizeAccessRule([{ filters: [{ tag: 1, value: 'x' }] } as unknown as AccessGroup])).message).toBe(
       'access[1].filters[1] "1=x": the key is empty',
     );

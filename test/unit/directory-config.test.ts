@@ -43,11 +43,26 @@ const base = { LDAP_URL: 'ldap://ldap.corp.test', LDAP_USER_BASE: 'ou=people,dc=
 test('defaults', () => {
   expect(loadDirectoryConfig({})).toBeNull();
   expect(loadDirectoryConfig(base)).toEqual({
-    url: 'ldap://ldap.corp.test', startTls: false, ca: undefined, caFile: undefined, bindDn: undefined, bindPassword: undefined,
-    userBase: 'ou=people,dc=corp,dc=test', userFilter: '(mail={email})', timeoutMs: 3000, groupRoles: null,
-    autoProvision: false, defaultPrivilege: 'read', defaultProfile: 'developer',
+    url: 'ldap://ldap.corp.test',
+    startTls: false,
+    ca: undefined,
+    caFile: undefined,
+    bindDn: undefined,
+    bindPassword: undefined,
+    userBase: 'ou=people,dc=corp,dc=test',
+    userFilter: '(mail={email})',
+    timeoutMs: 3000,
+    groupRoles: null,
+    autoProvision: false,
+    defaultPrivilege: 'read',
+    defaultProfile: 'developer',
   });
-  const mapped = loadDirectoryConfig({ ...base, LDAP_GROUP_ROLES: '{"CN=DBA, OU=Groups,DC=corp": ["production", "staging"]}', LDAP_DEFAULT_PRIVILEGE: 'read_write', LDAP_DEFAULT_PROFILE: 'DATA_ADMIN' })!;
+  const mapped = loadDirectoryConfig({
+    ...base,
+    LDAP_GROUP_ROLES: '{"CN=DBA, OU=Groups,DC=corp": ["production", "staging"]}',
+    LDAP_DEFAULT_PRIVILEGE: 'read_write',
+    LDAP_DEFAULT_PROFILE: 'DATA_ADMIN',
+  })!;
   expect([...mapped.groupRoles!]).toEqual([['cn=dba,ou=groups,dc=corp', ['production', 'staging']]]);
   expect([mapped.defaultPrivilege, mapped.defaultProfile]).toEqual(['read write', 'data admin']);
 });

@@ -15,10 +15,13 @@ import {
 /** `rule('env=prod&dc=lyon', 'env=uat')`: groups separated as arguments, filters inside a group by `&`. */
 function rule(...groups: string[]): AccessRule {
   return groups.map((group) => ({
-    filters: group === '' ? [] : group.split('&').map((pair) => {
-      const [tag, value] = pair.split('=') as [string, string];
-      return { tag, value };
-    }),
+    filters:
+      group === ''
+        ? []
+        : group.split('&').map((pair) => {
+            const [tag, value] = pair.split('=') as [string, string];
+            return { tag, value };
+          }),
   }));
 }
 
@@ -38,10 +41,21 @@ describe('compileRules', () => {
     ['a narrower group is implied by a broader one', [rule('env=prod', 'env=prod&dc=lyon')], [{ env: 'prod' }]],
     ['... whatever the order', [rule('env=prod&dc=lyon&app=crm', 'dc=lyon&env=prod')], [{ dc: 'lyon', env: 'prod' }]],
     ['duplicate groups collapse', [rule('env=prod', 'env=prod')], [{ env: 'prod' }]],
-    ['overlapping but not implied groups are both kept', [rule('env=prod&dc=lyon', 'env=prod&app=crm')], [{ env: 'prod', dc: 'lyon' }, { env: 'prod', app: 'crm' }]],
+    [
+      'overlapping but not implied groups are both kept',
+      [rule('env=prod&dc=lyon', 'env=prod&app=crm')],
+      [
+        { env: 'prod', dc: 'lyon' },
+        { env: 'prod', app: 'crm' },
+      ],
+    ],
     ['different values of one key are both kept', [rule('env=prod', 'env=Prod')], [{ env: 'prod' }, { env: 'Prod' }]],
     ['several rules are a union', [rule('env=prod'), rule('env=uat'), rule('env=prod&dc=lyon')], [{ env: 'prod' }, { env: 'uat' }]],
-    ['automatic tags are ordinary keys here', [rule('pg_instance=10.0.0.7@sales', 'server=10.0.0.7&pg_version=16.4')], [{ pg_instance: '10.0.0.7@sales' }, { server: '10.0.0.7', pg_version: '16.4' }]],
+    [
+      'automatic tags are ordinary keys here',
+      [rule('pg_instance=10.0.0.7@sales', 'server=10.0.0.7&pg_version=16.4')],
+      [{ pg_instance: '10.0.0.7@sales' }, { server: '10.0.0.7', pg_version: '16.4' }],
+    ],
     ['no rule at all matches nothing', [], []],
     ['an empty group never matches everything', [rule('')], []],
     ['an empty group next to a real one is ignored', [rule('', 'env=prod')], [{ env: 'prod' }]],

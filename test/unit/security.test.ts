@@ -63,7 +63,16 @@ describe('configuration', () => {
     expect(loadConfig({ ENCRYPTION_KEY: base64 }).encryptionKey).toBe(base64);
     expect(loadConfig({ ENCRYPTION_KEY: base64.replace(/\+/g, '-').replace(/\//g, '_') }).encryptionKey).toBeDefined();
     expect(loadConfig({}).encryptionKey).toBeUndefined();
-    for (const bad of ['secret', 'a-long-passphrase-but-not-a-key-0123456789-0123456789', hex.slice(1), `${hex}00`, base64.slice(0, -1), ` ${base64}`, '0'.repeat(64), 'g'.repeat(64)]) {
+    for (const bad of [
+      'secret',
+      'a-long-passphrase-but-not-a-key-0123456789-0123456789',
+      hex.slice(1),
+      `${hex}00`,
+      base64.slice(0, -1),
+      ` ${base64}`,
+      '0'.repeat(64),
+      'g'.repeat(64),
+    ]) {
       let error: unknown;
       try {
         loadConfig({ ENCRYPTION_KEY: bad });
@@ -79,7 +88,9 @@ describe('configuration', () => {
     }
     expect(() => loadConfig({ ENCRYPTION_KEY: '0'.repeat(64) })).toThrow(/all the same: not a random key/);
     // Each previous key too, named by its position; an old key in another format is accepted only marked legacy:.
-    expect(() => loadConfig({ ENCRYPTION_KEY_PREVIOUS: `${hex},oldpassphrase` })).toThrow(/^ENCRYPTION_KEY_PREVIOUS entry 2 must be 32 random bytes.*legacy:<key>/);
+    expect(() => loadConfig({ ENCRYPTION_KEY_PREVIOUS: `${hex},oldpassphrase` })).toThrow(
+      /^ENCRYPTION_KEY_PREVIOUS entry 2 must be 32 random bytes.*legacy:<key>/,
+    );
     expect(() => loadConfig({ ENCRYPTION_KEY_PREVIOUS: 'legacy:' })).toThrow(/ENCRYPTION_KEY_PREVIOUS entry 1 is "legacy:" with no key/);
     expect(loadConfig({ ENCRYPTION_KEY: hex, ENCRYPTION_KEY_PREVIOUS: 'legacy:oldpassphrase' }).encryptionKeyPrevious).toEqual(['legacy:oldpassphrase']);
   });
@@ -118,7 +129,10 @@ describe('configuration', () => {
 
   test('the executor settings: compiled queries on by default, after a second use', () => {
     expect([loadConfig({}).graphqlJit, loadConfig({}).graphqlJitMinUses]).toEqual([true, 2]);
-    expect([loadConfig({ GRAPHQL_JIT: 'off', GRAPHQL_JIT_MIN_USES: '5' }).graphqlJit, loadConfig({ GRAPHQL_JIT_MIN_USES: '5' }).graphqlJitMinUses]).toEqual([false, 5]);
+    expect([loadConfig({ GRAPHQL_JIT: 'off', GRAPHQL_JIT_MIN_USES: '5' }).graphqlJit, loadConfig({ GRAPHQL_JIT_MIN_USES: '5' }).graphqlJitMinUses]).toEqual([
+      false,
+      5,
+    ]);
   });
 
   test('durations and rules', () => {
@@ -183,7 +197,9 @@ describe('cost estimate', () => {
   });
 
   test('fragment expansion is counted without walking it', () => {
-    const fragments = Array.from({ length: 40 }, (_, i) => (i === 0 ? 'fragment F0 on User { login }' : `fragment F${i} on User { ...F${i - 1} ...F${i - 1} }`));
+    const fragments = Array.from({ length: 40 }, (_, i) =>
+      i === 0 ? 'fragment F0 on User { login }' : `fragment F${i} on User { ...F${i - 1} ...F${i - 1} }`,
+    );
     const document = parse(`{ me { ...F39 } } ${fragments.join(' ')}`);
     const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION)!;
     expect(expandedFieldCount(document, operation as never)).toBe(1 + 2 ** 39);

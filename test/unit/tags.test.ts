@@ -42,7 +42,14 @@ describe('parseTagString + normalizeUserTags: valid strings', () => {
     ['a value with inner spaces', 'owner=Jean Lapioffe', [{ key: 'owner', value: 'Jean Lapioffe' }]],
     ['a non-ASCII value', 'site=Zürich', [{ key: 'site', value: 'Zürich' }]],
     ['key starting with "_", with . and -', '_k.e-y_9=v', [{ key: '_k.e-y_9', value: 'v' }]],
-    ['keys are case-sensitive: Env and env are two keys', 'Env=a,env=b', [{ key: 'Env', value: 'a' }, { key: 'env', value: 'b' }]],
+    [
+      'keys are case-sensitive: Env and env are two keys',
+      'Env=a,env=b',
+      [
+        { key: 'Env', value: 'a' },
+        { key: 'env', value: 'b' },
+      ],
+    ],
     ['a key of 64 characters', `${'k'.repeat(64)}=v`, [{ key: 'k'.repeat(64), value: 'v' }]],
     ['a value of 256 characters', `k=${'v'.repeat(256)}`, [{ key: 'k', value: 'v'.repeat(256) }]],
     ['a one-character value', 'k=0', [{ key: 'k', value: '0' }]],
@@ -64,10 +71,18 @@ describe('malformed tag strings are refused with BAD_USER_INPUT naming the bad p
     ['an empty key', 'a=1,=x', 'Invalid tag "=x": the key is empty'],
     ['an empty value', 'a=1,k=', 'Invalid tag "k=": the value is empty'],
     ['a blank value', 'k=   ', 'Invalid tag "k=   ": the value is empty'],
-    ['a key starting with a digit', '1env=prod', 'Invalid tag "1env=prod": a key starts with a letter or "_" and has at most 64 characters among A-Z a-z 0-9 _ . -'],
+    [
+      'a key starting with a digit',
+      '1env=prod',
+      'Invalid tag "1env=prod": a key starts with a letter or "_" and has at most 64 characters among A-Z a-z 0-9 _ . -',
+    ],
     ['a key with a space', 'my env=prod', 'Invalid tag "my env=prod": a key starts with a letter or "_" and has at most 64 characters among A-Z a-z 0-9 _ . -'],
     ['a key with @', 'e@v=prod', 'Invalid tag "e@v=prod": a key starts with a letter or "_" and has at most 64 characters among A-Z a-z 0-9 _ . -'],
-    ['a key of 65 characters', `${'k'.repeat(65)}=v`, `Invalid tag "${'k'.repeat(65)}=v": a key starts with a letter or "_" and has at most 64 characters among A-Z a-z 0-9 _ . -`],
+    [
+      'a key of 65 characters',
+      `${'k'.repeat(65)}=v`,
+      `Invalid tag "${'k'.repeat(65)}=v": a key starts with a letter or "_" and has at most 64 characters among A-Z a-z 0-9 _ . -`,
+    ],
     ['a value of 257 characters', `k=${'v'.repeat(257)}`, `Invalid tag "k=${'v'.repeat(257)}": the value is longer than 256 characters`],
     ['a value with a tab', 'k=a\tb', `Invalid tag ${JSON.stringify('k=a\tb')}: the value contains a control character`],
     ['a value with a newline', 'k=a\nb', `Invalid tag ${JSON.stringify('k=a\nb')}: the value contains a control character`],
@@ -100,16 +115,13 @@ describe('automatic tag keys', () => {
     expect(['PG_INSTANCE', 'servers', 'pg_versions', 'environment'].map(isAutomaticTagKey)).toEqual([false, false, false, false]);
   });
 
-  test.each(['pg_instance=10.0.0.7@sales-prod', 'server=10.0.0.7', 'pg_version=16.4', 'env=prod, server =x'])(
-    'users may not set them: %s',
-    (input) => {
-      const error = thrown(() => tags(input));
-      expect(error.code).toBe('BAD_USER_INPUT');
-      const bad = input.split(',').find((p) => isAutomaticTagKey(p.split('=')[0]!.trim()))!;
-      const key = bad.split('=')[0]!.trim();
-      expect(error.message).toBe(`Invalid tag ${JSON.stringify(bad)}: "${key}" is set automatically by the gateway`);
-    },
-  );
+  test.each(['pg_instance=10.0.0.7@sales-prod', 'server=10.0.0.7', 'pg_version=16.4', 'env=prod, server =x'])('users may not set them: %s', (input) => {
+    const error = thrown(() => tags(input));
+    expect(error.code).toBe('BAD_USER_INPUT');
+    const bad = input.split(',').find((p) => isAutomaticTagKey(p.split('=')[0]!.trim()))!;
+    const key = bad.split('=')[0]!.trim();
+    expect(error.message).toBe(`Invalid tag ${JSON.stringify(bad)}: "${key}" is set automatically by the gateway`);
+  });
 
   test('keys that only look like them are ordinary keys', () => {
     expect(tags('Server=a,pg_version2=b,my_server=c')).toEqual([
@@ -122,7 +134,12 @@ describe('automatic tag keys', () => {
 
 describe('normalizeUserTags on structured input (GraphQL TagInput)', () => {
   test('trims and keeps the order', () => {
-    expect(normalizeUserTags([{ key: ' b ', value: ' 2 ' }, { key: 'a', value: '1' }])).toEqual([
+    expect(
+      normalizeUserTags([
+        { key: ' b ', value: ' 2 ' },
+        { key: 'a', value: '1' },
+      ]),
+    ).toEqual([
       { key: 'b', value: '2' },
       { key: 'a', value: '1' },
     ]);
@@ -148,9 +165,7 @@ describe('normalizeUserTags on structured input (GraphQL TagInput)', () => {
 describe('tagKeyProblem / tagValueProblem', () => {
   test('accept and refuse exactly the documented syntax', () => {
     expect(['a', 'A', '_', 'a1', 'a.b-c_d', 'x'.repeat(64)].map(tagKeyProblem)).toEqual([null, null, null, null, null, null]);
-    expect(['', '1a', '.a', '-a', 'a b', 'a/b', 'a=b', 'x'.repeat(65)].map((k) => tagKeyProblem(k) === null)).toEqual(
-      Array(8).fill(false),
-    );
+    expect(['', '1a', '.a', '-a', 'a b', 'a/b', 'a=b', 'x'.repeat(65)].map((k) => tagKeyProblem(k) === null)).toEqual(Array(8).fill(false));
     expect(['1', '11.8', 'on-premises', '10.0.0.7@sales-prod', 'b=c', 'x'.repeat(256)].map(tagValueProblem)).toEqual(Array(6).fill(null));
     expect(['', 'a,b', 'a\u0000b', 'x'.repeat(257)].map((v) => tagValueProblem(v) === null)).toEqual([false, false, false, false]);
   });

@@ -25,7 +25,10 @@ export class ConnectionResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('first', () => Int, FIRST_ARG) first: number | null,
     @Arg('after', () => String, AFTER_ARG) after: string | null,
-    @Arg('filter', () => ConnectionFilter, { nullable: true, description: 'Optional conditions (tags, enabled, connected, search); omit to list everything visible.' })
+    @Arg('filter', () => ConnectionFilter, {
+      nullable: true,
+      description: 'Optional conditions (tags, enabled, connected, search); omit to list everything visible.',
+    })
     filter: ConnectionFilter | null,
     @Info() info: GraphQLResolveInfo,
   ): ConnectionPageResult {
@@ -34,7 +37,10 @@ export class ConnectionResolver {
 
   @Authorized()
   @Query(() => ConnectionType, { nullable: true, description: 'A connection by name; null when it does not exist or is not visible to the caller.' })
-  connection(@Ctx() ctx: GraphQLContext, @Arg('name', { description: 'Name of the connection, e.g. `sales-production`.' }) name: string): Promise<ConnectionEntity | null> {
+  connection(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('name', { description: 'Name of the connection, e.g. `sales-production`.' }) name: string,
+  ): Promise<ConnectionEntity | null> {
     return ctx.services.connections.get(ctx, name);
   }
 
@@ -62,19 +68,28 @@ export class ConnectionResolver {
 
   @Authorized(ADMIN)
   @Mutation(() => ConnectionType, { description: 'Stops monitoring the instance (idempotent).' })
-  async disableConnection(@Ctx() ctx: GraphQLContext, @Arg('name', { description: 'Name of the connection, e.g. `sales-production`.' }) name: string): Promise<ConnectionEntity> {
+  async disableConnection(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('name', { description: 'Name of the connection, e.g. `sales-production`.' }) name: string,
+  ): Promise<ConnectionEntity> {
     return (await ctx.services.connections.disable(ctx, name)).connection;
   }
 
   @Authorized(ADMIN)
   @Mutation(() => ConnectionType, { description: 'Enables monitoring and probes the instance again.' })
-  async enableConnection(@Ctx() ctx: GraphQLContext, @Arg('name', { description: 'Name of the connection, e.g. `sales-production`.' }) name: string): Promise<ConnectionEntity> {
+  async enableConnection(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('name', { description: 'Name of the connection, e.g. `sales-production`.' }) name: string,
+  ): Promise<ConnectionEntity> {
     return (await ctx.services.connections.enable(ctx, name)).connection;
   }
 
   @Authorized(ADMIN)
   @Mutation(() => Boolean, { description: 'Deletes the connection; NOT_FOUND when it does not exist.' })
-  async deleteConnection(@Ctx() ctx: GraphQLContext, @Arg('name', { description: 'Name of the connection, e.g. `sales-production`.' }) name: string): Promise<boolean> {
+  async deleteConnection(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('name', { description: 'Name of the connection, e.g. `sales-production`.' }) name: string,
+  ): Promise<boolean> {
     await ctx.services.connections.delete(ctx, name);
     return true;
   }

@@ -44,7 +44,8 @@ export class RoleResolver {
   createRole(
     @Ctx() ctx: GraphQLContext,
     @Arg('name', { description: 'Unique name of the new role: 1-64 of `A-Z a-z 0-9 _ . -`.' }) name: string,
-    @Arg('access', () => [AccessGroupInput], { description: 'The access rule: OR of groups, each an AND of tag filters; at least one non-empty group.' }) access: AccessGroupInput[],
+    @Arg('access', () => [AccessGroupInput], { description: 'The access rule: OR of groups, each an AND of tag filters; at least one non-empty group.' })
+    access: AccessGroupInput[],
   ): Promise<RoleEntity> {
     return ctx.services.roles.create(ctx, name, access);
   }

@@ -16,7 +16,8 @@ export class TagResolver {
     keys: string[] | null,
     @Arg('automatic', () => Boolean, {
       nullable: true,
-      description: 'Only automatic keys (true) or only user keys (false); omit for both. `false` leaves out `pg_instance` and `server`, which have one value per connection.',
+      description:
+        'Only automatic keys (true) or only user keys (false); omit for both. `false` leaves out `pg_instance` and `server`, which have one value per connection.',
     })
     automatic: boolean | null,
   ): Promise<TagSummary[]> {

@@ -42,7 +42,10 @@ export class UserResolver {
   }
 
   @Authorized(ADMIN)
-  @Mutation(() => UserType, { description: 'Fails with LAST_ADMIN when it would leave no unrestricted administrator who can sign in (with a local password: switching the last one to LDAP is refused too).' })
+  @Mutation(() => UserType, {
+    description:
+      'Fails with LAST_ADMIN when it would leave no unrestricted administrator who can sign in (with a local password: switching the last one to LDAP is refused too).',
+  })
   updateUser(
     @Ctx() ctx: GraphQLContext,
     @Arg('email', { description: 'Email of the user (case-insensitive).' }) email: string,
@@ -79,7 +82,10 @@ export class UserResolver {
     @Root() user: UserEntity,
     @Arg('first', () => Int, FIRST_ARG) first: number | null,
     @Arg('after', () => String, AFTER_ARG) after: string | null,
-    @Arg('filter', () => ConnectionFilter, { nullable: true, description: 'Optional conditions (tags, enabled, connected, search); omit for everything this user can see.' })
+    @Arg('filter', () => ConnectionFilter, {
+      nullable: true,
+      description: 'Optional conditions (tags, enabled, connected, search); omit for everything this user can see.',
+    })
     filter: ConnectionFilter | null,
     @Info() info: GraphQLResolveInfo,
   ): Promise<ConnectionPageResult> {

@@ -4,7 +4,7 @@ import { UserType } from './user.types';
 @ObjectType('ApiKey', {
   simpleResolvers: true,
   description:
-    'A named, long-lived credential for an integration. It acts as its owner with the owner\'s current roles and ' +
+    "A named, long-lived credential for an integration. It acts as its owner with the owner's current roles and " +
     'privileges; a password change does not revoke it. The secret is shown once, by `createApiKey`, and never stored.',
 })
 export class ApiKeyType {

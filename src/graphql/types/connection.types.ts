@@ -4,8 +4,7 @@ import { AccessGroupInput, TagInput } from './tag.types';
 
 @ObjectType('Connection', {
   simpleResolvers: true,
-  description:
-    'A monitored PostgreSQL instance (agentless connection). Its password is write-only and is never returned.',
+  description: 'A monitored PostgreSQL instance (agentless connection). Its password is write-only and is never returned.',
 })
 export class ConnectionType {
   @Field({ description: 'Unique identifier: 1-64 of `A-Z a-z 0-9 _ . -`.' })
