@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from '../config';
 import { migrateDown } from '../db/data-source';
-import { migrateUnderLock, migrationLockUrl, pendingMigrations } from '../db/migrate';
+import { migrateUnderLock, pendingMigrations } from '../db/migrate';
 import { ROLE_NAME, runtimeGrantStatements } from '../db/runtime-grants';
 import { schemaToSdl } from '../graphql/print-schema';
 import { buildGatewaySchema } from '../graphql/schema';
@@ -14,7 +14,7 @@ import { hashPassword } from '../services/passwords';
 import { runOperatorCommand } from './operator-commands';
 import { runLdapCheck } from './ldap-check-command';
 import { runRotateEncryptionKey } from './rotate-key-command';
-import { withDatabase, withDatabaseUrl } from './database';
+import { withDatabase, withDatabaseUrls } from './database';
 import type { CliIo } from './io';
 
 // The command modules import CliIo and withDatabase from ./io and ./database, leaf modules, not from this file (which
@@ -87,9 +87,13 @@ export async function runCommand(command: string, args: string[], config: Config
       const direction = args[0] ?? 'up';
       if (direction === 'up') {
         // Under the same advisory lock as the gateways' own migrations (src/db/migrate.ts): safe during a rollout.
-        return withDatabaseUrl(config, true, async (url) => {
-          const lockUrl = config.databaseUrl === undefined ? url : migrationLockUrl(config, config.databaseUrl);
-          const { applied } = await migrateUnderLock(url, () => io.out('another process is applying migrations: waiting for it'), undefined, lockUrl);
+        return withDatabaseUrls(config, true, async (urls) => {
+          const { applied } = await migrateUnderLock(
+            urls.migrations,
+            () => io.out('another process is applying migrations: waiting for it'),
+            undefined,
+            urls.migrationLock,
+          );
           io.out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
           return 0;
         });
