@@ -10,7 +10,7 @@ import { buildGatewaySchema } from '../graphql/schema';
 import { breakingChangesSince, newestRelease, RELEASED_SCHEMA_DIR } from '../graphql/schema-compat';
 import { packageInfo } from '../rest/handlers/meta';
 import { OPENAPI_PATH, openApiText } from '../rest/openapi';
-import { hashPassword } from '../services/passwords';
+import { resetPassword } from '../services/user.service';
 import { runOperatorCommand } from './operator-commands';
 import { runLdapCheck } from './ldap-check-command';
 import { runRotateEncryptionKey } from './rotate-key-command';
@@ -166,13 +166,9 @@ export async function runCommand(command: string, args: string[], config: Config
       const generated = config.adminPassword ? undefined : randomBytes(18).toString('base64url');
       const password = config.adminPassword ?? generated!;
       return withDatabase(config, async (dataSource) => {
-        const result = await dataSource.query(
-          `UPDATE users SET password_hash = $2, ldap = false, token_version = token_version + 1, updated_at = now()
-            WHERE lower(login) = lower($1) RETURNING login`,
-          [login, await hashPassword(password)],
-        );
-        const rows = Array.isArray(result[0]) ? result[0] : result;
-        if (rows.length === 0) {
+        // Through the user service: the same password rule and token revocation as updateUser / PUT users.
+        const user = await resetPassword(dataSource.manager, login, password);
+        if (!user) {
           io.err(`no account with login "${login}"`);
           return 1;
         }

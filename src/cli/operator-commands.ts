@@ -159,15 +159,17 @@ async function importConnections(args: string[], config: Config, io: CliIo): Pro
             { probe: false },
           );
         } catch (error) {
-          const listed = (error as AppError).details?.problems as ImportProblem[] | undefined;
-          if (!(error instanceof AppError) || !listed) throw error;
+          const details = error instanceof AppError ? (error.details as { problems?: ImportProblem[]; problemCount?: number }) : undefined;
+          const listed = details?.problems;
+          if (!listed) throw error;
           for (const problem of listed) {
             const row = parsed.rows[problem.index];
             // The service numbers the rows it was given ("item 3"); the file's own positions read better.
-            const message = problem.message.replace(/\bitem (\d+)\b/g, (text, n: string) => parsed.rows[Number(n) - 1]?.where ?? text);
+            const first = problem.duplicateOf === undefined ? undefined : parsed.rows[problem.duplicateOf];
+            const message = first ? `name: also used by ${first.where}` : problem.message;
             problems.push({ order: row?.order ?? problem.index, message: `${row ? row.where : `row ${problem.index + 1}`} (${problem.name}): ${message}` });
           }
-          if (listed.length < Number(/^(\d+) of/.exec(error.message)?.[1] ?? listed.length)) {
+          if (listed.length < (details.problemCount ?? listed.length)) {
             problems.push({ order: Number.MAX_SAFE_INTEGER, message: '… and more: fix these and run the import again' });
           }
         }

@@ -68,6 +68,8 @@ export interface ImportProblem {
   index: number;
   name: string;
   message: string;
+  /** For a name repeated in the import: the 0-based position of the item that used it first. */
+  duplicateOf?: number;
 }
 
 export interface ImportResult {
@@ -396,7 +398,11 @@ export class ConnectionService {
         parseInput(nameSchema('name'), item.name, 'name');
         const data = parseInput(createSchema, defined(item.input)) as z.output<typeof createSchema> & Partial<MonitoringSettings>;
         const tags = normalizeUserTags(data.tags);
-        if (seen.has(item.name)) throw new AppError('BAD_USER_INPUT', `name: also used by item ${seen.get(item.name)! + 1}`);
+        const first = seen.get(item.name);
+        if (first !== undefined) {
+          problems.push({ index, name: item.name, message: `name: also used by item ${first + 1}`, duplicateOf: first });
+          return;
+        }
         seen.set(item.name, index);
         rows.push({ item, data, tags });
       } catch (error) {
@@ -415,7 +421,7 @@ export class ConnectionService {
         throw new AppError(
           'BAD_USER_INPUT',
           `${problems.length} of ${items.length} connections are invalid; nothing was imported. First: item ${problems[0]!.index + 1} (${problems[0]!.name}): ${problems[0]!.message}`,
-          { field: 'inputs', problems: problems.slice(0, 100) },
+          { field: 'inputs', problemCount: problems.length, problems: problems.slice(0, 100) },
         );
       }
       const records = rows.map(({ item, data, tags }) => ({

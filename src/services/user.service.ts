@@ -96,6 +96,37 @@ export function countsAsAdministrator(state: AdministratorState): boolean {
   return !state.ldap && canAdminister({ privilege: state.privilege, profile: state.profile, roleIds: new Array(state.roleCount) });
 }
 
+/**
+ * The token-revocation rule: a new password, or a switch to directory sign-in, revokes every token issued before
+ * (tokens carry the version they were issued at). Used by {@link UserService.update} and {@link resetPassword}.
+ */
+function tokenVersionAfter(user: Pick<UserEntity, 'tokenVersion' | 'ldap'>, change: { newPassword: boolean; ldap: boolean }): number {
+  return change.newPassword || (change.ldap && !user.ldap) ? user.tokenVersion + 1 : user.tokenVersion;
+}
+
+/** The account with this login (case-insensitive), or `null`. */
+export function findUserByLogin(manager: EntityManager, login: string, lock = false): Promise<UserEntity | null> {
+  const query = manager.getRepository(UserEntity).createQueryBuilder('u').where('lower(u.login) = lower(:login)', { login });
+  if (lock) query.setLock('pessimistic_write');
+  return query.getOne();
+}
+
+/**
+ * The operators' recovery (`reset-admin-password`): gives the account with this login a new local password (a
+ * directory account becomes local again) and revokes its earlier tokens, by the same password and revocation rules
+ * as {@link UserService.update}. Not a caller's request: whoever runs it holds the database credentials. The
+ * `users` trigger tells every replica (`ds_access_changed`). `null` when no account has this login.
+ */
+export async function resetPassword(manager: EntityManager, login: string, password: string): Promise<UserEntity | null> {
+  const hash = await hashPassword(parseInput(userPasswordSchema, password, 'password'));
+  return manager.transaction(async (tx) => {
+    const user = await findUserByLogin(tx, login, true);
+    if (!user) return null;
+    Object.assign(user, { passwordHash: hash, ldap: false, tokenVersion: tokenVersionAfter(user, { newPassword: true, ldap: false }) });
+    return tx.save(user);
+  });
+}
+
 /** `Jean.Lapioffe@corp.com` → `jean.lapioffe`. */
 export function loginBase(email: string): string {
   const local = email.slice(0, email.lastIndexOf('@')).toLowerCase();
@@ -184,7 +215,7 @@ export class UserService {
       };
       await this.guardLastAdministrator(tx.manager, user, { ...user, roleCount: currentRoleCount }, after);
 
-      const revokeTokens = newHash !== undefined || (ldap && !user.ldap);
+      const tokenVersion = tokenVersionAfter(user, { newPassword: newHash !== undefined, ldap });
       Object.assign(user, {
         privilege: after.privilege,
         profile: after.profile,
@@ -192,7 +223,7 @@ export class UserService {
         comment: data.comment === undefined ? user.comment : data.comment,
         ldap,
         passwordHash: ldap ? null : (newHash ?? user.passwordHash),
-        tokenVersion: revokeTokens ? user.tokenVersion + 1 : user.tokenVersion,
+        tokenVersion,
       });
       const saved = await tx.manager.save(user);
       if (roleIds !== undefined) {
