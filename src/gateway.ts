@@ -13,7 +13,7 @@ import type { Logger } from './logger';
 import { Readiness, startupListener } from './ops/readiness';
 import { createHttpGateway, type HttpGateway } from './server';
 import { createServices, type Services } from './services';
-import { ensureDefaultAdministrator } from './services/bootstrap';
+import { DEFAULT_ADMIN_LOGIN, ensureDefaultAdministrator } from './services/bootstrap';
 
 export interface RunningGateway {
   url: string;
@@ -83,7 +83,7 @@ export async function startGateway(
     if (bootstrap.generatedPassword) {
       // Printed once, on purpose and outside the structured log: there is no built-in default password.
       process.stdout.write(
-        `\n  Default administrator created: login "datasentinel", password "${bootstrap.generatedPassword}"\n` +
+        `\n  Default administrator created: login "${DEFAULT_ADMIN_LOGIN}", password "${bootstrap.generatedPassword}"\n` +
           `  It is shown only this once. Set ADMIN_PASSWORD to choose it instead.\n\n`,
       );
     }

@@ -10,6 +10,7 @@ import { buildGatewaySchema } from '../graphql/schema';
 import { breakingChangesSince, newestRelease, RELEASED_SCHEMA_DIR } from '../graphql/schema-compat';
 import { packageInfo } from '../rest/handlers/meta';
 import { OPENAPI_PATH, openApiText } from '../rest/openapi';
+import { DEFAULT_ADMIN_LOGIN } from '../services/bootstrap';
 import { resetPassword } from '../services/user.service';
 import { runOperatorCommand } from './operator-commands';
 import { runLdapCheck } from './ldap-check-command';
@@ -162,7 +163,7 @@ export async function runCommand(command: string, args: string[], config: Config
       return 0;
     }
     case 'reset-admin-password': {
-      const login = args[0] ?? 'datasentinel';
+      const login = args[0] ?? DEFAULT_ADMIN_LOGIN;
       const generated = config.adminPassword ? undefined : randomBytes(18).toString('base64url');
       const password = config.adminPassword ?? generated!;
       return withDatabase(config, async (dataSource) => {
