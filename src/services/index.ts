@@ -12,6 +12,7 @@ import { ConnectionEntity } from '../entities/connection.entity';
 import { RoleEntity } from '../entities/role.entity';
 import { UserEntity } from '../entities/user.entity';
 import { ApiKeyService } from './api-key.service';
+import { AssignmentQueries } from './assignment-queries';
 import { LdapDirectory } from '../directory/ldap-directory';
 import { AuthService } from './auth.service';
 import { DirectorySignIn } from './directory-sign-in';
@@ -35,6 +36,8 @@ export interface Services {
     connection: EntityRowMapper<ConnectionEntity>;
   };
   connectionQueries: ConnectionQueries;
+  /** Batched reads of role assignments (the roles of users, the users of roles), for the per-request loaders. */
+  assignments: AssignmentQueries;
   settings: SettingsService;
   auth: AuthService;
   probes: ProbeService;
@@ -84,6 +87,7 @@ export async function createServices(dataSource: DataSource, config: Config, log
     config,
     mappers,
     connectionQueries,
+    assignments: new AssignmentQueries(mappers),
     settings,
     auth,
     probes,
