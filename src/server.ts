@@ -182,7 +182,7 @@ export async function createHttpGateway(services: Services, log: Logger, options
     // `trusted` mode: the gate hands Apollo the manifest's text, so Apollo's own APQ stays off.
     persistedQueries: apqCache ? { cache: apqCache.apolloCache } : false,
     includeStacktraceInErrorResponses: false,
-    // main.ts owns SIGINT/SIGTERM: it drains HTTP, then closes the cache listener, the pool and the embedded server.
+    // main.ts owns SIGINT/SIGTERM: it drains HTTP, then closes the change feed, the pool and the embedded server.
     stopOnTerminationSignals: false,
     formatError: createErrorFormatter((error) => log.error({ err: error }, 'internal error in a GraphQL operation'), { hideSuggestions: hideSchemaDetails }),
     plugins: [
@@ -215,7 +215,7 @@ export async function createHttpGateway(services: Services, log: Logger, options
     }),
   );
 
-  // REST compatibility API (CONTRACT section 3): its own JSON errors, `{"error": "..."}`.
+  // REST compatibility API (docs/rest.md): its own JSON errors, `{"error": "..."}`.
   app.use('/ds-api', createRestRouter(services, log));
 
   // Any other path (and /metrics when metrics are off): a JSON 404 like the REST API's, never Express's HTML page.

@@ -68,7 +68,7 @@ async function administratorContext(services: Services, login: string): Promise<
 async function asAdministrator(config: Config, io: CliIo, login: string | undefined, work: (admin: Administrator) => Promise<number>): Promise<number> {
   return withDatabase(config, async (dataSource) => {
     if ((await pendingMigrations(dataSource)).length > 0) throw new Failure('the database has pending migrations: run `npm run migrate` first');
-    // A fresh database gets its administrator here as on the gateway's first start (CONTRACT: it exists from the start).
+    // A fresh database gets its administrator here as on the gateway's first start (it exists from the start).
     const bootstrap = await ensureDefaultAdministrator(dataSource, { password: config.adminPassword, email: config.adminEmail });
     if (bootstrap.generatedPassword) {
       io.out(`Default administrator created: login "${DEFAULT_ADMIN_LOGIN}", password "${bootstrap.generatedPassword}"`);

@@ -4,7 +4,7 @@
  */
 import { AppError } from '../errors/app-error';
 
-/** The documented bound on request bodies, GraphQL and REST alike (CONTRACT section 3): 1 MiB. */
+/** The documented bound on request bodies, GraphQL and REST alike (docs/rest.md): 1 MiB. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 const BODY_LIMIT_TEXT = '1 MiB';
 

@@ -1,6 +1,7 @@
 /**
- * Roles: named access rules. Administration only; the connections a role matches are computed from current tags on
- * every read, never stored.
+ * Roles: named access rules. Administration only. The connections a role matches are kept in `role_connections`,
+ * recomputed by database triggers on every change of a role or of a connection's tags or name (migration
+ * RoleMembership), so reads never match tags in JS and never see a stale match.
  */
 import { normalizeAccessRule, type AccessGroup } from '../access/access-rule';
 import { compileRules, memberOf } from '../access/predicate';

@@ -1,5 +1,5 @@
 /**
- * Input rules shared by every adapter (CONTRACT section 1), written as zod schemas. A failure becomes one
+ * Input rules shared by every adapter (GraphQL, REST, CLI), written as zod schemas. A failure becomes one
  * BAD_USER_INPUT error whose message names the field, e.g. `port: must be between 1 and 65535`.
  */
 import { z } from 'zod';
