@@ -228,7 +228,7 @@ function groupRoles(raw: string | undefined): Map<string, string[]> | null {
     throw new ConfigError('LDAP_GROUP_ROLES must be a JSON object from group DN to role names');
   }
   const map = new Map<string, string[]>();
-  for (const [dn, roles] of Object.entries(parsed)) {
+  for (const [dn, roles] of Object.entries(parsed as Record<string, unknown>)) {
     if (!/^[^=,]+=[^,]+/.test(dn.trim())) throw new ConfigError(`LDAP_GROUP_ROLES: "${dn}" is not a DN (e.g. cn=dba,ou=groups,dc=corp,dc=com)`);
     const list = typeof roles === 'string' ? [roles] : roles;
     if (!Array.isArray(list) || list.length === 0 || !list.every((r) => typeof r === 'string' && ROLE_NAME.test(r))) {

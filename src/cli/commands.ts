@@ -53,7 +53,7 @@ async function grantRuntime(args: string[], config: Config, io: CliIo): Promise<
   return withDatabase(
     config,
     async (dataSource) => {
-      const [where] = await dataSource.query(
+      const [where] = await dataSource.query<{ database: string; schema: string; owner: string; migrationsTable: boolean; roleExists: boolean }[]>(
         `SELECT current_database() AS database, current_schema() AS schema, current_user AS owner,
                 to_regclass('migrations') IS NOT NULL AS "migrationsTable",
                 EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS "roleExists"`,
@@ -106,7 +106,7 @@ export async function runCommand(command: string, args: string[], config: Config
             await migrateDown(dataSource);
             io.out('reverted the last migration');
           } else if (direction === 'status') {
-            const done: { name: string }[] = await dataSource.query(`SELECT name FROM migrations ORDER BY id`).catch(() => []);
+            const done = await dataSource.query<{ name: string }[]>(`SELECT name FROM migrations ORDER BY id`).catch(() => []);
             for (const migration of dataSource.migrations) {
               const name = migration.name ?? migration.constructor.name;
               io.out(`${done.some((d) => d.name === name) ? '[x]' : '[ ]'} ${name}`);
