@@ -53,6 +53,15 @@ export function memberOf(roleIds: readonly number[]): RoleMembership {
 export const MATCH_EVERYTHING: ConnectionPredicate = [];
 export const MATCH_NOTHING: ConnectionPredicate = [[]];
 
+/**
+ * What a user holding `roleIds` may see: the union of what their roles match, and EVERY connection when they hold
+ * no role (the vendor's "No restriction"). The one place of that rule: a principal's visibility
+ * (src/context/principal.ts) and another user's connections (`User.connections`) both come from here.
+ */
+export function visibilityOfRoles(roleIds: readonly number[]): ConnectionPredicate {
+  return roleIds.length === 0 ? MATCH_EVERYTHING : [memberOf(roleIds)];
+}
+
 /** One group to its selector, or `null` when two of its filters want different values for one tag. */
 function groupToSelector(filters: AccessRule[number]['filters']): TagSelector | null {
   // An empty group would become `{}`, which every connection contains. Validation forbids it; this is the

@@ -12,7 +12,7 @@ import { lockAccessRelation } from '../db/locks';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/pg-errors';
 import { requireAdministrator } from './authorization';
 import type { ConnectionPageResult } from './connection-page';
-import type { ConnectionService } from './connection.service';
+import type { ConnectionService } from './connections';
 import { nameSchema, parseInput } from './validation';
 
 const NOT_FOUND = (name: string) => notFound(`Role ${JSON.stringify(name)} not found`);
