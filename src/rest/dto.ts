@@ -1,5 +1,5 @@
 /**
- * The exact JSON shapes of the REST compatibility API (CONTRACT section 3), built field by field from the entities,
+ * The exact JSON shapes of the REST compatibility API (docs/rest.md), built field by field from the entities,
  * so nothing the entity gains later (password hash, sealed password, probe error ...) can leak into a response.
  * Every DTO type is the output type of its zod schema in src/rest/schemas.ts, the one the OpenAPI document is
  * generated from: a DTO that strays from the document does not compile.

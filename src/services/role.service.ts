@@ -1,6 +1,7 @@
 /**
- * Roles: named access rules. Administration only; the connections a role matches are computed from current tags on
- * every read, never stored.
+ * Roles: named access rules. Administration only. The connections a role matches are stored in `role_connections`,
+ * kept exact by triggers on every rule and tag change (migration RoleMembership); rules are compiled by
+ * src/access/predicate.ts for previews and filters.
  */
 import { normalizeAccessRule, type AccessGroup } from '../access/access-rule';
 import { compileRules, memberOf } from '../access/predicate';

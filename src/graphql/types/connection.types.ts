@@ -4,7 +4,6 @@ import { MONITORING_SETTING_ROWS, type MonitoringSettingKind, type MonitoringSet
 import { CollectionRateEnum } from './enums';
 import { AccessGroupInput, TagInput } from './tag.types';
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 @ObjectType('Connection', {
   simpleResolvers: true,
   description: 'A monitored PostgreSQL instance (agentless connection). Its password is write-only and is never returned.',
@@ -90,9 +89,8 @@ export class ConnectionFilter {
   search?: string | null;
 }
 
-// The settings' TypeScript properties, merged into the classes that carry them as GraphQL fields.
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
-export interface ConnectionType extends MonitoringSettings {}
+// The settings' TypeScript properties (their GraphQL fields are added by applySettingFields): a class cannot
+// declare properties from a mapped type, an interface of the same name can.
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
 interface MonitoringSettingsInput extends Partial<MonitoringSettings> {}
 
