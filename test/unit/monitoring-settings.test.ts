@@ -88,17 +88,10 @@ test('REST bodies and the DTO carry exactly the table’s settings under their R
 });
 
 test('the CLI connection file reads every setting under its file key (JSON) and its REST spelling (CSV)', () => {
-  const values = {
-    collectionRate: 'high',
-    samples: true,
-    lockMonitoring: false,
-    lockMonitoringDelay: 5,
-    tableMonitoring: false,
-    queryMonitoring: false,
-    queryMonitoringOptimize: true,
-    queryMonitoringMinCalls: 7,
-    queryMonitoringMinTime: 2.5,
-  } as Record<string, unknown>;
+  // A value other than the default for every setting.
+  const other = (s: (typeof MONITORING_SETTING_ROWS)[number]) =>
+    s.kind === 'rate' ? 'high' : s.kind === 'boolean' ? !s.default : s.kind === 'int' ? Number(s.default) + 5 : Number(s.default) + 1.5;
+  const values: Record<string, unknown> = Object.fromEntries(MONITORING_SETTING_ROWS.map((s) => [s.name, other(s)]));
   expect(Object.keys(values).sort()).toEqual([...NAMES].sort());
   const entry: Record<string, unknown> = { name: 'n', host: 'h', port: 1, user: 'u', password: 'p' };
   for (const s of MONITORING_SETTING_ROWS) entry[s.fileKey] = values[s.name];
