@@ -390,7 +390,7 @@ describe('a fresh database', () => {
       // Notes go to stderr: stdout is the export alone, valid JSON (`npm run --silent cli -- export > backup.json`).
       expect(run.err[0]).toMatch(/^applied migrations: /);
       expect(run.err[1]).toMatch(/^Default administrator created: login "datasentinel", password "\S{20,}"$/);
-      expect(JSON.parse(run.out.join('\n')).users).toEqual([expect.objectContaining({ login: 'datasentinel', privilege: 'admin' })]);
+      expect((JSON.parse(run.out.join('\n')) as { users: unknown[] }).users).toEqual([expect.objectContaining({ login: 'datasentinel', privilege: 'admin' })]);
       const again = await cli(['export'], {}, overrides);
       expect({ code: again.code, err: again.err }).toEqual({ code: 0, err: [] });
     } finally {
@@ -408,7 +408,7 @@ describe('a fresh database', () => {
       expect((await cli(['migrate'], {}, overrides)).code).toBe(0);
       const run = await cli(['export'], {}, overrides);
       expect(run.code).toBe(0);
-      expect(JSON.parse(run.out.join('\n')).users).toEqual([expect.objectContaining({ login: 'datasentinel' })]);
+      expect((JSON.parse(run.out.join('\n')) as { users: unknown[] }).users).toEqual([expect.objectContaining({ login: 'datasentinel' })]);
     } finally {
       await fresh.drop();
     }
