@@ -301,7 +301,9 @@ export class UserService {
    */
   private async guardLastAdministrator(manager: EntityManager, user: UserEntity, before: AdministratorState, after: AdministratorState | null): Promise<void> {
     if (!countsAsAdministrator(before) || (after !== null && countsAsAdministrator(after))) return;
-    const [{ n }] = await manager.query(`SELECT count(*)::int AS n FROM users u WHERE u.id <> $1 AND ${countsAsAdministratorSql('u')}`, [user.id]);
+    const [{ n }] = await manager.query<[{ n: number }]>(`SELECT count(*)::int AS n FROM users u WHERE u.id <> $1 AND ${countsAsAdministratorSql('u')}`, [
+      user.id,
+    ]);
     if (n === 0) {
       throw new AppError('LAST_ADMIN', `${user.login} is the last unrestricted administrator: it cannot be deleted, demoted, given a role or switched to LDAP`);
     }
