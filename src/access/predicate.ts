@@ -1,7 +1,7 @@
 /**
  * The matching engine: turns access rules into one SQL predicate over `connections.tags`, evaluated by PostgreSQL.
  *
- * Semantics (README, "The access model in one minute"): a connection matches a rule when at least one group has all of its filters equal
+ * Semantics (docs/graphql.md, "The access model"): a connection matches a rule when at least one group has all of its filters equal
  * to the connection's tags (user and automatic tags alike; exact, case-sensitive). A group with two different
  * values for the same tag can never match and is dropped; a rule left with no group matches nothing.
  *
