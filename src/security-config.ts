@@ -1,7 +1,7 @@
 /**
  * The security part of the configuration: GraphQL request limits, sign-in throttling, CORS, the IDE and
  * introspection, and which proxies to trust for the client address. Read by {@link loadConfig} with the rest;
- * every variable is documented in the README (Configuration and Security sections).
+ * every variable is documented in docs/configuration.md (and docs/security.md).
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, ConfigProblems, flag, integer } from './config/parse';
@@ -349,7 +349,7 @@ export function loadSecurityConfig(env: NodeJS.ProcessEnv, environment: 'develop
   return config;
 }
 
-/** How to make a key and move to it, for every refusal of a key (README: "Rotating the encryption key"). */
+/** How to make a key and move to it, for every refusal of a key (docs/cli.md: "Rotating the encryption key"). */
 const KEY_HELP =
   'Generate one with `openssl rand -base64 32`. To move to it without losing the stored passwords: set ' +
   'ENCRYPTION_KEY=<new key> and add the key in use until now to ENCRYPTION_KEY_PREVIOUS (as legacy:<old key> when it ' +

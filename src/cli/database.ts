@@ -17,13 +17,13 @@ export async function withDatabaseUrls<T>(config: Config, owner: boolean, work: 
 }
 
 /**
- * Opens the configured database for the duration of `work`. `owner`: connect with the schema owner's
- * MIGRATIONS_DATABASE_URL when set (migrations, grants).
+ * Opens the configured database for the duration of `work`, which also gets the URL it is connected to. `owner`:
+ * connect with the schema owner's MIGRATIONS_DATABASE_URL when set (migrations, grants).
  */
-export async function withDatabase<T>(config: Config, work: (dataSource: DataSource) => Promise<T>, owner = false): Promise<T> {
+export async function withDatabase<T>(config: Config, work: (dataSource: DataSource, url: string) => Promise<T>, owner = false): Promise<T> {
   const database = await openDatabase(config, { owner, poolSize: 2, applicationName: 'ds-access-gateway cli' });
   try {
-    return await work(database.dataSource);
+    return await work(database.dataSource, owner ? database.server.urls.migrations : database.server.urls.runtime);
   } finally {
     await database.close();
   }

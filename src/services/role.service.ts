@@ -1,7 +1,7 @@
 /**
- * Roles: named access rules. Administration only. The connections a role matches are kept in `role_connections`,
- * recomputed by database triggers on every change of a role or of a connection's tags or name (migration
- * RoleMembership), so reads never match tags in JS and never see a stale match.
+ * Roles: named access rules. Administration only. The connections a role matches are stored in `role_connections`,
+ * kept exact by triggers on every rule and tag change (migration RoleMembership); rules are compiled by
+ * src/access/predicate.ts for previews and filters.
  */
 import { normalizeAccessRule, type AccessGroup } from '../access/access-rule';
 import { compileRules, memberOf } from '../access/predicate';
@@ -13,7 +13,7 @@ import { lockAccessRelation } from '../db/locks';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/pg-errors';
 import { requireAdministrator } from './authorization';
 import type { ConnectionPageResult } from './connection-page';
-import type { ConnectionService } from './connection.service';
+import type { ConnectionService } from './connections';
 import { nameSchema, parseInput } from './validation';
 
 const NOT_FOUND = (name: string) => notFound(`Role ${JSON.stringify(name)} not found`);
