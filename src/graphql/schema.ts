@@ -5,6 +5,7 @@ import { authChecker } from './auth-checker';
 import { ApiKeyResolver } from './resolvers/api-key.resolver';
 import { ConnectionPageResolver } from './resolvers/connection-page.resolver';
 import { ConnectionResolver } from './resolvers/connection.resolver';
+import { AccessImpactResolver, ConnectionAudienceResolver, GovernanceResolver, UserPageResolver } from './resolvers/governance.resolver';
 import { ImportResolver } from './resolvers/import.resolver';
 import { RoleResolver } from './resolvers/role.resolver';
 import { TagResolver } from './resolvers/tag.resolver';
@@ -20,6 +21,10 @@ export const resolvers = [
   UserResolver,
   TokenResolver,
   ApiKeyResolver,
+  GovernanceResolver,
+  AccessImpactResolver,
+  ConnectionAudienceResolver,
+  UserPageResolver,
 ] as const;
 
 let cached: Promise<GraphQLSchema> | undefined;
