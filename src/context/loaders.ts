@@ -10,7 +10,8 @@ import type { RoleEntity } from '../entities/role.entity';
 import type { UserEntity } from '../entities/user.entity';
 import type { Services } from '../services';
 import type { ConnectionPageQuery, ConnectionQuery } from '../services/connection-queries';
-import type { Page } from '../services/pagination';
+import type { KeysetPage } from '../services/connections/order';
+import { createNodeLoaders, type NodeLoaders } from '../services/nodes';
 import { visibility, type Principal } from './principal';
 
 export interface Loaders {
@@ -19,9 +20,11 @@ export interface Loaders {
   /** Users holding a role, sorted by login; see {@link UsersOfRoleKey}. */
   usersOfRole: DataLoader<UsersOfRoleKey, UserEntity[], string>;
   /** A page of connections, within the caller's visibility. */
-  connectionPage: DataLoader<ConnectionPageQuery, Page<ConnectionEntity>, string>;
+  connectionPage: DataLoader<ConnectionPageQuery, KeysetPage<ConnectionEntity>, string>;
   /** A number of connections, within the caller's visibility. */
   connectionCount: DataLoader<ConnectionQuery, number, string>;
+  /** Objects by global id, each type under its visibility rule (src/services/nodes.ts). */
+  nodes: NodeLoaders;
 }
 
 const queryKeys = new WeakMap<ConnectionQuery, string>();
@@ -57,6 +60,7 @@ export function createLoaders(services: Services, principal: Principal | null, f
   const scopedCount = (q: ConnectionQuery): ConnectionQuery => ({ ...q, predicate: [...scope, ...q.predicate] });
 
   return {
+    nodes: createNodeLoaders({ manager, mappers: services.mappers, connectionQueries: services.connectionQueries }, principal),
     rolesOfUser: new DataLoader(async (userIds) => {
       const rows: Record<string, unknown>[] = await manager.query(
         `SELECT ur.user_id AS owner_id, ${services.mappers.role.selectList('r')} FROM user_roles ur ` +
@@ -88,7 +92,7 @@ export function createLoaders(services: Services, principal: Principal | null, f
       },
       { cacheKeyFn: (key) => `${key.roleId}|${propsKey(key.props)}` },
     ),
-    connectionPage: new DataLoader<ConnectionPageQuery, Page<ConnectionEntity>, string>(
+    connectionPage: new DataLoader<ConnectionPageQuery, KeysetPage<ConnectionEntity>, string>(
       (queries) => services.connectionQueries.pages(manager, queries.map(scopedPage)),
       {
         cacheKeyFn: queryKey,

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, getMetadataStorage } from 'type-graphql';
 import { authChecker } from './auth-checker';
+import { NodeResolver } from './node';
 import { ApiKeyResolver } from './resolvers/api-key.resolver';
 import { ConnectionPageResolver } from './resolvers/connection-page.resolver';
 import { ConnectionResolver } from './resolvers/connection.resolver';
@@ -20,6 +21,7 @@ export const resolvers = [
   UserResolver,
   TokenResolver,
   ApiKeyResolver,
+  NodeResolver,
 ] as const;
 
 let cached: Promise<GraphQLSchema> | undefined;

@@ -6,8 +6,7 @@
  */
 import { z } from 'zod';
 import type { EntityManager } from 'typeorm';
-import { normalizeAccessRule, type AccessGroup } from '../access/access-rule';
-import { compileRules, MATCH_EVERYTHING, narrow, type ConnectionPredicate } from '../access/predicate';
+import { MATCH_EVERYTHING, type ConnectionPredicate } from '../access/predicate';
 import { compareCodePoints, normalizeUserTags, tagKeyProblem, type TagPair } from '../access/tags';
 import { visibility } from '../context/principal';
 import { inTransaction, type RequestContext } from '../context/request-context';
@@ -18,8 +17,9 @@ import { isUniqueViolation } from '../db/pg-errors';
 import { requireAdministrator, requireSignedIn } from './authorization';
 import { ConnectionPageResult } from './connection-page';
 import type { MembershipCache, TagSummary } from './membership-cache';
-import type { ConnectionConditions, ConnectionQueries, TagKeyFilter } from './connection-queries';
-import { pageArgs } from './pagination';
+import type { ConnectionQueries, TagKeyFilter } from './connection-queries';
+import { applyConnectionFilter, isEmptyFilter, type ConnectionFilterInput } from './connections/filter';
+import { connectionPaging, type PagingInput } from './connections/order';
 import type { ProbeOutcome, ProbeService } from './probe.service';
 import { connectionBinding, type SecretBox } from './secret-box';
 import { connectionPasswordSchema, defined, hostSchema, nameSchema, parseInput, pgUserSchema, portSchema } from './validation';
@@ -78,9 +78,7 @@ export interface ImportResult {
 export const MAX_IMPORT_ITEMS = 100_000;
 const IMPORT_CHUNK = 1000;
 
-export interface ConnectionFilterInput extends ConnectionConditions {
-  access?: AccessGroup[] | null;
-}
+export type { ConnectionFilterInput } from './connections/filter';
 
 /** The result of a write: the connection as stored, and what the probe said (REST words its answer after it). */
 export interface ConnectionWrite {
@@ -136,34 +134,20 @@ export class ConnectionService {
 
   // ---------------------------------------------------------------- reads (any signed-in caller, scoped)
 
-  /** The caller's visible connections, optionally narrowed by a filter; sorted by name. */
-  list(ctx: RequestContext, first?: number | null, after?: string | null, filter?: ConnectionFilterInput | null): ConnectionPageResult {
+  /** The caller's visible connections, optionally narrowed by a filter; sorted by name unless `paging.orderBy` says otherwise. */
+  list(ctx: RequestContext, paging: PagingInput = {}, filter?: ConnectionFilterInput | null): ConnectionPageResult {
     requireSignedIn(ctx);
-    return this.pageOf(ctx, MATCH_EVERYTHING, first, after, filter);
+    return this.pageOf(ctx, MATCH_EVERYTHING, paging, filter);
   }
 
   /**
    * A page of what `predicate` matches, within the caller's visibility (applied by the request's loaders).
    * Used by role previews, `Role.connections` and `User.connections`.
    */
-  pageOf(
-    ctx: RequestContext,
-    predicate: ConnectionPredicate,
-    first?: number | null,
-    after?: string | null,
-    filter?: ConnectionFilterInput | null,
-  ): ConnectionPageResult {
-    const page = pageArgs(first, after);
-    const access = filter?.access ? compileRules([normalizeAccessRule(filter.access, 'filter.access')]) : null;
-    const search = filter?.search ?? null;
-    if (search !== null && search.length > 200)
-      throw new AppError('BAD_USER_INPUT', 'filter.search: is longer than 200 characters', { field: 'filter.search' });
-    const conditions: ConnectionConditions = defined({
-      enabled: filter?.enabled ?? undefined,
-      connected: filter?.connected ?? undefined,
-      search: search ?? undefined,
-    });
-    return new ConnectionPageResult(ctx, narrow(predicate, access), conditions, page);
+  pageOf(ctx: RequestContext, predicate: ConnectionPredicate, paging: PagingInput = {}, filter?: ConnectionFilterInput | null): ConnectionPageResult {
+    const page = connectionPaging(paging);
+    const terms = applyConnectionFilter(predicate, filter);
+    return new ConnectionPageResult(ctx, terms.predicate, terms.conditions, page);
   }
 
   /** How many connections `predicate` matches within the caller's visibility. */
@@ -192,8 +176,9 @@ export class ConnectionService {
    * filter (never inside a transaction, whose uncommitted writes it cannot know). The answer is shared: callers must
    * not modify it.
    */
-  async tagSummary(ctx: RequestContext, filter: TagKeyFilter = {}): Promise<TagSummary> {
-    const predicate = visibility(requireSignedIn(ctx));
+  async tagSummary(ctx: RequestContext, filter: TagKeyFilter = {}, connectionFilter?: ConnectionFilterInput | null): Promise<TagSummary> {
+    const visible = visibility(requireSignedIn(ctx));
+    const terms = applyConnectionFilter(visible, connectionFilter);
     const keys = filter.keys == null ? null : [...new Set(filter.keys)].sort();
     if (keys && keys.length > MAX_SUMMARY_KEYS) throw badInput(`At most ${MAX_SUMMARY_KEYS} keys`, 'keys');
     for (const key of keys ?? []) {
@@ -202,11 +187,12 @@ export class ConnectionService {
     }
     const normalized: TagKeyFilter = { keys, automatic: filter.automatic ?? null };
     const variant = keys === null && normalized.automatic === null ? '' : JSON.stringify(normalized);
-    const membership = this.queries.pureMembership(predicate);
+    // A filter makes the answer specific to it: computed each time, never cached.
+    const membership = isEmptyFilter(terms, visible) ? this.queries.pureMembership(visible) : null;
     const view = membership && this.membershipCache ? await this.membershipCache.view(ctx.freshness.mark, ctx.manager) : null;
     const cached = membership && view?.get('tags', membership.roleIds, variant);
     if (cached) return cached;
-    const rows = await this.queries.tagSummary(ctx.manager, predicate, normalized);
+    const rows = await this.queries.tagSummary(ctx.manager, terms.predicate, normalized, terms.conditions);
     const byKey = new Map<string, { value: string; count: number }[]>();
     for (const row of rows) {
       if (!byKey.has(row.key)) byKey.set(row.key, []);

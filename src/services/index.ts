@@ -23,6 +23,7 @@ import { openSecretBox } from './key-rotation';
 import { SettingsService } from './settings.service';
 import { MembershipCache } from './membership-cache';
 import { UserService } from './user.service';
+import { NodeService } from './nodes';
 
 export interface Services {
   dataSource: DataSource;
@@ -41,6 +42,8 @@ export interface Services {
   users: UserService;
   /** API keys: management, and secrets to callers (used by the shared authentication step). */
   apiKeys: ApiKeyService;
+  /** Objects by global id (`node`, `nodes`), each under its own visibility rule. */
+  nodes: NodeService;
   principalCache: PrincipalCache;
   /** Membership counts (dashboard totals, role counts), exact through the principal cache's notifications. */
   membershipCache: MembershipCache;
@@ -87,6 +90,7 @@ export async function createServices(dataSource: DataSource, config: Config, log
     roles: new RoleService(connections, accessChanged),
     users,
     apiKeys,
+    nodes: new NodeService(),
     principalCache,
     membershipCache,
     close: async () => {

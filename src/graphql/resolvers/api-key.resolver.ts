@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { globalIdOf, parseGlobalId } from '../../services/global-id';
 import type { ApiKeyEntity } from '../../entities/api-key.entity';
 import type { CreatedApiKey } from '../../services/api-key.service';
 import type { GraphQLContext } from '../context';
@@ -29,6 +30,13 @@ export class ApiKeyResolver {
     description: "Revokes an API key on every replica before their next request. Your own keys; administrators: anyone's. NOT_FOUND otherwise.",
   })
   revokeApiKey(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID, { description: 'The `id` of the key.' }) id: string): Promise<boolean> {
-    return ctx.services.apiKeys.revoke(ctx, id);
+    // The numeric id of pre-release builds is still taken (it was handed out before ApiKey became a Node).
+    const parsed = parseGlobalId(id);
+    return ctx.services.apiKeys.revoke(ctx, parsed?.type === 'ApiKey' ? parsed.key : id);
+  }
+
+  @FieldResolver(() => ID, { description: 'Opaque global identifier (`node(id)`); pass it to `revokeApiKey`.' })
+  id(@Root() key: ApiKeyEntity): string {
+    return globalIdOf('ApiKey', key.id);
   }
 }
