@@ -14,7 +14,8 @@ import type { KeysetPage } from '../services/connections/order';
 import { createNodeLoaders, type NodeLoaders } from '../services/nodes';
 import { visibility, type Principal } from './principal';
 
-export interface Loaders {
+/** Besides these, objects by global id, each type under its visibility rule (src/services/nodes.ts). */
+export interface Loaders extends NodeLoaders {
   /** Roles held by a user, sorted by name. */
   rolesOfUser: DataLoader<number, RoleEntity[]>;
   /** Users holding a role, sorted by login; see {@link UsersOfRoleKey}. */
@@ -23,8 +24,6 @@ export interface Loaders {
   connectionPage: DataLoader<ConnectionPageQuery, KeysetPage<ConnectionEntity>, string>;
   /** A number of connections, within the caller's visibility. */
   connectionCount: DataLoader<ConnectionQuery, number, string>;
-  /** Objects by global id, each type under its visibility rule (src/services/nodes.ts). */
-  nodes: NodeLoaders;
 }
 
 const queryKeys = new WeakMap<ConnectionQuery, string>();
@@ -60,7 +59,7 @@ export function createLoaders(services: Services, principal: Principal | null, f
   const scopedCount = (q: ConnectionQuery): ConnectionQuery => ({ ...q, predicate: [...scope, ...q.predicate] });
 
   return {
-    nodes: createNodeLoaders({ manager, mappers: services.mappers, connectionQueries: services.connectionQueries }, principal),
+    ...createNodeLoaders({ manager, mappers: services.mappers, connectionQueries: services.connectionQueries }, principal),
     rolesOfUser: new DataLoader(async (userIds) => {
       const rows: Record<string, unknown>[] = await manager.query(
         `SELECT ur.user_id AS owner_id, ${services.mappers.role.selectList('r')} FROM user_roles ur ` +

@@ -135,7 +135,7 @@ export class ConnectionQueries {
       const windows: [number, ScanWindow][] = [[0, itemsWindow(q.page)]];
       const around = lookaroundWindow(q.page);
       if (around) windows.push([1, around]);
-      return windows.map(([part, window]) => this.pageBranch(q, window, `${i} AS batch_index, ${part} AS batch_part`, columns, params));
+      return windows.map(([part, window]) => this.pageBranch(q, window, i, part, columns, params));
     });
     const rows: Record<string, unknown>[] = await manager.query(branches.join(' UNION ALL '), params.values);
     const items: { item: ConnectionEntity; position: OrderPosition }[][] = queries.map(() => []);
@@ -156,8 +156,8 @@ export class ConnectionQueries {
    * each role's connections in name order); other orders read the order's index of `connections` and leave the
    * planner to check the membership (a semi-join) or to collect the visible set and sort it, whichever is cheaper.
    */
-  private pageBranch(q: ConnectionPageQuery, window: ScanWindow, tag: string, columns: string, params: SqlParams): string {
-    const select = `SELECT ${tag}, (${orderKeyText(window.order, 'c')}) COLLATE "C" AS order_key, ${columns}`;
+  private pageBranch(q: ConnectionPageQuery, window: ScanWindow, index: number, part: number, columns: string, params: SqlParams): string {
+    const select = `SELECT ${index} AS batch_index, ${columns}, ${part} AS batch_part, (${orderKeyText(window.order, 'c')}) COLLATE "C" AS order_key`;
     const membership = window.order.field === 'NAME' ? drivingMembership(q.predicate) : null;
     if (membership) {
       const matches = renderMembershipMatches(membership.driver, { predicate: membership.rest, conditions: q.conditions }, params, window);

@@ -26,11 +26,12 @@ import { MAX_PAGE_SIZE } from './pagination';
 
 export type NodeEntity = ConnectionEntity | RoleEntity | UserEntity | ApiKeyEntity;
 
+/** Spread into the request's loaders (which are all DataLoaders: a write clears them all). */
 export interface NodeLoaders {
-  connection: DataLoader<string, ConnectionEntity | null>;
-  role: DataLoader<string, RoleEntity | null>;
-  user: DataLoader<number, UserEntity | null>;
-  apiKey: DataLoader<string, ApiKeyEntity | null>;
+  nodeConnection: DataLoader<string, ConnectionEntity | null>;
+  nodeRole: DataLoader<string, RoleEntity | null>;
+  nodeUser: DataLoader<number, UserEntity | null>;
+  nodeApiKey: DataLoader<string, ApiKeyEntity | null>;
 }
 
 export interface NodeSources {
@@ -51,12 +52,12 @@ export function createNodeLoaders(sources: NodeSources, principal: Principal | n
   const admin = principal !== null && canAdminister(principal);
   const none = <K, T>(keys: readonly K[]) => keys.map((): T | null => null);
   return {
-    connection: new DataLoader(async (names) => {
+    nodeConnection: new DataLoader(async (names) => {
       if (!principal) return none(names);
       const rows = await sources.connectionQueries.byNames(manager, visibility(principal), names);
       return byKey(names, rows, (row) => row.name);
     }),
-    role: new DataLoader(async (names) => {
+    nodeRole: new DataLoader(async (names) => {
       if (!principal) return none(names);
       const rows: Record<string, unknown>[] = await manager.query(
         `SELECT ${mappers.role.selectList('r')} FROM roles r WHERE r.name = ANY($1::text[])` + (admin ? '' : ` AND r.id = ANY($2::int[])`),
@@ -68,7 +69,7 @@ export function createNodeLoaders(sources: NodeSources, principal: Principal | n
         (role) => role.name,
       );
     }),
-    user: new DataLoader(async (ids) => {
+    nodeUser: new DataLoader(async (ids) => {
       if (!principal) return none(ids);
       const wanted = admin ? ids : ids.filter((id) => id === principal.userId);
       const rows: Record<string, unknown>[] = wanted.length
@@ -80,7 +81,7 @@ export function createNodeLoaders(sources: NodeSources, principal: Principal | n
         (user) => user.id,
       );
     }),
-    apiKey: new DataLoader(async (ids) => {
+    nodeApiKey: new DataLoader(async (ids) => {
       if (!principal) return none(ids);
       const rows = await manager.find(ApiKeyEntity, {
         where: admin ? { id: In([...ids]) } : { id: In([...ids]), userId: principal.userId },
@@ -100,19 +101,18 @@ export class NodeService {
   async resolve(ctx: RequestContext, ids: readonly string[]): Promise<(NodeEntity | null)[]> {
     requireSignedIn(ctx);
     if (ids.length > MAX_PAGE_SIZE) throw badInput(`At most ${MAX_PAGE_SIZE} ids`, 'ids');
-    const loaders = ctx.loaders.nodes;
     return Promise.all(
       ids.map(async (id): Promise<NodeEntity | null> => {
         const parsed = parseGlobalId(id);
         switch (parsed?.type) {
           case 'Connection':
-            return loaders.connection.load(parsed.key);
+            return ctx.loaders.nodeConnection.load(parsed.key);
           case 'Role':
-            return loaders.role.load(parsed.key);
+            return ctx.loaders.nodeRole.load(parsed.key);
           case 'User':
-            return loaders.user.load(Number(parsed.key));
+            return ctx.loaders.nodeUser.load(Number(parsed.key));
           case 'ApiKey':
-            return loaders.apiKey.load(parsed.key);
+            return ctx.loaders.nodeApiKey.load(parsed.key);
           default:
             return null;
         }
