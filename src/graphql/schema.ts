@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { buildSchema, getMetadataStorage } from 'type-graphql';
 import { authChecker } from './auth-checker';
 import { NodeResolver } from './node';
+import { installNodeTypeResolver } from './types/node.types';
 import { ApiKeyResolver } from './resolvers/api-key.resolver';
 import { ConnectionPageResolver } from './resolvers/connection-page.resolver';
 import { ConnectionResolver } from './resolvers/connection.resolver';
@@ -52,7 +53,9 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
     authChecker,
     // Validation lives in the service layer, shared with REST; type-graphql only maps types.
     validate: false,
-  }).then(describeRootTypes);
+  })
+    .then(describeRootTypes)
+    .then(installNodeTypeResolver);
   return cached;
 }
 

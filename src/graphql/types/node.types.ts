@@ -1,3 +1,4 @@
+import { isInterfaceType, type GraphQLSchema } from 'graphql';
 import { Field, ID, InterfaceType } from 'type-graphql';
 import { ApiKeyEntity } from '../../entities/api-key.entity';
 import { ConnectionEntity } from '../../entities/connection.entity';
@@ -17,9 +18,18 @@ export function nodeTypeOf(value: unknown): string | undefined {
   description:
     'An object with a global id (Relay). Ids are opaque and unique across types: `node(id)` finds the object again, and ' +
     'caches (Apollo Client, Relay) normalize by `__typename` and `id` without any configuration.',
-  resolveType: nodeTypeOf,
 })
 export abstract class NodeInterface {
   @Field(() => ID, { description: 'Opaque global identifier.' })
   id!: string;
+}
+
+/**
+ * Gives `Node` a synchronous type resolver. type-graphql wraps a `resolveType` option in an async function, and
+ * graphql-jit (the compiled executor, src/graphql/executor.ts) takes a promise there for no type at all.
+ */
+export function installNodeTypeResolver(schema: GraphQLSchema): GraphQLSchema {
+  const node = schema.getType('Node');
+  if (isInterfaceType(node)) node.resolveType = nodeTypeOf;
+  return schema;
 }
