@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { globalIdOf, parseGlobalId } from '../../services/global-id';
+import { globalIdOf } from '../../services/global-id';
 import type { ApiKeyEntity } from '../../entities/api-key.entity';
 import type { CreatedApiKey } from '../../services/api-key.service';
 import type { GraphQLContext } from '../context';
@@ -30,9 +30,7 @@ export class ApiKeyResolver {
     description: "Revokes an API key on every replica before their next request. Your own keys; administrators: anyone's. NOT_FOUND otherwise.",
   })
   revokeApiKey(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID, { description: 'The `id` of the key.' }) id: string): Promise<boolean> {
-    // The numeric id of pre-release builds is still taken (it was handed out before ApiKey became a Node).
-    const parsed = parseGlobalId(id);
-    return ctx.services.apiKeys.revoke(ctx, parsed?.type === 'ApiKey' ? parsed.key : id);
+    return ctx.services.apiKeys.revoke(ctx, id);
   }
 
   @FieldResolver(() => ID, { description: 'Opaque global identifier (`node(id)`); pass it to `revokeApiKey`.' })
