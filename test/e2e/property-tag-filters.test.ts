@@ -109,7 +109,7 @@ const connectionArb = (i: number) =>
 const filterArb = fc.constantFrom(...KEYS.filter((k) => k !== 'absent')).chain((tag) => fc.constantFrom(...valuesFor(tag)).map((value) => ({ tag, value })));
 const groupArb = fc.array(filterArb, { minLength: 1, maxLength: 2 });
 
-const conditionArb: fc.Arbitrary<Condition> = fc.tuple(fc.constantFrom(...KEYS), fc.constantFrom(...OPS)).chain(([key, op]) => {
+const conditionArb: fc.Arbitrary<Condition> = fc.tuple(fc.constantFrom(...KEYS), fc.constantFrom(...OPS)).chain(([key, op]): fc.Arbitrary<Condition> => {
   if (op === 'EXISTS' || op === 'NOT_EXISTS') return fc.constant({ key, op });
   if (op === 'IN' || op === 'NOT_IN') return fc.uniqueArray(valueArb(key), { minLength: 1, maxLength: 3 }).map((values) => ({ key, op, values }));
   return valueArb(key).map((value) => ({ key, op, values: [value] }));
