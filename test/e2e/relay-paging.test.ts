@@ -92,7 +92,7 @@ describe.each(FIELDS.flatMap((field) => DIRECTIONS.map((direction) => [field, di
       // Forward.
       const forward: string[] = [];
       let after: string | null = null;
-      let previous: boolean[] = [];
+      const previous: boolean[] = [];
       for (let guard = 0; guard < 20; guard += 1) {
         const p = await page(token, { first: 3, after, orderBy });
         expect(p.totalCount).toBe(rows.length);
