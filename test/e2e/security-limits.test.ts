@@ -186,6 +186,8 @@ describe('defaults are generous enough for real clients', () => {
     VisibleConnections: { first: 500 },
     ConnectionByName: { name: 'sales-production' },
     CreateApiKey: { name: 'grafana-dashboards', readOnly: true },
+    OrderedConnections: { last: 500, orderBy: { field: 'UPDATED_AT', direction: 'DESC' }, filter: { tags: [{ key: 'application', op: 'EXISTS' }] } },
+    NodesById: { ids: Array.from({ length: 500 }, (_, i) => String(i + 1)) },
   };
   const dir = join(__dirname, '../../examples/operations');
   // administration.graphql first: it creates what the dashboard operations read.
