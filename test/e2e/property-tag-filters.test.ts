@@ -223,6 +223,9 @@ test('conditions combine with the other filter fields (AND), and bad conditions 
     }),
   ).toEqual(['a', 'b']);
   expect(await names({ tags: [{ key: 'pg_version', op: 'PREFIX', values: ['16'] }], access: [{ filters: [{ tag: 'server', value: 'db1' }] }] })).toEqual(['a']);
+  // A key that is special to JavaScript objects is a plain key here (no prototype trick turns a condition into `{}`).
+  expect(await names({ tags: [{ key: '__proto__', op: 'EQ', values: ['x'] }] })).toEqual([]);
+  expect(await names({ tags: [{ key: '__proto__', op: 'NEQ', values: ['x'] }] })).toEqual(['a', 'b', 'c']);
   const bad = await gw.gql(`{ connections(filter: { tags: [{ key: "env", op: EXISTS }, { key: "env", op: IN, values: [] }] }) { totalCount } }`, {}, token);
   expect(errorCode(bad)).toBe('BAD_USER_INPUT');
   expect(bad.errors![0]!.message).toBe('filter.tags[1]: IN takes 1 to 100 values (got 0)');
