@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, getMetadataStorage } from 'type-graphql';
 import { authChecker } from './auth-checker';
+import { NodeResolver } from './node';
+import { installNodeTypeResolver } from './types/node.types';
 import { ApiKeyResolver } from './resolvers/api-key.resolver';
 import { ConnectionPageResolver } from './resolvers/connection-page.resolver';
 import { ConnectionResolver } from './resolvers/connection.resolver';
@@ -25,6 +27,7 @@ export const resolvers = [
   AccessImpactResolver,
   ConnectionAudienceResolver,
   UserPageResolver,
+  NodeResolver,
 ] as const;
 
 let cached: Promise<GraphQLSchema> | undefined;
@@ -55,7 +58,9 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
     authChecker,
     // Validation lives in the service layer, shared with REST; type-graphql only maps types.
     validate: false,
-  }).then(describeRootTypes);
+  })
+    .then(describeRootTypes)
+    .then(installNodeTypeResolver);
   return cached;
 }
 

@@ -27,6 +27,7 @@ import { SettingsService } from './settings.service';
 import { MembershipCache } from './membership-cache';
 import { UserService } from './user.service';
 import { createGovernance, type Governance } from './governance';
+import { NodeService } from './nodes';
 
 export interface Services {
   dataSource: DataSource;
@@ -49,6 +50,8 @@ export interface Services {
   apiKeys: ApiKeyService;
   /** The LISTEN connection every cache subscribes to, and the freshness marks of requests (src/db/change-feed.ts). */
   changeFeed: ChangeFeed;
+  /** Objects by global id (`node`, `nodes`), each under its own visibility rule. */
+  nodes: NodeService;
   principalCache: PrincipalCache;
   /** Membership counts (dashboard totals, role counts), exact through the change feed's notifications. */
   membershipCache: MembershipCache;
@@ -101,6 +104,7 @@ export async function createServices(dataSource: DataSource, config: Config, log
     users,
     apiKeys,
     changeFeed,
+    nodes: new NodeService(),
     principalCache,
     membershipCache,
     governance: createGovernance({ connections, roles, users, userMapper: mappers.user }),
