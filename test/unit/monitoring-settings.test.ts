@@ -52,6 +52,8 @@ const NOT_SETTINGS = {
     'lastProbeAt',
     'lastProbeError',
     'tagString',
+    'roles',
+    'visibleTo',
   ],
   CreateConnectionInput: ['host', 'port', 'user', 'password', 'tags', 'enabled'],
   UpdateConnectionInput: ['host', 'port', 'user', 'password', 'tags', 'enabled'],
