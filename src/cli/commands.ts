@@ -54,11 +54,17 @@ async function grantRuntime(args: string[], config: Config, io: CliIo): Promise<
     async (dataSource) => {
       const [where] = await dataSource.query(
         `SELECT current_database() AS database, current_schema() AS schema, current_user AS owner,
-                to_regclass('migrations') IS NOT NULL AS "migrationsTable",
+                to_regclass('migrations') IS NOT NULL AS "migrationsTable", to_regclass('audit_events') IS NOT NULL AS "auditTable",
                 EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS "roleExists"`,
         [role],
       );
-      const statements = runtimeGrantStatements({ role, database: where.database, schema: where.schema, migrationsTable: where.migrationsTable });
+      const statements = runtimeGrantStatements({
+        role,
+        database: where.database,
+        schema: where.schema,
+        migrationsTable: where.migrationsTable,
+        auditTable: where.auditTable,
+      });
       if (args.includes('--print')) {
         for (const statement of statements) io.out(`${statement};`);
         return 0;

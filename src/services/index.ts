@@ -3,6 +3,7 @@
  * GraphQL resolvers and the REST handlers are thin adapters over these objects.
  */
 import type { DataSource } from 'typeorm';
+import { AuditLog } from '../audit/audit-log';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { EntityRowMapper } from '../db/row-mapper';
@@ -42,6 +43,8 @@ export interface Services {
   /** API keys: management, and secrets to callers (used by the shared authentication step). */
   apiKeys: ApiKeyService;
   principalCache: PrincipalCache;
+  /** The audit log: services record their changes with it; administrators read it (`auditEvents`). */
+  audit: AuditLog;
   /** Membership counts (dashboard totals, role counts), exact through the principal cache's notifications. */
   membershipCache: MembershipCache;
   /** Stops background work (the cache's LISTEN connection). The data source is the caller's to close. */
@@ -51,6 +54,7 @@ export interface Services {
 /** Wires the services over an initialized, migrated data source. */
 export async function createServices(dataSource: DataSource, config: Config, log?: Logger): Promise<Services> {
   const settings = new SettingsService(dataSource);
+  const audit = new AuditLog();
   // ENCRYPTION_KEY (or the generated one kept in settings) seals; ENCRYPTION_KEY_PREVIOUS only opens (key-rotation.ts).
   const secrets = await openSecretBox(dataSource, config);
   const mappers = {
@@ -68,13 +72,13 @@ export async function createServices(dataSource: DataSource, config: Config, log
   const connections = new ConnectionService(connectionQueries, probes, secrets, membershipCache);
   // The replica that commits a change forgets the affected callers at once; the others learn it by NOTIFY.
   const accessChanged = (payload: string) => principalCache.invalidate(payload);
-  const users = new UserService(connections, accessChanged);
-  const directory = config.directory ? new DirectorySignIn(dataSource, new LdapDirectory(config.directory, log), users, accessChanged, log) : undefined;
-  const auth = new AuthService(dataSource, config, settings, principalCache, directory);
+  const users = new UserService(connections, audit, accessChanged);
+  const directory = config.directory ? new DirectorySignIn(dataSource, new LdapDirectory(config.directory, log), users, accessChanged, log, audit) : undefined;
+  const auth = new AuthService(dataSource, config, settings, principalCache, directory, audit);
   await auth.init();
   // Failed key checks share the per-address counter (and its table) with password sign-ins.
   const apiKeyThrottle = new LoginThrottle(dataSource, config.loginThrottle);
-  const apiKeys = new ApiKeyService(dataSource, auth, principalCache, apiKeyThrottle, config.principalCacheTtlMs, accessChanged, log);
+  const apiKeys = new ApiKeyService(dataSource, auth, principalCache, apiKeyThrottle, config.principalCacheTtlMs, audit, accessChanged, log);
   return {
     dataSource,
     config,
@@ -84,10 +88,11 @@ export async function createServices(dataSource: DataSource, config: Config, log
     auth,
     probes,
     connections,
-    roles: new RoleService(connections, accessChanged),
+    roles: new RoleService(connections, audit, accessChanged),
     users,
     apiKeys,
     principalCache,
+    audit,
     membershipCache,
     close: async () => {
       await connections.drain();
