@@ -81,6 +81,7 @@ export interface AuditFilter {
   until?: Date | null;
 }
 
+// `id` as text (bigint); ORDER BY names `audit_events.id`, or it would sort by this text alias.
 const COLUMNS = `id::text AS id, at, actor, channel, request_id AS "requestId", action, target_type AS "targetType", target, before, after`;
 const EXPORT_BATCH = 1000;
 
@@ -137,7 +138,7 @@ export class AuditEventPageResult {
       }
       params.push(this.page.first + 1);
       const rows: AuditEvent[] = await this.manager.query(
-        `SELECT ${COLUMNS} FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
+        `SELECT ${COLUMNS} FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY audit_events.id DESC LIMIT $${params.length}`,
         params,
       );
       return { items: rows.slice(0, this.page.first), hasNextPage: rows.length > this.page.first };
@@ -197,7 +198,7 @@ export class AuditLog {
       params.push(afterId, EXPORT_BATCH);
       where.push(`id > $${params.length - 1}::bigint`);
       const rows: AuditEvent[] = await manager.query(
-        `SELECT ${COLUMNS} FROM audit_events WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${params.length}`,
+        `SELECT ${COLUMNS} FROM audit_events WHERE ${where.join(' AND ')} ORDER BY audit_events.id LIMIT $${params.length}`,
         params,
       );
       yield* rows;

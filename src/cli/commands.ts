@@ -11,6 +11,7 @@ import { breakingChangesSince, newestRelease, RELEASED_SCHEMA_DIR } from '../gra
 import { packageInfo } from '../rest/handlers/meta';
 import { OPENAPI_PATH, openApiText } from '../rest/openapi';
 import { hashPassword } from '../services/passwords';
+import { runAuditCommand } from './audit-commands';
 import { runOperatorCommand } from './operator-commands';
 import { runLdapCheck } from './ldap-check-command';
 import { runRotateEncryptionKey } from './rotate-key-command';
@@ -192,6 +193,9 @@ export async function runCommand(command: string, args: string[], config: Config
       return runRotateEncryptionKey(args, config, io);
     case 'ldap-check':
       return runLdapCheck(args, config, io);
+    case 'audit-export':
+    case 'audit-purge':
+      return runAuditCommand(command, args, config, io);
     default:
       io.err(`unknown command "${command}"; run with --help`);
       return 2;

@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { buildSchema, getMetadataStorage } from 'type-graphql';
 import { authChecker } from './auth-checker';
 import { ApiKeyResolver } from './resolvers/api-key.resolver';
+import { AuditEventPageResolver, AuditResolver } from './resolvers/audit.resolver';
 import { ConnectionPageResolver } from './resolvers/connection-page.resolver';
 import { ConnectionResolver } from './resolvers/connection.resolver';
 import { ImportResolver } from './resolvers/import.resolver';
@@ -20,6 +21,8 @@ export const resolvers = [
   UserResolver,
   TokenResolver,
   ApiKeyResolver,
+  AuditResolver,
+  AuditEventPageResolver,
 ] as const;
 
 let cached: Promise<GraphQLSchema> | undefined;

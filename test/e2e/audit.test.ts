@@ -1,0 +1,325 @@
+/**
+ * The audit log (issue 16, CONTRACT section 5) end to end, over HTTP on real PostgreSQL: each write through GraphQL
+ * and REST records exactly one event in its transaction, with the right actor, channel, request id and before/after;
+ * no secret reaches any event; failed and rolled-back writes record nothing; sign-ins and their failures are recorded
+ * without the password; `auditEvents` is for administrators, newest first, paged; the table is append-only.
+ */
+import { Client } from 'pg';
+import { inTransaction } from '../../src/context/request-context';
+import { createRequestContext } from '../../src/context/request-context';
+import { startTestGateway, ADMIN_PASSWORD, errorCode, type GraphQLResponse, type TestGateway } from '../support/gateway';
+import { restClient, type RestClient } from './rest-client';
+
+const USER_PASSWORD = 'users-secret-password-1';
+const NEW_PASSWORD = 'users-new-password-2';
+const WRONG_PASSWORD = 'not-the-password-xyz';
+const REST_PASSWORD = 'rest-users-password-3';
+
+let gw: TestGateway;
+let api: RestClient;
+let admin: string;
+/** Every secret the tests use: none may appear in any event. */
+const secrets = new Set<string>([ADMIN_PASSWORD, USER_PASSWORD, NEW_PASSWORD, WRONG_PASSWORD, REST_PASSWORD]);
+
+interface Event {
+  id: string;
+  at: string;
+  actor: string;
+  channel: string;
+  requestId: string | null;
+  action: string;
+  targetType: string;
+  target: string;
+  before: any;
+  after: any;
+}
+
+beforeAll(async () => {
+  gw = await startTestGateway({ probeTimeoutMs: 0, principalCacheTtlMs: 0 });
+  api = restClient(gw.url);
+  admin = await gw.token();
+  secrets.add(admin);
+});
+
+async function sql<T = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: gw.database.url });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+const EVENT_COLUMNS = `id::text AS id, at, actor, channel, request_id AS "requestId", action, target_type AS "targetType", target, before, after`;
+const lastEventId = async () => (await sql<{ id: string }>(`SELECT coalesce(max(id), 0)::text AS id FROM audit_events`))[0]!.id;
+/** The events recorded after `since` (an id from {@link lastEventId}), oldest first. */
+const eventsAfter = (since: string) => sql<Event>(`SELECT ${EVENT_COLUMNS} FROM audit_events WHERE id > $1 ORDER BY audit_events.id`, [since]);
+
+/** Runs `work` and returns the events it recorded. */
+async function recorded(work: () => Promise<unknown>): Promise<Event[]> {
+  const since = await lastEventId();
+  await work();
+  return eventsAfter(since);
+}
+
+/** POSTs an operation with an `x-request-id` of our choosing. */
+async function gqlWithRequestId(query: string, variables: Record<string, unknown>, token: string | null, requestId: string): Promise<GraphQLResponse> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': requestId };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(`${gw.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  return (await response.json()) as GraphQLResponse;
+}
+
+const ACCESS = [{ filters: [{ tag: 'environment', value: 'production' }] }];
+const UPDATED = [{ filters: [{ tag: 'environment', value: 'staging' }] }];
+const CREATE_ROLE = `mutation($name: String!, $access: [AccessGroupInput!]!) { createRole(name: $name, access: $access) { name } }`;
+const UPDATE_ROLE = `mutation($name: String!, $access: [AccessGroupInput!]!) { updateRole(name: $name, access: $access) { name } }`;
+const DELETE_ROLE = `mutation($name: String!) { deleteRole(name: $name) }`;
+const CREATE_USER = `mutation($email: String!, $input: CreateUserInput!) { createUser(email: $email, input: $input) { login } }`;
+const UPDATE_USER = `mutation($email: String!, $input: UpdateUserInput!) { updateUser(email: $email, input: $input) { login } }`;
+const DELETE_USER = `mutation($email: String!) { deleteUser(email: $email) }`;
+const CREATE_TOKEN = `mutation($login: String!, $password: String!) { createToken(login: $login, password: $password) { token } }`;
+
+afterAll(async () => {
+  try {
+    // No secret in any event of the whole file, whatever the test that wrote it.
+    const text = JSON.stringify(await sql(`SELECT ${EVENT_COLUMNS} FROM audit_events`));
+    expect(text.length).toBeGreaterThan(1000);
+    for (const secret of secrets) expect(text.includes(secret) ? secret : null).toBeNull();
+    expect(text).not.toMatch(/dsk_[0-9a-f]{12}_[0-9a-f]{64}/);
+    expect(text).not.toMatch(/\$argon2/);
+  } finally {
+    await gw.stop();
+  }
+});
+
+describe('GraphQL writes', () => {
+  test('createRole, updateRole, deleteRole: one event each, with actor, channel, request id and the changed fields', async () => {
+    const created = await recorded(async () => {
+      const answer = await gqlWithRequestId(CREATE_ROLE, { name: 'audited-role', access: ACCESS }, admin, 'req-create-role-1');
+      expect(answer.errors).toBeUndefined();
+    });
+    expect(created).toEqual([
+      expect.objectContaining({
+        actor: 'datasentinel',
+        channel: 'graphql',
+        requestId: 'req-create-role-1',
+        action: 'role.create',
+        targetType: 'role',
+        target: 'audited-role',
+        before: null,
+        after: { name: 'audited-role', access: ACCESS },
+      }),
+    ]);
+
+    const updated = await recorded(() => gw.gqlOk(UPDATE_ROLE, { name: 'audited-role', access: UPDATED }, admin));
+    expect(updated).toHaveLength(1);
+    expect(updated[0]).toMatchObject({ action: 'role.update', target: 'audited-role', before: { access: ACCESS }, after: { access: UPDATED } });
+    expect(updated[0]!.requestId).toMatch(/^[0-9a-f-]{36}$/); // assigned by the server when the client sent none
+
+    const deleted = await recorded(() => gw.gqlOk(DELETE_ROLE, { name: 'audited-role' }, admin));
+    expect(deleted).toHaveLength(1);
+    expect(deleted[0]).toMatchObject({ action: 'role.delete', target: 'audited-role', before: { name: 'audited-role', access: UPDATED }, after: null });
+  });
+
+  test('users: the password is "********" on create and update, never its value; only changed fields on update', async () => {
+    await gw.gqlOk(CREATE_ROLE, { name: 'readers', access: ACCESS }, admin);
+    const created = await recorded(() =>
+      gw.gqlOk(CREATE_USER, { email: 'Audited.User@corp.com', input: { password: USER_PASSWORD, privilege: 'READ', roles: ['readers'] } }, admin),
+    );
+    expect(created).toHaveLength(1);
+    expect(created[0]).toMatchObject({
+      action: 'user.create',
+      target: 'audited.user',
+      before: null,
+      after: {
+        email: 'Audited.User@corp.com',
+        login: 'audited.user',
+        privilege: 'read',
+        profile: 'data admin',
+        live360: true,
+        comment: null,
+        ldap: false,
+        roles: ['readers'],
+        password: '********',
+      },
+    });
+
+    const updated = await recorded(() =>
+      gw.gqlOk(UPDATE_USER, { email: 'audited.user@corp.com', input: { password: NEW_PASSWORD, privilege: 'READ_WRITE', roles: [] } }, admin),
+    );
+    expect(updated).toHaveLength(1);
+    expect(updated[0]!.before).toEqual({ privilege: 'read', roles: ['readers'], password: '********' });
+    expect(updated[0]!.after).toEqual({ privilege: 'read write', roles: [], password: '********' });
+
+    const deleted = await recorded(() => gw.gqlOk(DELETE_USER, { email: 'audited.user@corp.com' }, admin));
+    expect(deleted).toHaveLength(1);
+    expect(deleted[0]).toMatchObject({
+      action: 'user.delete',
+      target: 'audited.user',
+      after: null,
+      before: expect.objectContaining({ privilege: 'read write', roles: [] }),
+    });
+    expect(deleted[0]!.before).not.toHaveProperty('password');
+  });
+
+  test('API keys: the secret is "********"; using a key is not a sign-in; revoking records once', async () => {
+    const created = await recorded(async () => {
+      const data = await gw.gqlOk<{ createApiKey: { secret: string; apiKey: { id: string } } }>(
+        `mutation { createApiKey(name: "audit-integration") { secret apiKey { id } } }`,
+        {},
+        admin,
+      );
+      secrets.add(data.createApiKey.secret);
+      // A request with the key: no event.
+      const me = await gw.gqlOk<{ me: { login: string } }>(`{ me { login } }`, {}, data.createApiKey.secret);
+      expect(me.me.login).toBe('datasentinel');
+      const revoke = `mutation($id: ID!) { revokeApiKey(id: $id) }`;
+      await gw.gqlOk(revoke, { id: data.createApiKey.apiKey.id }, admin);
+      await gw.gqlOk(revoke, { id: data.createApiKey.apiKey.id }, admin); // already revoked: nothing changes
+    });
+    expect(created.map((e) => e.action)).toEqual(['apikey.create', 'apikey.revoke']);
+    expect(created[0]!.after).toMatchObject({ name: 'audit-integration', owner: 'datasentinel', readOnly: false, secret: '********' });
+    expect(created[1]).toMatchObject({ before: { revokedAt: null }, after: { revokedAt: expect.any(String) } });
+  });
+});
+
+describe('REST writes', () => {
+  test('roles and users through REST record channel rest and the request id', async () => {
+    const events = await recorded(async () => {
+      const created = await api.post('/ds-api/roles/rest-role', { token: admin, json: { access: ACCESS }, headers: { 'x-request-id': 'rest-req-1' } });
+      expect(created.status).toBe(201);
+      expect((await api.post('/ds-api/users/rest.user@corp.com', { token: admin, json: { password: REST_PASSWORD, roles: ['rest-role'] } })).status).toBe(201);
+      expect((await api.put('/ds-api/users/rest.user@corp.com', { token: admin, json: { comment: 'on call' } })).status).toBe(200);
+      expect((await api.delete('/ds-api/users/rest.user@corp.com', { token: admin })).status).toBe(200);
+      expect((await api.delete('/ds-api/roles/rest-role', { token: admin })).status).toBe(200);
+    });
+    expect(events.map((e) => [e.action, e.channel, e.actor, e.target])).toEqual([
+      ['role.create', 'rest', 'datasentinel', 'rest-role'],
+      ['user.create', 'rest', 'datasentinel', 'rest.user'],
+      ['user.update', 'rest', 'datasentinel', 'rest.user'],
+      ['user.delete', 'rest', 'datasentinel', 'rest.user'],
+      ['role.delete', 'rest', 'datasentinel', 'rest-role'],
+    ]);
+    expect(events[0]!.requestId).toBe('rest-req-1');
+    expect(events[2]).toMatchObject({ before: { comment: null }, after: { comment: 'on call' } });
+  });
+});
+
+describe('failed writes record nothing', () => {
+  test('validation error, conflict, LAST_ADMIN and a forced rollback leave no event', async () => {
+    await gw.gqlOk(CREATE_ROLE, { name: 'exists', access: ACCESS }, admin);
+    const events = await recorded(async () => {
+      expect(errorCode(await gw.gql(CREATE_ROLE, { name: 'bad name!', access: ACCESS }, admin))).toBe('BAD_USER_INPUT');
+      expect(errorCode(await gw.gql(CREATE_ROLE, { name: 'exists', access: ACCESS }, admin))).toBe('CONFLICT');
+      expect(errorCode(await gw.gql(UPDATE_USER, { email: 'datasentinel@datasentinel.local', input: { privilege: 'READ' } }, admin))).toBe('LAST_ADMIN');
+      expect(errorCode(await gw.gql(DELETE_ROLE, { name: 'no-such-role' }, admin))).toBe('NOT_FOUND');
+      expect((await api.post('/ds-api/users/x@corp.com', { token: admin, json: { password: 'short' } })).status).toBe(400);
+      // A change whose transaction rolls back after its event was written: neither survives.
+      const services = gw.gateway.services;
+      const principal = await services.auth.loadPrincipal(1, null);
+      const ctx = createRequestContext(services, principal, null, 'forced-rollback', undefined, undefined, 'graphql');
+      await expect(
+        inTransaction(ctx, async (tx) => {
+          await services.roles.create(tx, 'rolled-back', ACCESS);
+          expect(await tx.manager.query(`SELECT count(*)::int AS n FROM audit_events WHERE request_id = 'forced-rollback'`)).toEqual([{ n: 1 }]);
+          throw new Error('forced rollback');
+        }),
+      ).rejects.toThrow('forced rollback');
+    });
+    expect(events).toEqual([]);
+    expect(await sql(`SELECT name FROM roles WHERE name = 'rolled-back'`)).toEqual([]);
+  });
+});
+
+describe('sign-ins', () => {
+  test('success and failure through GraphQL and REST; failures name the login typed, never the password', async () => {
+    const events = await recorded(async () => {
+      await gw.gqlOk(CREATE_TOKEN, { login: 'datasentinel', password: ADMIN_PASSWORD });
+      expect(errorCode(await gw.gql(CREATE_TOKEN, { login: 'DataSentinel ', password: WRONG_PASSWORD }))).toBe('UNAUTHENTICATED');
+      expect(errorCode(await gw.gql(CREATE_TOKEN, { login: 'nobody-' + 'x'.repeat(300), password: WRONG_PASSWORD }))).toBe('UNAUTHENTICATED');
+      expect((await api.post('/ds-api/user-token', { basic: { login: 'datasentinel', password: ADMIN_PASSWORD } })).status).toBe(201);
+      expect((await api.post('/ds-api/user-token', { basic: { login: 'datasentinel', password: WRONG_PASSWORD } })).status).toBe(401);
+    });
+    expect(events.map((e) => [e.action, e.channel, e.actor, e.target.length > 100 ? 'long' : e.target])).toEqual([
+      ['auth.sign-in', 'graphql', 'datasentinel', 'datasentinel'],
+      ['auth.sign-in-failure', 'graphql', 'anonymous', 'datasentinel'],
+      ['auth.sign-in-failure', 'graphql', 'anonymous', 'nobody-' + 'x'.repeat(92) + '…'],
+      ['auth.sign-in', 'rest', 'datasentinel', 'datasentinel'],
+      ['auth.sign-in-failure', 'rest', 'anonymous', 'datasentinel'],
+    ]);
+    expect(events[1]!.after).toEqual({ reason: 'UNAUTHENTICATED', clientAddress: expect.any(String) });
+    expect(JSON.stringify(events)).not.toContain(WRONG_PASSWORD);
+  });
+});
+
+describe('auditEvents', () => {
+  const AUDIT = `query($filter: AuditFilter, $first: Int, $after: String) {
+    auditEvents(filter: $filter, first: $first, after: $after) {
+      totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id action target actor channel before after } }
+    }
+  }`;
+
+  test('administrators only', async () => {
+    await gw.gqlOk(CREATE_USER, { email: 'reader@corp.com', input: { password: USER_PASSWORD, privilege: 'READ' } }, admin);
+    const reader = await gw.token('reader', USER_PASSWORD);
+    secrets.add(reader);
+    expect(errorCode(await gw.gql(AUDIT, {}, reader))).toBe('FORBIDDEN');
+    expect(errorCode(await gw.gql(AUDIT, {}))).toBe('UNAUTHENTICATED');
+  });
+
+  test('newest first, filtered, paged with cursors like every list', async () => {
+    for (const n of [1, 2, 3]) await gw.gqlOk(CREATE_ROLE, { name: `paged-${n}`, access: ACCESS }, admin);
+    const filter = { action: 'role.create', actor: 'datasentinel', since: new Date(Date.now() - 3_600_000).toISOString() };
+    const all = await gw.gqlOk<any>(AUDIT, { filter, first: 500 }, admin);
+    const targets: string[] = all.auditEvents.edges.map((e: any) => e.node.target);
+    expect(targets.slice(0, 3)).toEqual(['paged-3', 'paged-2', 'paged-1']);
+    expect(all.auditEvents.totalCount).toBe(targets.length);
+    const ids = all.auditEvents.edges.map((e: any) => Number(e.node.id));
+    expect([...ids].sort((a, b) => b - a)).toEqual(ids);
+
+    const first = await gw.gqlOk<any>(AUDIT, { filter, first: 2 }, admin);
+    expect(first.auditEvents.edges.map((e: any) => e.node.target)).toEqual(targets.slice(0, 2));
+    expect(first.auditEvents.pageInfo.hasNextPage).toBe(true);
+    const next = await gw.gqlOk<any>(AUDIT, { filter, first: 2, after: first.auditEvents.pageInfo.endCursor }, admin);
+    expect(next.auditEvents.edges.map((e: any) => e.node.target)).toEqual(targets.slice(2, 4));
+
+    const byTarget = await gw.gqlOk<any>(AUDIT, { filter: { targetType: 'role', target: 'paged-2' } }, admin);
+    expect(byTarget.auditEvents.edges.map((e: any) => e.node.action)).toEqual(['role.create']);
+    const future = await gw.gqlOk<any>(AUDIT, { filter: { since: new Date(Date.now() + 3_600_000).toISOString() } }, admin);
+    expect(future.auditEvents.totalCount).toBe(0);
+
+    expect(errorCode(await gw.gql(AUDIT, { after: 'not-a-cursor' }, admin))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await gw.gql(AUDIT, { first: -1 }, admin))).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('cost and immutability', () => {
+  test('each audited change costs exactly one more statement: its INSERT', async () => {
+    const ops: [string, Record<string, unknown>][] = [
+      [CREATE_ROLE, { name: 'counted', access: ACCESS }],
+      [UPDATE_ROLE, { name: 'counted', access: UPDATED }],
+      [CREATE_USER, { email: 'counted@corp.com', input: { password: USER_PASSWORD, roles: ['counted'] } }],
+      [UPDATE_USER, { email: 'counted@corp.com', input: { comment: 'x', roles: [] } }],
+      [DELETE_USER, { email: 'counted@corp.com' }],
+      [DELETE_ROLE, { name: 'counted' }],
+    ];
+    for (const [query, variables] of ops) {
+      gw.resetStatements();
+      await gw.gqlOk(query, variables, admin);
+      expect([query.slice(0, 30), gw.statements.filter((s) => /audit_events/.test(s))]).toEqual([
+        query.slice(0, 30),
+        [expect.stringMatching(/^INSERT INTO audit_events/)],
+      ]);
+    }
+  });
+
+  test('the table refuses UPDATE, DELETE and TRUNCATE from the application', async () => {
+    const [{ id }] = await sql<{ id: string }>(`SELECT max(id)::text AS id FROM audit_events`);
+    await expect(sql(`UPDATE audit_events SET actor = 'someone-else' WHERE id = $1`, [id])).rejects.toThrow(/append-only/);
+    await expect(sql(`DELETE FROM audit_events WHERE id = $1`, [id])).rejects.toThrow(/append-only/);
+    await expect(sql(`TRUNCATE audit_events`)).rejects.toThrow(/append-only/);
+    expect(await sql(`SELECT actor FROM audit_events WHERE id = $1`, [id])).toEqual([{ actor: expect.not.stringMatching('someone-else') }]);
+  });
+});
