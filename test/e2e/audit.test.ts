@@ -30,8 +30,8 @@ interface Event {
   action: string;
   targetType: string;
   target: string;
-  before: any;
-  after: any;
+  before: unknown;
+  after: unknown;
 }
 
 beforeAll(async () => {
@@ -41,7 +41,7 @@ beforeAll(async () => {
   secrets.add(admin);
 });
 
-async function sql<T = Record<string, any>>(text: string, params: unknown[] = []): Promise<T[]> {
+async function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
   const client = new Client({ connectionString: gw.database.url });
   await client.connect();
   try {
@@ -159,7 +159,7 @@ describe('GraphQL writes', () => {
       action: 'user.delete',
       target: 'audited.user',
       after: null,
-      before: expect.objectContaining({ privilege: 'read write', roles: [] }),
+      before: expect.objectContaining({ privilege: 'read write', roles: [] }) as unknown,
     });
     expect(deleted[0]!.before).not.toHaveProperty('password');
   });
@@ -181,7 +181,7 @@ describe('GraphQL writes', () => {
     });
     expect(created.map((e) => e.action)).toEqual(['apikey.create', 'apikey.revoke']);
     expect(created[0]!.after).toMatchObject({ name: 'audit-integration', owner: 'datasentinel', readOnly: false, secret: '********' });
-    expect(created[1]).toMatchObject({ before: { revokedAt: null }, after: { revokedAt: expect.any(String) } });
+    expect(created[1]).toMatchObject({ before: { revokedAt: null }, after: { revokedAt: expect.any(String) as unknown } });
   });
 });
 
@@ -249,7 +249,7 @@ describe('sign-ins', () => {
       ['auth.sign-in', 'rest', 'datasentinel', 'datasentinel'],
       ['auth.sign-in-failure', 'rest', 'anonymous', 'datasentinel'],
     ]);
-    expect(events[1]!.after).toEqual({ reason: 'UNAUTHENTICATED', clientAddress: expect.any(String) });
+    expect(events[1]!.after).toEqual({ reason: 'UNAUTHENTICATED', clientAddress: expect.any(String) as unknown });
     expect(JSON.stringify(events)).not.toContain(WRONG_PASSWORD);
   });
 });
@@ -269,25 +269,35 @@ describe('auditEvents', () => {
     expect(errorCode(await gw.gql(AUDIT, {}))).toBe('UNAUTHENTICATED');
   });
 
+  interface AuditAnswer {
+    auditEvents: {
+      totalCount: number;
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      edges: { cursor: string; node: { id: string; action: string; target: string } }[];
+    };
+  }
+  const page = (variables: Record<string, unknown>) => gw.gqlOk<AuditAnswer>(AUDIT, variables, admin);
+  const targetsOf = (answer: AuditAnswer) => answer.auditEvents.edges.map((e) => e.node.target);
+
   test('newest first, filtered, paged with cursors like every list', async () => {
     for (const n of [1, 2, 3]) await gw.gqlOk(CREATE_ROLE, { name: `paged-${n}`, access: ACCESS }, admin);
     const filter = { action: 'role.create', actor: 'datasentinel', since: new Date(Date.now() - 3_600_000).toISOString() };
-    const all = await gw.gqlOk<any>(AUDIT, { filter, first: 500 }, admin);
-    const targets: string[] = all.auditEvents.edges.map((e: any) => e.node.target);
+    const all = await page({ filter, first: 500 });
+    const targets = targetsOf(all);
     expect(targets.slice(0, 3)).toEqual(['paged-3', 'paged-2', 'paged-1']);
     expect(all.auditEvents.totalCount).toBe(targets.length);
-    const ids = all.auditEvents.edges.map((e: any) => Number(e.node.id));
+    const ids = all.auditEvents.edges.map((e) => Number(e.node.id));
     expect([...ids].sort((a, b) => b - a)).toEqual(ids);
 
-    const first = await gw.gqlOk<any>(AUDIT, { filter, first: 2 }, admin);
-    expect(first.auditEvents.edges.map((e: any) => e.node.target)).toEqual(targets.slice(0, 2));
+    const first = await page({ filter, first: 2 });
+    expect(targetsOf(first)).toEqual(targets.slice(0, 2));
     expect(first.auditEvents.pageInfo.hasNextPage).toBe(true);
-    const next = await gw.gqlOk<any>(AUDIT, { filter, first: 2, after: first.auditEvents.pageInfo.endCursor }, admin);
-    expect(next.auditEvents.edges.map((e: any) => e.node.target)).toEqual(targets.slice(2, 4));
+    const next = await page({ filter, first: 2, after: first.auditEvents.pageInfo.endCursor });
+    expect(targetsOf(next)).toEqual(targets.slice(2, 4));
 
-    const byTarget = await gw.gqlOk<any>(AUDIT, { filter: { targetType: 'role', target: 'paged-2' } }, admin);
-    expect(byTarget.auditEvents.edges.map((e: any) => e.node.action)).toEqual(['role.create']);
-    const future = await gw.gqlOk<any>(AUDIT, { filter: { since: new Date(Date.now() + 3_600_000).toISOString() } }, admin);
+    const byTarget = await page({ filter: { targetType: 'role', target: 'paged-2' } });
+    expect(byTarget.auditEvents.edges.map((e) => e.node.action)).toEqual(['role.create']);
+    const future = await page({ filter: { since: new Date(Date.now() + 3_600_000).toISOString() } });
     expect(future.auditEvents.totalCount).toBe(0);
 
     expect(errorCode(await gw.gql(AUDIT, { after: 'not-a-cursor' }, admin))).toBe('BAD_USER_INPUT');
@@ -320,6 +330,6 @@ describe('cost and immutability', () => {
     await expect(sql(`UPDATE audit_events SET actor = 'someone-else' WHERE id = $1`, [id])).rejects.toThrow(/append-only/);
     await expect(sql(`DELETE FROM audit_events WHERE id = $1`, [id])).rejects.toThrow(/append-only/);
     await expect(sql(`TRUNCATE audit_events`)).rejects.toThrow(/append-only/);
-    expect(await sql(`SELECT actor FROM audit_events WHERE id = $1`, [id])).toEqual([{ actor: expect.not.stringMatching('someone-else') }]);
+    expect(await sql(`SELECT actor FROM audit_events WHERE id = $1`, [id])).toEqual([{ actor: expect.not.stringMatching('someone-else') as unknown }]);
   });
 });
