@@ -132,7 +132,10 @@ export class AuthService {
     } catch (error) {
       // Recorded on its own (there is no change to join), without the password; the identifier as typed is the
       // target, bounded. A directory refusal that committed a change was recorded with it (`auditedFailures`).
-      if (error instanceof AppError && this.audit && !auditedFailures.has(error)) {
+      // RATE_LIMITED is not: the throttle refuses those before any check, for a few statements on its own table,
+      // and a blocked client must not be able to grow the audit log at request rate (the failures that led to the
+      // block were each recorded; the request log keeps the 429s).
+      if (error instanceof AppError && error.code !== 'RATE_LIMITED' && this.audit && !auditedFailures.has(error)) {
         await this.audit.record(this.dataSource.manager, {
           ...acting,
           action: 'auth.sign-in-failure',
