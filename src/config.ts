@@ -1,7 +1,7 @@
 /**
  * Runtime configuration, read once from environment variables.
  *
- * Every variable is documented in the README's configuration table; keep the two in step.
+ * Every variable is documented in docs/configuration.md; keep the two in step.
  */
 import { loadOpsConfig, type OpsConfig } from './ops/ops-config';
 import { loadEncryptionKeys, loadSecurityConfig, type SecurityConfig } from './security-config';

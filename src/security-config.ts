@@ -1,7 +1,7 @@
 /**
  * The security part of the configuration: GraphQL request limits, sign-in throttling, CORS, the IDE and
  * introspection, and which proxies to trust for the client address. Read by {@link loadConfig} with the rest;
- * every variable is documented in the README (Configuration and Security sections).
+ * every variable is documented in docs/configuration.md (and docs/security.md).
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, ConfigProblems, flag } from './config/parse';
@@ -234,7 +234,7 @@ function groupRoles(raw: string | undefined): Map<string, string[]> | null {
     throw new ConfigError('LDAP_GROUP_ROLES must be a JSON object from group DN to role names');
   }
   const map = new Map<string, string[]>();
-  for (const [dn, roles] of Object.entries(parsed)) {
+  for (const [dn, roles] of Object.entries(parsed as Record<string, unknown>)) {
     if (!/^[^=,]+=[^,]+/.test(dn.trim())) throw new ConfigError(`LDAP_GROUP_ROLES: "${dn}" is not a DN (e.g. cn=dba,ou=groups,dc=corp,dc=com)`);
     const list = typeof roles === 'string' ? [roles] : roles;
     if (!Array.isArray(list) || list.length === 0 || !list.every((r) => typeof r === 'string' && ROLE_NAME.test(r))) {
@@ -355,7 +355,7 @@ export function loadSecurityConfig(env: NodeJS.ProcessEnv, environment: 'develop
   return config;
 }
 
-/** How to make a key and move to it, for every refusal of a key (README: "Rotating the encryption key"). */
+/** How to make a key and move to it, for every refusal of a key (docs/cli.md: "Rotating the encryption key"). */
 const KEY_HELP =
   'Generate one with `openssl rand -base64 32`. To move to it without losing the stored passwords: set ' +
   'ENCRYPTION_KEY=<new key> and add the key in use until now to ENCRYPTION_KEY_PREVIOUS (as legacy:<old key> when it ' +

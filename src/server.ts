@@ -203,10 +203,11 @@ export async function createHttpGateway(services: Services, log: Logger, options
     gate.handler,
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
-        const ctx = await authenticate(services, req.headers, res.locals.requestId, req.ip, 'graphql');
+        const ctx = await authenticate(services, req.headers, res.locals.requestId as string, req.ip, 'graphql');
         res.locals.login = ctx.principal?.login;
         // Client-controlled: bounded before anything logs it (the metrics plugin refines it once the document parsed).
-        res.locals.operationName = typeof req.body?.operationName === 'string' ? truncateOperationName(req.body.operationName) : undefined;
+        const operationName = (req.body as { operationName?: unknown } | undefined)?.operationName;
+        res.locals.operationName = typeof operationName === 'string' ? truncateOperationName(operationName) : undefined;
         const context = { ...ctx, services };
         ops.trackGraphQLContext(context, res);
         return context;

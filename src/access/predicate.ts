@@ -60,7 +60,7 @@ function groupToSelector(filters: AccessRule[number]['filters']): TagSelector | 
   if (filters.length === 0) return null;
   // Without a prototype: on a plain object, `selector["__proto__"] = v` would set the prototype instead of adding
   // a key, the condition would vanish from the JSON, and `{}` matches every connection. Keys are user input.
-  const selector: Record<string, string> = Object.create(null);
+  const selector = Object.create(null) as Record<string, string>;
   for (const { tag, value } of filters) {
     if (Object.hasOwn(selector, tag) && selector[tag] !== value) return null;
     selector[tag] = value;

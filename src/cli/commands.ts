@@ -53,7 +53,9 @@ async function grantRuntime(args: string[], config: Config, io: CliIo): Promise<
   return withDatabase(
     config,
     async (dataSource) => {
-      const [where] = await dataSource.query(
+      const [where] = await dataSource.query<
+        { database: string; schema: string; owner: string; migrationsTable: boolean; auditTable: boolean; roleExists: boolean }[]
+      >(
         `SELECT current_database() AS database, current_schema() AS schema, current_user AS owner,
                 to_regclass('migrations') IS NOT NULL AS "migrationsTable", to_regclass('audit_events') IS NOT NULL AS "auditTable",
                 EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS "roleExists"`,
@@ -108,7 +110,7 @@ export async function runCommand(command: string, args: string[], config: Config
             await migrateDown(dataSource);
             io.out('reverted the last migration');
           } else if (direction === 'status') {
-            const done: { name: string }[] = await dataSource.query(`SELECT name FROM migrations ORDER BY id`).catch(() => []);
+            const done = await dataSource.query<{ name: string }[]>(`SELECT name FROM migrations ORDER BY id`).catch(() => []);
             for (const migration of dataSource.migrations) {
               const name = migration.name ?? migration.constructor.name;
               io.out(`${done.some((d) => d.name === name) ? '[x]' : '[ ]'} ${name}`);
@@ -169,12 +171,13 @@ export async function runCommand(command: string, args: string[], config: Config
       const generated = config.adminPassword ? undefined : randomBytes(18).toString('base64url');
       const password = config.adminPassword ?? generated!;
       return withDatabase(config, async (dataSource) => {
-        const result = await dataSource.query(
+        // pg answers an UPDATE … RETURNING with [rows, count] through typeorm; a plain SELECT with rows.
+        const result = await dataSource.query<unknown[]>(
           `UPDATE users SET password_hash = $2, ldap = false, token_version = token_version + 1, updated_at = now()
             WHERE lower(login) = lower($1) RETURNING login`,
           [login, await hashPassword(password)],
         );
-        const rows = Array.isArray(result[0]) ? result[0] : result;
+        const rows: unknown[] = Array.isArray(result[0]) ? (result[0] as unknown[]) : result;
         if (rows.length === 0) {
           io.err(`no account with login "${login}"`);
           return 1;

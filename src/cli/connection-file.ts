@@ -99,7 +99,7 @@ function convertJson(kind: FieldKind, value: unknown): unknown {
   if (kind === 'tags') {
     if (typeof value === 'string') return parseTagString(value, 'tags');
     if (!Array.isArray(value)) throw new RowError('tags: must be a list of {key, value} or a "k1=v1,k2=v2" string');
-    return value.map((tag, i): TagPair => {
+    return (value as unknown[]).map((tag, i): TagPair => {
       if (typeof tag !== 'object' || tag === null || Array.isArray(tag)) throw new RowError(`tags.${i}: must be an object {key, value}`);
       const unknown = Object.keys(tag).filter((k) => k !== 'key' && k !== 'value');
       if (unknown.length) throw new RowError(`tags.${i}: unknown field ${JSON.stringify(unknown[0])} (use key and value)`);
@@ -150,7 +150,7 @@ export function parseCsv(text: string): ConnectionFile {
   for (const { record, info } of records) {
     const where = `line ${info.lines}`;
     try {
-      const fields: Record<string, unknown> = Object.create(null);
+      const fields = Object.create(null) as Record<string, unknown>;
       for (const [column, cell] of Object.entries(record)) {
         const field = fieldOf.get(column)!;
         // An empty optional cell keeps the default; an empty required one is the service's "is required".
@@ -181,7 +181,7 @@ export function parseJson(text: string): ConnectionFile {
       if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new RowError('must be an object');
       // Keys come from the file: own properties only (FIELDS["constructor"] would be inherited), and no prototype
       // on what they are copied into (`fields["__proto__"] = ...` would replace it).
-      const fields: Record<string, unknown> = Object.create(null);
+      const fields = Object.create(null) as Record<string, unknown>;
       for (const [key, value] of Object.entries(entry as Record<string, unknown>)) {
         const kind = Object.hasOwn(FIELDS, key) ? FIELDS[key] : undefined;
         if (!kind) throw new RowError(`unknown field ${JSON.stringify(key)} (known: ${Object.keys(FIELDS).join(', ')})`);

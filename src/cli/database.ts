@@ -19,13 +19,13 @@ export async function withDatabaseUrl<T>(config: Config, owner: boolean, work: (
   }
 }
 
-/** Opens the configured database for the duration of `work` (`owner`: see {@link withDatabaseUrl}). */
-export async function withDatabase<T>(config: Config, work: (dataSource: DataSource) => Promise<T>, owner = false): Promise<T> {
+/** Opens the configured database for the duration of `work`, which also gets its URL (`owner`: see {@link withDatabaseUrl}). */
+export async function withDatabase<T>(config: Config, work: (dataSource: DataSource, url: string) => Promise<T>, owner = false): Promise<T> {
   return withDatabaseUrl(config, owner, async (url) => {
     const dataSource = createDataSource({ url, poolSize: 2, applicationName: 'ds-access-gateway cli' });
     await dataSource.initialize();
     try {
-      return await work(dataSource);
+      return await work(dataSource, url);
     } finally {
       await dataSource.destroy();
     }

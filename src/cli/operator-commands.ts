@@ -17,7 +17,8 @@ import type { AccessGroup } from '../access/access-rule';
 import type { Config } from '../config';
 import { canAdminister } from '../context/principal';
 import { createRequestContext, inTransaction, type RequestContext } from '../context/request-context';
-import { pendingMigrations } from '../db/migrate';
+import type { DataSource } from 'typeorm';
+import { migrateUnderLock, migrationLockUrl, migrationsUrl, pendingMigrations } from '../db/migrate';
 import { AppError } from '../errors/app-error';
 import { createServices, type Services } from '../services';
 import type { ImportProblem, ImportResult } from '../services/connection.service';
@@ -65,14 +66,33 @@ async function administratorContext(services: Services, login: string): Promise<
   return createRequestContext(services, principal);
 }
 
+/**
+ * Pending migrations are applied as the gateway applies them at start (MIGRATE_ON_START, default true: as
+ * MIGRATIONS_DATABASE_URL when set, under the replicas' lock), so a command on a fresh database works as the first
+ * start would; with MIGRATE_ON_START=false the command refuses, as the gateway waits, until `migrate` has run.
+ */
+async function migrateAsTheGatewayWould(config: Config, dataSource: DataSource, url: string, io: CliIo): Promise<void> {
+  if ((await pendingMigrations(dataSource)).length === 0) return;
+  if (!config.migrateOnStart) throw new Failure('the database has pending migrations and MIGRATE_ON_START is false: run `npm run cli -- migrate` first');
+  const lockUrl = config.databaseUrl === undefined ? url : migrationLockUrl(config, config.databaseUrl);
+  const { applied } = await migrateUnderLock(
+    migrationsUrl(config, url),
+    () => io.err('another process is applying migrations: waiting for it'),
+    undefined,
+    lockUrl,
+  );
+  if (applied.length > 0) io.err(`applied migrations: ${applied.join(', ')}`);
+}
+
 async function asAdministrator(config: Config, io: CliIo, login: string | undefined, work: (admin: Administrator) => Promise<number>): Promise<number> {
-  return withDatabase(config, async (dataSource) => {
-    if ((await pendingMigrations(dataSource)).length > 0) throw new Failure('the database has pending migrations: run `npm run migrate` first');
-    // A fresh database gets its administrator here as on the gateway's first start (CONTRACT: it exists from the start).
+  return withDatabase(config, async (dataSource, url) => {
+    await migrateAsTheGatewayWould(config, dataSource, url, io);
+    // A fresh database gets its administrator here as on the gateway's first start (it exists from the start).
+    // On stderr, like every note of these commands: stdout carries only the result (`export > backup.json`).
     const bootstrap = await ensureDefaultAdministrator(dataSource, { password: config.adminPassword, email: config.adminEmail });
     if (bootstrap.generatedPassword) {
-      io.out(`Default administrator created: login "${DEFAULT_ADMIN_LOGIN}", password "${bootstrap.generatedPassword}"`);
-      io.out('It is shown only this once. Set ADMIN_PASSWORD to choose it instead.');
+      io.err(`Default administrator created: login "${DEFAULT_ADMIN_LOGIN}", password "${bootstrap.generatedPassword}"`);
+      io.err('It is shown only this once. Set ADMIN_PASSWORD to choose it instead.');
     }
     login ??= DEFAULT_ADMIN_LOGIN;
     const services = await createServices(dataSource, config);

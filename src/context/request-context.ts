@@ -6,7 +6,6 @@ import { createLoaders, type Loaders } from './loaders';
 import type { Principal } from './principal';
 import type { Services } from '../services';
 import { requireWritable } from '../services/authorization';
-import type { PrincipalCache } from '../services/principal-cache';
 
 /**
  * Everything a service needs to know about the request it serves. Built once per request by {@link authenticate}
@@ -40,7 +39,7 @@ export function createRequestContext(
   authFailure: AppError | null = null,
   requestId: string = randomUUID(),
   clientAddress?: string,
-  /** {@link PrincipalCache.mark} when the request arrived; now by default. */
+  /** `PrincipalCache.mark()` when the request arrived; now by default. */
   arrivalMark: number = services.principalCache.mark(),
   /** The adapter that serves the request; `system` for work the gateway does by itself. */
   channel: AuditChannel = 'system',
@@ -51,7 +50,8 @@ export function createRequestContext(
     renew() {
       freshness.mark = services.principalCache.mark();
       // What the request's loaders remember was read before the write: a later field must not be answered from it.
-      for (const loader of Object.values(loaders)) loader.clearAll();
+      // (Object.values types the values of an interface without an index signature as any.)
+      for (const loader of Object.values(loaders) as Loaders[keyof Loaders][]) loader.clearAll();
     },
   };
   const loaders = createLoaders(services, principal, freshness);

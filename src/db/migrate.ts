@@ -70,7 +70,7 @@ export async function migrateUnderLock(
   const lock = new Client({ connectionString: lockUrl, application_name: 'ds-access-gateway migration lock' });
   try {
     await lock.connect();
-    const [{ locked }] = (await lock.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK])).rows;
+    const [{ locked }] = (await lock.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK])).rows;
     let waited = false;
     if (!locked) {
       waited = true;

@@ -1,6 +1,6 @@
 /**
  * The operations part of the configuration (metrics, migrations at start, shutdown). Read by {@link loadConfig} with
- * the rest; every variable is documented in the README (Configuration) and docs/operating.md.
+ * the rest; every variable is documented in docs/configuration.md and docs/operating.md.
  */
 import { ConfigError, ConfigProblems, flag, postgresUrl } from '../config/parse';
 

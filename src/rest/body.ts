@@ -86,7 +86,7 @@ function rejectHostileValues(body: unknown): void {
     } else if (value !== null && typeof value === 'object') {
       for (const [key, child] of Object.entries(value).reverse()) {
         if (key.includes('\u0000')) {
-          const field = formatPath([...path, key.replace(/\u0000/g, '\\u0000')]);
+          const field = formatPath([...path, key.replaceAll('\u0000', '\\u0000')]);
           throw badBody(`${field}: contains a NUL character`, field);
         }
         if (!isWellFormedText(key)) {

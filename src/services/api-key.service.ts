@@ -81,6 +81,7 @@ const nameSchema = z
   .trim()
   .min(1, 'is required')
   .max(MAX_NAME_LENGTH, `is longer than ${MAX_NAME_LENGTH} characters`)
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
   .refine((value) => !/[\u0000-\u001f\u007f]/.test(value), 'must not contain control characters');
 
 const digestOf = (secret: string): Buffer => createHash('sha256').update(secret, 'utf8').digest();

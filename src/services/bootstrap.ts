@@ -20,7 +20,7 @@ export interface BootstrapResult {
 export async function ensureDefaultAdministrator(dataSource: DataSource, options: { password?: string; email?: string }): Promise<BootstrapResult> {
   return dataSource.transaction(async (manager) => {
     await manager.query('SELECT pg_advisory_xact_lock($1)', [0x64735f62]);
-    const done = await manager.query(`SELECT 1 FROM settings WHERE key = 'default_admin_created'`);
+    const done = await manager.query<unknown[]>(`SELECT 1 FROM settings WHERE key = 'default_admin_created'`);
     if (done.length > 0) return { created: false };
     const generatedPassword = options.password ? undefined : randomBytes(18).toString('base64url');
     const password = options.password ?? generatedPassword!;

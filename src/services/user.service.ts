@@ -91,7 +91,7 @@ async function roleNamesOf(manager: EntityManager, userId: number): Promise<stri
 
 export function permissionsOf(user: Pick<UserEntity, 'privilege' | 'profile' | 'live360'>, roleCount: number): Permissions {
   return {
-    administer: canAdminister({ privilege: user.privilege, profile: user.profile, roleIds: new Array(roleCount) }),
+    administer: canAdminister({ privilege: user.privilege, profile: user.profile, roleIds: new Array<number>(roleCount) }),
     killSessions: user.privilege === 'read write' || user.privilege === 'admin',
     live360: user.live360,
     dashboards: [...(user.profile === 'developer' ? DEVELOPER_DASHBOARDS : ALL_DASHBOARDS)],
@@ -113,7 +113,7 @@ interface AdministratorState {
  * The SQL of {@link UserService.guardLastAdministrator} counts the same users.
  */
 export function countsAsAdministrator(state: AdministratorState): boolean {
-  return !state.ldap && canAdminister({ privilege: state.privilege, profile: state.profile, roleIds: new Array(state.roleCount) });
+  return !state.ldap && canAdminister({ privilege: state.privilege, profile: state.profile, roleIds: new Array<number>(state.roleCount) });
 }
 
 /** `Jean.Lapioffe@corp.com` → `jean.lapioffe`. */
@@ -352,7 +352,7 @@ export class UserService {
    */
   private async guardLastAdministrator(manager: EntityManager, user: UserEntity, before: AdministratorState, after: AdministratorState | null): Promise<void> {
     if (!countsAsAdministrator(before) || (after !== null && countsAsAdministrator(after))) return;
-    const [{ n }] = await manager.query(
+    const [{ n }] = await manager.query<[{ n: number }]>(
       `SELECT count(*)::int AS n FROM users u
         WHERE u.id <> $1 AND u.privilege = 'admin' AND u.profile = 'data admin'
           AND NOT u.ldap AND u.password_hash IS NOT NULL

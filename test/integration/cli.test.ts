@@ -382,18 +382,34 @@ describe('reprobe', () => {
 });
 
 describe('a fresh database', () => {
-  test('the first CLI task creates the administrator, like the first start of the gateway', async () => {
+  test('the first CLI task applies the migrations and creates the administrator, like the first start of the gateway', async () => {
     const fresh = await createTestDatabase({ template: false });
     try {
       const overrides = { databaseUrl: fresh.url, adminPassword: undefined };
+      const run = await cli(['export'], {}, overrides);
+      expect(run.code).toBe(0);
+      // Notes go to stderr: stdout is the export alone, valid JSON (`npm run --silent cli -- export > backup.json`).
+      expect(run.err[0]).toMatch(/^applied migrations: /);
+      expect(run.err[1]).toMatch(/^Default administrator created: login "datasentinel", password "\S{20,}"$/);
+      expect((JSON.parse(run.out.join('\n')) as { users: unknown[] }).users).toEqual([expect.objectContaining({ login: 'datasentinel', privilege: 'admin' })]);
+      const again = await cli(['export'], {}, overrides);
+      expect({ code: again.code, err: again.err }).toEqual({ code: 0, err: [] });
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  test('with MIGRATE_ON_START=false a task refuses, as the gateway waits, until `migrate` has run', async () => {
+    const fresh = await createTestDatabase({ template: false });
+    try {
+      const overrides = { databaseUrl: fresh.url, adminPassword: undefined, migrateOnStart: false };
       const early = await cli(['reprobe'], {}, overrides);
       expect(early.code).toBe(1);
-      expect(early.err).toEqual(['the database has pending migrations: run `npm run migrate` first']);
+      expect(early.err).toEqual(['the database has pending migrations and MIGRATE_ON_START is false: run `npm run cli -- migrate` first']);
       expect((await cli(['migrate'], {}, overrides)).code).toBe(0);
       const run = await cli(['export'], {}, overrides);
       expect(run.code).toBe(0);
-      expect(run.out[0]).toMatch(/^Default administrator created: login "datasentinel", password "\S{20,}"$/);
-      expect(JSON.parse(run.out.slice(2).join('\n')).users).toEqual([expect.objectContaining({ login: 'datasentinel', privilege: 'admin' })]);
+      expect((JSON.parse(run.out.join('\n')) as { users: unknown[] }).users).toEqual([expect.objectContaining({ login: 'datasentinel' })]);
     } finally {
       await fresh.drop();
     }
