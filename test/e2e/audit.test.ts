@@ -14,12 +14,15 @@ const USER_PASSWORD = 'users-secret-password-1';
 const NEW_PASSWORD = 'users-new-password-2';
 const WRONG_PASSWORD = 'not-the-password-xyz';
 const REST_PASSWORD = 'rest-users-password-3';
+const DB_PASSWORD = 'monitored-db-password-4';
+const DB_PASSWORD_2 = 'monitored-db-password-5';
+const IMPORT_PASSWORD = 'imported-db-password-6';
 
 let gw: TestGateway;
 let api: RestClient;
 let admin: string;
 /** Every secret the tests use: none may appear in any event. */
-const secrets = new Set<string>([ADMIN_PASSWORD, USER_PASSWORD, NEW_PASSWORD, WRONG_PASSWORD, REST_PASSWORD]);
+const secrets = new Set<string>([ADMIN_PASSWORD, USER_PASSWORD, NEW_PASSWORD, WRONG_PASSWORD, REST_PASSWORD, DB_PASSWORD, DB_PASSWORD_2, IMPORT_PASSWORD]);
 
 interface Event {
   id: string;
@@ -182,6 +185,68 @@ describe('GraphQL writes', () => {
     expect(created.map((e) => e.action)).toEqual(['apikey.create', 'apikey.revoke']);
     expect(created[0]!.after).toMatchObject({ name: 'audit-integration', owner: 'datasentinel', readOnly: false, secret: '********' });
     expect(created[1]).toMatchObject({ before: { revokedAt: null }, after: { revokedAt: expect.any(String) as unknown } });
+  });
+});
+
+describe('connections', () => {
+  const CREATE = `mutation($name: String!, $input: CreateConnectionInput!) { createConnection(name: $name, input: $input) { name } }`;
+  const UPDATE = `mutation($name: String!, $input: UpdateConnectionInput!) { updateConnection(name: $name, input: $input) { name } }`;
+
+  test('GraphQL create, update, disable, enable, delete and import: one event each; the password only as "********"', async () => {
+    const events = await recorded(async () => {
+      const input = { host: 'db-1.invalid', port: 5432, user: 'monitor', password: DB_PASSWORD, tags: [{ key: 'environment', value: 'production' }] };
+      await gw.gqlOk(CREATE, { name: 'audited-db', input }, admin);
+      await gw.gqlOk(UPDATE, { name: 'audited-db', input: { port: 5433, password: DB_PASSWORD_2 } }, admin);
+      await gw.gqlOk(`mutation { disableConnection(name: "audited-db") { name } }`, {}, admin);
+      await gw.gqlOk(`mutation { enableConnection(name: "audited-db") { name } }`, {}, admin);
+      await gw.gqlOk(`mutation { deleteConnection(name: "audited-db") }`, {}, admin);
+      const items = ['imp-a', 'imp-b'].map((name) => ({ name, host: `${name}.invalid`, port: 5432, user: 'monitor', password: IMPORT_PASSWORD }));
+      await gw.gqlOk(`mutation($inputs: [ImportConnectionInput!]!) { importConnections(inputs: $inputs, probe: false) { created } }`, { inputs: items }, admin);
+    });
+    expect(events.map((e) => [e.action, e.target, e.channel])).toEqual([
+      ['connection.create', 'audited-db', 'graphql'],
+      ['connection.update', 'audited-db', 'graphql'],
+      ['connection.disable', 'audited-db', 'graphql'],
+      ['connection.enable', 'audited-db', 'graphql'],
+      ['connection.delete', 'audited-db', 'graphql'],
+      ['connection.import', 'connections', 'graphql'],
+    ]);
+    expect(events[0]!.after).toMatchObject({
+      name: 'audited-db',
+      host: 'db-1.invalid',
+      port: 5432,
+      user: 'monitor',
+      tags: [{ key: 'environment', value: 'production' }],
+      enabled: true,
+      password: '********',
+    });
+    expect(events[1]).toMatchObject({ before: { port: 5432, password: '********' }, after: { port: 5433, password: '********' } });
+    expect(Object.keys(events[1]!.before as object).sort()).toEqual(['password', 'port']);
+    expect(events[2]).toMatchObject({ before: { enabled: true }, after: { enabled: false } });
+    expect(events[3]).toMatchObject({ before: { enabled: false }, after: { enabled: true } });
+    expect(events[4]).toMatchObject({ after: null, before: { name: 'audited-db', port: 5433, enabled: true, password: '********' } });
+    expect(events[5]!.after).toEqual({ created: 2, names: ['imp-a', 'imp-b'] });
+  });
+
+  test('REST connection writes record channel rest; a refused import records nothing', async () => {
+    const body = { host: 'rest-db.invalid', port: 5432, user: 'monitor', password: DB_PASSWORD, tags: 'environment=staging' };
+    const events = await recorded(async () => {
+      expect((await api.post('/ds-api/pool/pg-instances/rest-db', { token: admin, json: body })).status).toBe(201);
+      expect((await api.patch('/ds-api/pool/pg-instances/rest-db/disable', { token: admin })).status).toBe(200);
+      expect((await api.delete('/ds-api/pool/pg-instances/rest-db', { token: admin })).status).toBe(200);
+      const bad = [
+        { name: 'imp-c', host: 'c.invalid', port: 5432, user: 'monitor', password: IMPORT_PASSWORD },
+        { name: 'imp-a', host: 'x', port: 0, user: '', password: '' },
+      ];
+      expect(
+        errorCode(await gw.gql(`mutation($inputs: [ImportConnectionInput!]!) { importConnections(inputs: $inputs) { created } }`, { inputs: bad }, admin)),
+      ).toBe('BAD_USER_INPUT');
+    });
+    expect(events.map((e) => [e.action, e.channel])).toEqual([
+      ['connection.create', 'rest'],
+      ['connection.disable', 'rest'],
+      ['connection.delete', 'rest'],
+    ]);
   });
 });
 

@@ -20,13 +20,14 @@ interface Run {
   written: Record<string, string>;
 }
 
-async function cli(args: string[], overrides: Partial<Config> = {}): Promise<Run> {
+async function cli(args: string[], overrides: Partial<Config> = {}, files: Record<string, string> = {}): Promise<Run> {
   const run: Run = { code: -1, out: [], err: [], written: {} };
   const io: CliIo = {
     out: (line) => run.out.push(line),
     err: (line) => run.err.push(line),
-    readFile: () => {
-      throw new Error('no file');
+    readFile: (path) => {
+      if (!(path in files)) throw new Error(`ENOENT: no such file or directory, open '${path}'`);
+      return files[path]!;
     },
     writeFile: (path, text) => {
       run.written[path] = text;
@@ -162,6 +163,25 @@ describe('audit-purge', () => {
     }
     expect(await sql(`SELECT count(*)::int AS n FROM audit_events`)).toEqual([{ n: 3 }]);
   });
+});
+
+test('operator commands are audited as the --as account through the cli channel, one event per change', async () => {
+  const roles = JSON.stringify([{ name: 'cli-role', access: [{ filters: [{ tag: 'environment', value: 'production' }] }] }]);
+  const before = await sql<{ id: string }>(`SELECT coalesce(max(id), 0)::text AS id FROM audit_events`);
+  const run = await cli(['import-roles', 'roles.json'], { adminPassword: 'cli-admin-password' }, { 'roles.json': roles });
+  expect(run.err.filter((line) => !line.startsWith('importing roles: '))).toEqual([]);
+  expect(run.code).toBe(0);
+  const events = await sql(`SELECT actor, channel, action, target, after, request_id FROM audit_events WHERE id > $1 ORDER BY id`, [before[0]!.id]);
+  expect(events).toEqual([
+    {
+      actor: 'datasentinel',
+      channel: 'cli',
+      action: 'role.create',
+      target: 'cli-role',
+      after: { name: 'cli-role', access: [{ filters: [{ tag: 'environment', value: 'production' }] }] },
+      request_id: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown,
+    },
+  ]);
 });
 
 test('grant-runtime gives the runtime role INSERT and SELECT on the audit table, nothing more', () => {
