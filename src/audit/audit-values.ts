@@ -12,8 +12,8 @@ export type AuditValues = Record<string, unknown>;
 
 /** Keys whose values are secrets wherever they appear in a snapshot. */
 const SECRET_KEY = /password|secret|token|hash|credential|private/i;
-/** Values that are credentials whatever their key: API key secrets, JWTs, sealed connection passwords. */
-const SECRET_VALUE = /^(dsk_|eyJ[A-Za-z0-9_-]{8,}\.|v[12]\.[A-Za-z0-9_-]+\.)/;
+/** Values that are credentials whatever their key: API key secrets, JWTs, sealed connection passwords (`v2.<keyId>.<iv>.<tag>.<data>`). */
+const SECRET_VALUE = /^(dsk_|eyJ[A-Za-z0-9_-]{8,}\.)|^v[12](\.[A-Za-z0-9_-]+){4}$/;
 
 /** A deep copy of `value` as JSON, with secrets masked. `undefined` properties are left out. */
 export function redact(value: unknown): unknown {
