@@ -97,6 +97,18 @@ afterAll(async () => {
   }
 });
 
+test('the default administrator created at first start is recorded as a change by the system', async () => {
+  const created = await sql<Event>(`SELECT ${EVENT_COLUMNS} FROM audit_events WHERE action = 'user.create' AND target = 'datasentinel'`);
+  expect(created).toEqual([
+    expect.objectContaining({
+      actor: 'system',
+      channel: 'system',
+      requestId: null,
+      after: expect.objectContaining({ login: 'datasentinel', privilege: 'admin', password: '********' }) as unknown,
+    }),
+  ]);
+});
+
 describe('GraphQL writes', () => {
   test('createRole, updateRole, deleteRole: one event each, with actor, channel, request id and the changed fields', async () => {
     const created = await recorded(async () => {
