@@ -1,7 +1,7 @@
 /**
  * The matching engine: turns access rules into one SQL predicate over `connections.tags`, evaluated by PostgreSQL.
  *
- * Semantics (CONTRACT section 1): a connection matches a rule when at least one group has all of its filters equal
+ * Semantics (docs/graphql.md, "The access model"): a connection matches a rule when at least one group has all of its filters equal
  * to the connection's tags (user and automatic tags alike; exact, case-sensitive). A group with two different
  * values for the same tag can never match and is dropped; a rule left with no group matches nothing.
  *
@@ -52,6 +52,15 @@ export function memberOf(roleIds: readonly number[]): RoleMembership {
 
 export const MATCH_EVERYTHING: ConnectionPredicate = [];
 export const MATCH_NOTHING: ConnectionPredicate = [[]];
+
+/**
+ * What a user holding `roleIds` may see: the union of what their roles match, and EVERY connection when they hold
+ * no role (the vendor's "No restriction"). The one place of that rule: a principal's visibility
+ * (src/context/principal.ts) and another user's connections (`User.connections`) both come from here.
+ */
+export function visibilityOfRoles(roleIds: readonly number[]): ConnectionPredicate {
+  return roleIds.length === 0 ? MATCH_EVERYTHING : [memberOf(roleIds)];
+}
 
 /** One group to its selector, or `null` when two of its filters want different values for one tag. */
 function groupToSelector(filters: AccessRule[number]['filters']): TagSelector | null {

@@ -14,7 +14,7 @@
 import { parse } from 'csv-parse/sync';
 import { parseTagString, type TagPair } from '../access/tags';
 import type { CollectionRate } from '../entities/connection.entity';
-import type { ConnectionInput } from '../services/connection.service';
+import { MONITORING_SETTING_ROWS, type ConnectionInput } from '../services/connections';
 
 export interface ConnectionRow {
   /** Where the row is, for messages: `line 4` (CSV) or `entry 3` (JSON). */
@@ -39,7 +39,7 @@ export interface FileProblem {
 
 type FieldKind = 'string' | 'int' | 'number' | 'boolean' | 'tags' | 'rate';
 
-/** The columns/fields, by their GraphQL input name. */
+/** The columns/fields, by their GraphQL input name (a setting's file key is the same). */
 const FIELDS: Record<string, FieldKind> = {
   name: 'string',
   host: 'string',
@@ -48,15 +48,8 @@ const FIELDS: Record<string, FieldKind> = {
   password: 'string',
   tags: 'tags',
   enabled: 'boolean',
-  collectionRate: 'rate',
-  samples: 'boolean',
-  lockMonitoring: 'boolean',
-  lockMonitoringDelay: 'int',
-  tableMonitoring: 'boolean',
-  queryMonitoring: 'boolean',
-  queryMonitoringOptimize: 'boolean',
-  queryMonitoringMinCalls: 'int',
-  queryMonitoringMinTime: 'number',
+  // The monitoring settings, under their file keys, from the settings table (a setting's kind is a FieldKind).
+  ...Object.fromEntries(MONITORING_SETTING_ROWS.map((s) => [s.fileKey, s.kind])),
 };
 
 const REQUIRED_COLUMNS = ['name', 'host', 'port', 'user', 'password'];
@@ -110,9 +103,12 @@ function convertJson(kind: FieldKind, value: unknown): unknown {
   return value;
 }
 
+const SETTING_OF_FILE_KEY: ReadonlyMap<string, string> = new Map(MONITORING_SETTING_ROWS.map((s) => [s.fileKey, s.name]));
+
 function toRow(where: string, order: number, fields: Record<string, unknown>): ConnectionRow {
-  const { name, ...input } = fields;
+  const { name, ...rest } = fields;
   if (typeof name !== 'string' || name === '') throw new RowError('name: is required');
+  const input = Object.fromEntries(Object.entries(rest).map(([key, value]) => [SETTING_OF_FILE_KEY.get(key) ?? key, value]));
   return { where, order, name, input: input as ConnectionInput };
 }
 

@@ -21,7 +21,7 @@ import type { DataSource } from 'typeorm';
 import { migrateUnderLock, migrationLockUrl, migrationsUrl, pendingMigrations } from '../db/migrate';
 import { AppError } from '../errors/app-error';
 import { createServices, type Services } from '../services';
-import type { ImportProblem, ImportResult } from '../services/connection.service';
+import { forEachProbe, type ImportProblem, type ImportResult } from '../services/connections';
 import { DEFAULT_ADMIN_LOGIN, ensureDefaultAdministrator } from '../services/bootstrap';
 import { parseConnectionFile } from './connection-file';
 import { withDatabase } from './database';
@@ -33,9 +33,6 @@ export const OPERATOR_COMMANDS = ['import-connections', 'export', 'import-roles'
 /** Version of the `export` file format; `import-roles` reads this version. */
 export const EXPORT_FORMAT = 'ds-access-gateway/access-export';
 export const EXPORT_VERSION = 1;
-
-/** Probes run this many at a time after an import (the same as `reprobe`). */
-const PROBE_CONCURRENCY = 8;
 
 class UsageError extends Error {}
 /** A task that cannot run (unknown account, unreadable file): one line, exit code 1. */
@@ -211,21 +208,18 @@ async function importConnections(args: string[], config: Config, io: CliIo): Pro
     let done = 0;
     const failed: string[] = [];
     const progress = startProgress(io, 'probing', toProbe.length);
-    const queue = [...toProbe];
-    const worker = async () => {
-      for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-        // `enable` on an enabled connection is the service's explicit "probe again".
-        try {
-          const { probe: outcome } = await services.connections.enable(ctx, name);
-          if (outcome?.status === 'connected') connected += 1;
-          else failed.push(name);
-        } catch {
-          failed.push(name); // deleted meanwhile
-        }
-        progress.update(++done);
+    // The service's probe pool, as `reprobe` and the API's background probes use it.
+    await forEachProbe(toProbe, async (name) => {
+      // `enable` on an enabled connection is the service's explicit "probe again".
+      try {
+        const { probe: outcome } = await services.connections.enable(ctx, name);
+        if (outcome?.status === 'connected') connected += 1;
+        else failed.push(name);
+      } catch {
+        failed.push(name); // deleted meanwhile
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(PROBE_CONCURRENCY, toProbe.length) }, worker));
+      progress.update(++done);
+    });
     progress.stop();
     failed.sort();
     const listed = failed.length > 20 ? `${failed.slice(0, 20).join(', ')} and ${failed.length - 20} more` : failed.join(', ');

@@ -17,9 +17,7 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { createDataSource, migrateUp } from './data-source';
-
-/** Key of the session advisory lock held while migrations are applied ("dsmg"). */
-export const MIGRATION_LOCK = 1685286247;
+import { MIGRATION_LOCK } from './locks';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

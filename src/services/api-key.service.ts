@@ -1,5 +1,5 @@
 /**
- * API keys: long-lived, named credentials for integrations (CONTRACT section 5), and everything about them: who
+ * API keys: long-lived, named credentials for integrations (docs/partner-integrations.md), and everything about them: who
  * may create, list and revoke them, and how a presented secret becomes a caller.
  *
  * Secret format: `dsk_<prefix>_<random>`, `prefix` 12 lowercase hex digits (48 random bits, public, shown in

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
 import { SECRET_MASK } from '../audit/audit-values';
+import { DEFAULT_ADMIN_LOCK, lockForTransaction } from '../db/locks';
 import { UserEntity } from '../entities/user.entity';
 import { hashPassword } from './passwords';
 
@@ -21,7 +22,7 @@ export interface BootstrapResult {
  */
 export async function ensureDefaultAdministrator(dataSource: DataSource, options: { password?: string; email?: string }): Promise<BootstrapResult> {
   return dataSource.transaction(async (manager) => {
-    await manager.query('SELECT pg_advisory_xact_lock($1)', [0x64735f62]);
+    await lockForTransaction(manager, DEFAULT_ADMIN_LOCK);
     const done = await manager.query<unknown[]>(`SELECT 1 FROM settings WHERE key = 'default_admin_created'`);
     if (done.length > 0) return { created: false };
     const generatedPassword = options.password ? undefined : randomBytes(18).toString('base64url');

@@ -15,7 +15,7 @@ import { LdapDirectory } from '../directory/ldap-directory';
 import { AuthService } from './auth.service';
 import { DirectorySignIn } from './directory-sign-in';
 import { ConnectionQueries } from './connection-queries';
-import { ConnectionService } from './connection.service';
+import { ConnectionService } from './connections';
 import { LoginThrottle } from './login-throttle';
 import { PrincipalCache } from './principal-cache';
 import { ProbeService } from './probe.service';
@@ -69,7 +69,8 @@ export async function createServices(dataSource: DataSource, config: Config, log
   const principalCache = new PrincipalCache(listenUrl, config.principalCacheTtlMs, log, config.cacheBounds?.principals);
   await principalCache.start();
   const membershipCache = new MembershipCache(principalCache, config.principalCacheTtlMs);
-  const connections = new ConnectionService(connectionQueries, probes, secrets, membershipCache);
+  // The bulk import writes the password column too: a mapper of every column (the read mapper leaves it out).
+  const connections = new ConnectionService(connectionQueries, probes, secrets, new EntityRowMapper(dataSource, ConnectionEntity), audit, membershipCache);
   // The replica that commits a change forgets the affected callers at once; the others learn it by NOTIFY.
   const accessChanged = (payload: string) => principalCache.invalidate(payload);
   const users = new UserService(connections, audit, accessChanged);

@@ -9,18 +9,19 @@
  */
 import { z } from 'zod';
 import { In, type EntityManager } from 'typeorm';
-import { MATCH_EVERYTHING, memberOf } from '../access/predicate';
+import { countsAsAdministrator, countsAsAdministratorSql, mayAdminister, type AdministrationState } from '../access/administration';
+import { visibilityOfRoles } from '../access/predicate';
 import type { AuditLog } from '../audit/audit-log';
 import { changedFields, SECRET_MASK, type AuditValues } from '../audit/audit-values';
-import { canAdminister } from '../context/principal';
 import { inTransaction, type RequestContext } from '../context/request-context';
 import { RoleEntity } from '../entities/role.entity';
 import { UserRoleEntity } from '../entities/user-role.entity';
 import { UserEntity, type Privilege, type Profile } from '../entities/user.entity';
 import { AppError, badInput, conflict, notFound } from '../errors/app-error';
+import { ADMIN_INVARIANT_LOCK, LOGIN_CHOICE_LOCK, lockForTransaction } from '../db/locks';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/pg-errors';
 import { requireAdministrator, requireSignedIn } from './authorization';
-import type { ConnectionFilterInput, ConnectionService } from './connection.service';
+import type { ConnectionFilterInput, ConnectionService } from './connections';
 import type { ConnectionPageResult } from './connection-page';
 import { hashPassword } from './passwords';
 import { commentSchema, emailSchema, escapeLike, parseInput, userPasswordSchema } from './validation';
@@ -56,9 +57,6 @@ export const ALL_DASHBOARDS = [
 /** The developer profile sees Top Queries, Session History, Top Tables/Indexes and their PDF reports. */
 export const DEVELOPER_DASHBOARDS = ['session-history', 'top-queries', 'top-tables', 'reporting'] as const;
 
-const ADMIN_INVARIANT_LOCK = 0x64735f61; // "ds_a": serializes changes that could remove the last administrator
-const LOGIN_CHOICE_LOCK = 0x64735f6c; // "ds_l": serializes the choice of a new user's unique login
-
 const inputSchema = z.object({
   password: userPasswordSchema.nullable().optional(),
   privilege: z.enum(['read', 'read write', 'admin'], 'must be one of read, read write, admin').optional(),
@@ -91,30 +89,15 @@ async function roleNamesOf(manager: EntityManager, userId: number): Promise<stri
 
 export function permissionsOf(user: Pick<UserEntity, 'privilege' | 'profile' | 'live360'>, roleCount: number): Permissions {
   return {
-    administer: canAdminister({ privilege: user.privilege, profile: user.profile, roleIds: new Array<number>(roleCount) }),
+    administer: mayAdminister({ privilege: user.privilege, profile: user.profile, roleCount }),
     killSessions: user.privilege === 'read write' || user.privilege === 'admin',
     live360: user.live360,
     dashboards: [...(user.profile === 'developer' ? DEVELOPER_DASHBOARDS : ALL_DASHBOARDS)],
   };
 }
 
-/** What decides whether a user keeps the platform administrable. */
-interface AdministratorState {
-  privilege: Privilege;
-  profile: Profile;
-  roleCount: number;
-  ldap: boolean;
-}
-
-/**
- * True for an unrestricted administrator who can always sign in: may administer (admin, data admin, no role) and has
- * a local password. LDAP accounts do not count: they depend on the directory (LDAP_URL), and an outage or a
- * misconfiguration must never lock every administrator out (`reset-admin-password` makes one local again).
- * The SQL of {@link UserService.guardLastAdministrator} counts the same users.
- */
-export function countsAsAdministrator(state: AdministratorState): boolean {
-  return !state.ldap && canAdminister({ privilege: state.privilege, profile: state.profile, roleIds: new Array<number>(state.roleCount) });
-}
+/** What decides whether a user keeps the platform administrable (see {@link countsAsAdministrator}). */
+type AdministratorState = AdministrationState & { ldap: boolean };
 
 /** `Jean.Lapioffe@corp.com` → `jean.lapioffe`. */
 export function loginBase(email: string): string {
@@ -188,7 +171,7 @@ export class UserService {
     const data = parseInput(inputSchema, input);
     const newHash = data.password == null ? undefined : await hashPassword(data.password);
     const updated = await inTransaction(ctx, async (tx) => {
-      await tx.manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_INVARIANT_LOCK]);
+      await lockForTransaction(tx.manager, ADMIN_INVARIANT_LOCK);
       const user = await this.findByEmail(tx.manager, email, true);
       if (!user) throw NOT_FOUND(email);
       const ldap = data.ldap ?? user.ldap;
@@ -240,7 +223,7 @@ export class UserService {
   async delete(ctx: RequestContext, email: string): Promise<UserEntity> {
     requireAdministrator(ctx);
     const deleted = await inTransaction(ctx, async (tx) => {
-      await tx.manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_INVARIANT_LOCK]);
+      await lockForTransaction(tx.manager, ADMIN_INVARIANT_LOCK);
       const user = await this.findByEmail(tx.manager, email, true);
       if (!user) throw NOT_FOUND(email);
       const roles = await roleNamesOf(tx.manager, user.id);
@@ -292,7 +275,7 @@ export class UserService {
     const current = (await manager.find(UserRoleEntity, { where: { userId: user.id } })).map((r) => r.roleId).sort((a, b) => a - b);
     const changed = current.length !== roleIds.length || current.some((id, i) => id !== roleIds[i]);
     if (!changed) return { roleIds, unknown, changed };
-    await manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_INVARIANT_LOCK]);
+    await lockForTransaction(manager, ADMIN_INVARIANT_LOCK);
     const state = { privilege: user.privilege, profile: user.profile, ldap: user.ldap };
     await this.guardLastAdministrator(manager, user, { ...state, roleCount: current.length }, { ...state, roleCount: roleIds.length });
     await manager.delete(UserRoleEntity, { userId: user.id });
@@ -310,8 +293,7 @@ export class UserService {
   ): Promise<ConnectionPageResult> {
     requireSignedIn(ctx);
     const roles = await ctx.loaders.rolesOfUser.load(user.id);
-    const predicate = roles.length === 0 ? MATCH_EVERYTHING : [memberOf(roles.map((r) => r.id))];
-    return this.connections.pageOf(ctx, predicate, first, after, filter);
+    return this.connections.pageOf(ctx, visibilityOfRoles(roles.map((r) => r.id)), first, after, filter);
   }
 
   // ---------------------------------------------------------------- internals
@@ -352,13 +334,9 @@ export class UserService {
    */
   private async guardLastAdministrator(manager: EntityManager, user: UserEntity, before: AdministratorState, after: AdministratorState | null): Promise<void> {
     if (!countsAsAdministrator(before) || (after !== null && countsAsAdministrator(after))) return;
-    const [{ n }] = await manager.query<[{ n: number }]>(
-      `SELECT count(*)::int AS n FROM users u
-        WHERE u.id <> $1 AND u.privilege = 'admin' AND u.profile = 'data admin'
-          AND NOT u.ldap AND u.password_hash IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = u.id)`,
-      [user.id],
-    );
+    const [{ n }] = await manager.query<[{ n: number }]>(`SELECT count(*)::int AS n FROM users u WHERE u.id <> $1 AND ${countsAsAdministratorSql('u')}`, [
+      user.id,
+    ]);
     if (n === 0) {
       throw new AppError('LAST_ADMIN', `${user.login} is the last unrestricted administrator: it cannot be deleted, demoted, given a role or switched to LDAP`);
     }
@@ -368,7 +346,7 @@ export class UserService {
     const base = loginBase(fields.email);
     // Serializes login choice until commit: two new users sharing a local part (jean@a, jean@b) created at the same
     // instant would otherwise both pick `jean`, and one would fail. Callers run this inside their transaction.
-    await manager.query('SELECT pg_advisory_xact_lock($1)', [LOGIN_CHOICE_LOCK]);
+    await lockForTransaction(manager, LOGIN_CHOICE_LOCK);
     const taken: { login: string }[] = await manager.query(`SELECT lower(login) AS login FROM users WHERE lower(login) = $1 OR lower(login) LIKE $2`, [
       base,
       `${escapeLike(base)}%`,
