@@ -391,6 +391,12 @@ describe('cost and immutability', () => {
       [UPDATE_USER, { email: 'counted@corp.com', input: { comment: 'x', roles: [] } }],
       [DELETE_USER, { email: 'counted@corp.com' }],
       [DELETE_ROLE, { name: 'counted' }],
+      [
+        `mutation($input: CreateConnectionInput!) { createConnection(name: "counted-db", input: $input) { name } }`,
+        { input: { host: 'counted.invalid', port: 5432, user: 'monitor', password: DB_PASSWORD } },
+      ],
+      [`mutation { updateConnection(name: "counted-db", input: { port: 5440 }) { name } }`, {}],
+      [`mutation { deleteConnection(name: "counted-db") }`, {}],
     ];
     for (const [query, variables] of ops) {
       gw.resetStatements();
