@@ -200,6 +200,21 @@ test('import-connections records one connection.import event through the cli cha
   expect(JSON.stringify(await sql(`SELECT * FROM audit_events`))).not.toMatch(/cli-import-secret/);
 });
 
+test('reset-admin-password records one user.password-reset event by the cli, never the password', async () => {
+  const before = await sql<{ id: string }>(`SELECT coalesce(max(id), 0)::text AS id FROM audit_events`);
+  const run = await cli(['reset-admin-password', 'datasentinel'], { adminPassword: 'reset-password-secret-7' });
+  expect(run.code).toBe(0);
+  const events = await sql(`SELECT actor, channel, action, target, before, after FROM audit_events WHERE id > $1 AND channel = 'cli' ORDER BY id`, [
+    before[0]!.id,
+  ]);
+  expect(events).toEqual([
+    { actor: 'cli', channel: 'cli', action: 'user.password-reset', target: 'datasentinel', before: { password: '********' }, after: { password: '********' } },
+  ]);
+  expect(JSON.stringify(await sql(`SELECT * FROM audit_events`))).not.toMatch(/reset-password-secret-7/);
+  expect((await cli(['reset-admin-password', 'nobody-here'], { adminPassword: 'reset-password-secret-8' })).code).toBe(1);
+  expect(await sql(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'user.password-reset'`)).toEqual([{ n: 1 }]);
+});
+
 test('grant-runtime gives the runtime role INSERT and SELECT on the audit table, nothing more', () => {
   const statements = runtimeGrantStatements({ role: 'gw', database: 'db', schema: 'public', migrationsTable: true, auditTable: true });
   expect(statements).toContain('REVOKE UPDATE, DELETE, TRUNCATE ON TABLE "public".audit_events FROM "gw"');
