@@ -4,7 +4,7 @@
  * every variable is documented in docs/configuration.md (and docs/security.md).
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError, ConfigProblems, flag } from './config/parse';
+import { ConfigError, ConfigProblems, flag, integer } from './config/parse';
 import { loadManifest, PERSISTED_QUERY_MODES, type PersistedQueryConfig, type PersistedQueryMode } from './graphql/persisted-queries';
 import { encryptionKeyProblem, LEGACY_KEY_PREFIX } from './services/secret-box';
 
@@ -135,14 +135,8 @@ export const DEFAULT_LOGIN_THROTTLE: LoginThrottleConfig = {
 // Moved to src/config/parse.ts; still exported here for code that imports it from this module.
 export { flag } from './config/parse';
 
-function positive(env: NodeJS.ProcessEnv, name: string, fallback: number, max = 10_000_000): number {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a positive integer, got "${env[name]}"`);
-  const value = Number(raw);
-  if (value < 1 || value > max) throw new ConfigError(`${name} must be between 1 and ${max}, got ${value}`);
-  return value;
-}
+/** A positive integer variable up to `max` (the one reader of src/config/parse.ts). */
+const positive = (env: NodeJS.ProcessEnv, name: string, fallback: number, max = 10_000_000) => integer(env, name, fallback, 1, max);
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 

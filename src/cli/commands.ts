@@ -1,21 +1,24 @@
 /** The CLI commands, separate from process handling so tests can run them in-process. */
 import { randomBytes } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
+import { CLI_ACTING } from '../audit/acting';
+import { AuditLog } from '../audit/audit-log';
 import type { Config } from '../config';
 import { migrateDown } from '../db/data-source';
-import { migrateUnderLock, migrationLockUrl, pendingMigrations } from '../db/migrate';
+import { migrateUnderLock, pendingMigrations } from '../db/migrate';
 import { ROLE_NAME, runtimeGrantStatements } from '../db/runtime-grants';
 import { schemaToSdl } from '../graphql/print-schema';
 import { buildGatewaySchema } from '../graphql/schema';
 import { breakingChangesSince, newestRelease, RELEASED_SCHEMA_DIR } from '../graphql/schema-compat';
 import { packageInfo } from '../rest/handlers/meta';
 import { OPENAPI_PATH, openApiText } from '../rest/openapi';
-import { hashPassword } from '../services/passwords';
+import { DEFAULT_ADMIN_LOGIN } from '../services/bootstrap';
+import { resetPassword } from '../services/user.service';
 import { runAuditCommand } from './audit-commands';
 import { runOperatorCommand } from './operator-commands';
 import { runLdapCheck } from './ldap-check-command';
 import { runRotateEncryptionKey } from './rotate-key-command';
-import { withDatabase, withDatabaseUrl } from './database';
+import { withDatabase, withDatabaseUrls } from './database';
 import type { CliIo } from './io';
 
 // The command modules import CliIo and withDatabase from ./io and ./database, leaf modules, not from this file (which
@@ -96,9 +99,13 @@ export async function runCommand(command: string, args: string[], config: Config
       const direction = args[0] ?? 'up';
       if (direction === 'up') {
         // Under the same advisory lock as the gateways' own migrations (src/db/migrate.ts): safe during a rollout.
-        return withDatabaseUrl(config, true, async (url) => {
-          const lockUrl = config.databaseUrl === undefined ? url : migrationLockUrl(config, config.databaseUrl);
-          const { applied } = await migrateUnderLock(url, () => io.out('another process is applying migrations: waiting for it'), undefined, lockUrl);
+        return withDatabaseUrls(config, true, async (urls) => {
+          const { applied } = await migrateUnderLock(
+            urls.migrations,
+            () => io.out('another process is applying migrations: waiting for it'),
+            undefined,
+            urls.migrationLock,
+          );
           io.out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
           return 0;
         });
@@ -167,18 +174,13 @@ export async function runCommand(command: string, args: string[], config: Config
       return 0;
     }
     case 'reset-admin-password': {
-      const login = args[0] ?? 'datasentinel';
+      const login = args[0] ?? DEFAULT_ADMIN_LOGIN;
       const generated = config.adminPassword ? undefined : randomBytes(18).toString('base64url');
       const password = config.adminPassword ?? generated!;
       return withDatabase(config, async (dataSource) => {
-        // pg answers an UPDATE … RETURNING with [rows, count] through typeorm; a plain SELECT with rows.
-        const result = await dataSource.query<unknown[]>(
-          `UPDATE users SET password_hash = $2, ldap = false, token_version = token_version + 1, updated_at = now()
-            WHERE lower(login) = lower($1) RETURNING login`,
-          [login, await hashPassword(password)],
-        );
-        const rows: unknown[] = Array.isArray(result[0]) ? (result[0] as unknown[]) : result;
-        if (rows.length === 0) {
+        // Through the user service: the same password rule and token revocation as updateUser / PUT users.
+        const user = await resetPassword(dataSource.manager, login, password, { log: new AuditLog(), acting: CLI_ACTING });
+        if (!user) {
           io.err(`no account with login "${login}"`);
           return 1;
         }

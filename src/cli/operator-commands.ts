@@ -18,7 +18,8 @@ import type { Config } from '../config';
 import { canAdminister } from '../context/principal';
 import { createRequestContext, inTransaction, type RequestContext } from '../context/request-context';
 import type { DataSource } from 'typeorm';
-import { migrateUnderLock, migrationLockUrl, migrationsUrl, pendingMigrations } from '../db/migrate';
+import { migrateUnderLock, pendingMigrations } from '../db/migrate';
+import { databaseUrls } from '../db/open-database';
 import { AppError } from '../errors/app-error';
 import { createServices, type Services } from '../services';
 import { forEachProbe, type ImportProblem, type ImportResult } from '../services/connections';
@@ -72,12 +73,12 @@ async function administratorContext(services: Services, login: string): Promise<
 async function migrateAsTheGatewayWould(config: Config, dataSource: DataSource, url: string, io: CliIo): Promise<void> {
   if ((await pendingMigrations(dataSource)).length === 0) return;
   if (!config.migrateOnStart) throw new Failure('the database has pending migrations and MIGRATE_ON_START is false: run `npm run cli -- migrate` first');
-  const lockUrl = config.databaseUrl === undefined ? url : migrationLockUrl(config, config.databaseUrl);
+  const urls = databaseUrls(config, url);
   const { applied } = await migrateUnderLock(
-    migrationsUrl(config, url),
+    urls.migrations,
     () => io.err('another process is applying migrations: waiting for it'),
     undefined,
-    lockUrl,
+    urls.migrationLock,
   );
   if (applied.length > 0) io.err(`applied migrations: ${applied.join(', ')}`);
 }
@@ -177,15 +178,17 @@ async function importConnections(args: string[], config: Config, io: CliIo): Pro
             { probe: false },
           );
         } catch (error) {
-          const listed = (error as AppError).details?.problems as ImportProblem[] | undefined;
-          if (!(error instanceof AppError) || !listed) throw error;
+          const details = error instanceof AppError ? (error.details as { problems?: ImportProblem[]; problemCount?: number }) : undefined;
+          const listed = details?.problems;
+          if (!listed) throw error;
           for (const problem of listed) {
             const row = parsed.rows[problem.index];
             // The service numbers the rows it was given ("item 3"); the file's own positions read better.
-            const message = problem.message.replace(/\bitem (\d+)\b/g, (text, n: string) => parsed.rows[Number(n) - 1]?.where ?? text);
+            const first = problem.duplicateOf === undefined ? undefined : parsed.rows[problem.duplicateOf];
+            const message = first ? `name: also used by ${first.where}` : problem.message;
             problems.push({ order: row?.order ?? problem.index, message: `${row ? row.where : `row ${problem.index + 1}`} (${problem.name}): ${message}` });
           }
-          if (listed.length < Number(/^(\d+) of/.exec(error.message)?.[1] ?? listed.length)) {
+          if (listed.length < (details.problemCount ?? listed.length)) {
             problems.push({ order: Number.MAX_SAFE_INTEGER, message: '… and more: fix these and run the import again' });
           }
         }

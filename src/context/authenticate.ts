@@ -34,7 +34,7 @@ export async function authenticate(
   channel: AuditChannel,
 ): Promise<RequestContext> {
   // Taken before the caller is resolved: the barrier that lookup may run then also serves the request's cached counts.
-  const arrival = services.principalCache.mark();
+  const arrival = services.changeFeed.mark();
   const token = tokenFromHeaders(headers);
   if (token === null) return createRequestContext(services, null, null, requestId, clientAddress, arrival, channel);
   try {

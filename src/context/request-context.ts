@@ -25,7 +25,7 @@ export interface RequestContext {
   readonly clientAddress?: string;
   /**
    * What cached reads of this request must reflect: every change committed before `mark`
-   * ({@link PrincipalCache.mark}), taken when the request arrived and again after each write it commits, so a
+   * (`ChangeFeed.mark()`, src/db/change-feed.ts), taken when the request arrived and again after each write it commits, so a
    * request reads its own writes. Shared by every copy of the context.
    */
   readonly freshness: { mark: number; renew(): void };
@@ -39,8 +39,8 @@ export function createRequestContext(
   authFailure: AppError | null = null,
   requestId: string = randomUUID(),
   clientAddress?: string,
-  /** `PrincipalCache.mark()` when the request arrived; now by default. */
-  arrivalMark: number = services.principalCache.mark(),
+  /** `ChangeFeed.mark()` (src/db/change-feed.ts) when the request arrived; now by default. */
+  arrivalMark: number = services.changeFeed.mark(),
   /** The adapter that serves the request; `system` for work the gateway does by itself. */
   channel: AuditChannel = 'system',
 ): RequestContext {
@@ -48,7 +48,7 @@ export function createRequestContext(
   const freshness = {
     mark: arrivalMark,
     renew() {
-      freshness.mark = services.principalCache.mark();
+      freshness.mark = services.changeFeed.mark();
       // What the request's loaders remember was read before the write: a later field must not be answered from it.
       // (Object.values types the values of an interface without an index signature as any.)
       for (const loader of Object.values(loaders) as Loaders[keyof Loaders][]) loader.clearAll();

@@ -6,7 +6,7 @@
  * find nothing pending and only verify. The lock belongs to the session, so a replica that dies while migrating
  * releases it with its connection, and each migration runs in its own transaction, so the next replica resumes where
  * it stopped. Migrations connect with MIGRATIONS_DATABASE_URL (the owner role) when it is set. The lock is held on a
- * session of its own, opened on {@link migrationLockUrl}: a direct connection, since a session lock taken through a
+ * session of its own, opened on the migration lock URL (`DatabaseUrls.migrationLock`, src/db/open-database.ts): a direct connection, since a session lock taken through a
  * transaction pooler (PgBouncer) would land on whichever server connection the pooler picks, and outlive its owner.
  *
  * With MIGRATE_ON_START=false the gateway applies nothing: {@link waitForMigrations} polls until a pipeline step
@@ -14,7 +14,6 @@
  */
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { createDataSource, migrateUp } from './data-source';
 import { MIGRATION_LOCK } from './locks';
@@ -36,19 +35,6 @@ export interface MigrationOutcome {
   applied: string[];
   /** This process waited for another one holding the lock. */
   waited: boolean;
-}
-
-/** Where migrations run: the owner role's MIGRATIONS_DATABASE_URL, else the gateway's own connection. */
-export function migrationsUrl(config: Pick<Config, 'migrationsDatabaseUrl'>, databaseUrl: string): string {
-  return config.migrationsDatabaseUrl ?? databaseUrl;
-}
-
-/**
- * Where the migration lock's session is opened: MIGRATIONS_DATABASE_URL, else LISTEN_DATABASE_URL (the direct
- * connection for LISTEN and session locks when DATABASE_URL is a pooler), else the gateway's own connection.
- */
-export function migrationLockUrl(config: Pick<Config, 'migrationsDatabaseUrl' | 'listenDatabaseUrl'>, databaseUrl: string): string {
-  return config.migrationsDatabaseUrl ?? config.listenDatabaseUrl ?? databaseUrl;
 }
 
 /**

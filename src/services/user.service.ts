@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { In, type EntityManager } from 'typeorm';
 import { countsAsAdministrator, countsAsAdministratorSql, mayAdminister, type AdministrationState } from '../access/administration';
 import { visibilityOfRoles } from '../access/predicate';
+import type { Acting } from '../audit/acting';
 import type { AuditLog } from '../audit/audit-log';
 import { changedFields, SECRET_MASK, type AuditValues } from '../audit/audit-values';
 import { inTransaction, type RequestContext } from '../context/request-context';
@@ -98,6 +99,52 @@ export function permissionsOf(user: Pick<UserEntity, 'privilege' | 'profile' | '
 
 /** What decides whether a user keeps the platform administrable (see {@link countsAsAdministrator}). */
 type AdministratorState = AdministrationState & { ldap: boolean };
+
+/**
+ * The token-revocation rule: a new password, or a switch to directory sign-in, revokes every token issued before
+ * (tokens carry the version they were issued at). Used by {@link UserService.update} and {@link resetPassword}.
+ */
+function tokenVersionAfter(user: Pick<UserEntity, 'tokenVersion' | 'ldap'>, change: { newPassword: boolean; ldap: boolean }): number {
+  return change.newPassword || (change.ldap && !user.ldap) ? user.tokenVersion + 1 : user.tokenVersion;
+}
+
+/** The account with this login (case-insensitive), or `null`. */
+export function findUserByLogin(manager: EntityManager, login: string, lock = false): Promise<UserEntity | null> {
+  const query = manager.getRepository(UserEntity).createQueryBuilder('u').where('lower(u.login) = lower(:login)', { login });
+  if (lock) query.setLock('pessimistic_write');
+  return query.getOne();
+}
+
+/**
+ * The operators' recovery (`reset-admin-password`): gives the account with this login a new local password (a
+ * directory account becomes local again) and revokes its earlier tokens, by the same password and revocation rules
+ * as {@link UserService.update}. Not a caller's request: whoever runs it holds the database credentials. The
+ * `users` trigger tells every replica (`ds_access_changed`). `null` when no account has this login.
+ */
+export async function resetPassword(
+  manager: EntityManager,
+  login: string,
+  password: string,
+  /** Records `user.password-reset` in the reset's transaction. */
+  audit: { log: AuditLog; acting: Acting },
+): Promise<UserEntity | null> {
+  const hash = await hashPassword(parseInput(userPasswordSchema, password, 'password'));
+  return manager.transaction(async (tx) => {
+    const user = await findUserByLogin(tx, login, true);
+    if (!user) return null;
+    const wasLdap = user.ldap;
+    Object.assign(user, { passwordHash: hash, ldap: false, tokenVersion: tokenVersionAfter(user, { newPassword: true, ldap: false }) });
+    const saved = await tx.save(user);
+    await audit.log.record(tx, {
+      ...audit.acting,
+      action: 'user.password-reset',
+      target: saved.login,
+      before: { password: wasLdap ? null : SECRET_MASK, ...(wasLdap ? { ldap: true } : {}) },
+      after: { password: SECRET_MASK, ...(wasLdap ? { ldap: false } : {}) },
+    });
+    return saved;
+  });
+}
 
 /** `Jean.Lapioffe@corp.com` → `jean.lapioffe`. */
 export function loginBase(email: string): string {
@@ -192,7 +239,7 @@ export class UserService {
       };
       await this.guardLastAdministrator(tx.manager, user, { ...user, roleCount: currentRoleCount }, after);
 
-      const revokeTokens = newHash !== undefined || (ldap && !user.ldap);
+      const tokenVersion = tokenVersionAfter(user, { newPassword: newHash !== undefined, ldap });
       Object.assign(user, {
         privilege: after.privilege,
         profile: after.profile,
@@ -200,7 +247,7 @@ export class UserService {
         comment: data.comment === undefined ? user.comment : data.comment,
         ldap,
         passwordHash: ldap ? null : (newHash ?? user.passwordHash),
-        tokenVersion: revokeTokens ? user.tokenVersion + 1 : user.tokenVersion,
+        tokenVersion,
       });
       const saved = await tx.manager.save(user);
       if (roleIds !== undefined) {

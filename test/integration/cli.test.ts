@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { createRequestContext } from '../../src/context/request-context';
 import { createDataSource } from '../../src/db/data-source';
 import { createServices } from '../../src/services';
+import { verifyPassword } from '../../src/services/passwords';
 import { createTestDatabase, testServer, type TestDatabase } from '../support/database';
 
 const ADMIN_PASSWORD = 'cli-admin-password';
@@ -413,5 +414,34 @@ describe('a fresh database', () => {
     } finally {
       await fresh.drop();
     }
+  });
+});
+
+describe('reset-admin-password', () => {
+  test('goes through the user service: a local password again, every earlier token revoked', async () => {
+    await sql(
+      `INSERT INTO users (email, login, password_hash, privilege, profile, ldap, token_version)
+       VALUES ('reset.me@corp.test', 'reset.me', NULL, 'admin', 'data admin', true, 3)`,
+    );
+    const run = await cli(['reset-admin-password', 'Reset.Me'], {}, { adminPassword: 'a-new-password-1' });
+    expect(run).toMatchObject({ code: 0, err: [] });
+    expect(run.out).toEqual(['password of Reset.Me set from ADMIN_PASSWORD', 'every earlier token of this account is revoked']);
+    const [row] = await sql(`SELECT ldap, token_version, password_hash FROM users WHERE login = 'reset.me'`);
+    expect(row).toMatchObject({ ldap: false, token_version: 4 });
+    expect(await verifyPassword(row!.password_hash, 'a-new-password-1')).toBe(true);
+
+    const generated = await cli(['reset-admin-password', 'reset.me'], {}, { adminPassword: undefined });
+    expect(generated.code).toBe(0);
+    const password = /^new password for reset\.me: (\S{20,})$/.exec(generated.out[0]!)![1]!;
+    const [after] = await sql(`SELECT token_version, password_hash FROM users WHERE login = 'reset.me'`);
+    expect(after!.token_version).toBe(5);
+    expect(await verifyPassword(after!.password_hash, password)).toBe(true);
+  });
+
+  test('an unknown login changes nothing', async () => {
+    const before = await sql(`SELECT login, token_version, password_hash FROM users ORDER BY login`);
+    const run = await cli(['reset-admin-password', 'nobody-here'], {}, { adminPassword: 'a-new-password-1' });
+    expect(run).toMatchObject({ code: 1, out: [], err: ['no account with login "nobody-here"'] });
+    expect(await sql(`SELECT login, token_version, password_hash FROM users ORDER BY login`)).toEqual(before);
   });
 });

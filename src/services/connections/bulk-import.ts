@@ -76,7 +76,11 @@ export class ConnectionImport {
         parseInput(nameSchema('name'), item.name, 'name');
         const data = parseInput(createConnectionSchema, defined(item.input));
         const tags = normalizeUserTags(data.tags);
-        if (seen.has(item.name)) throw new AppError('BAD_USER_INPUT', `name: also used by item ${seen.get(item.name)! + 1}`);
+        const first = seen.get(item.name);
+        if (first !== undefined) {
+          problems.push({ index, name: item.name, message: `name: also used by item ${first + 1}`, duplicateOf: first });
+          return;
+        }
         seen.set(item.name, index);
         rows.push({ item, data, tags });
       } catch (error) {
@@ -95,7 +99,7 @@ export class ConnectionImport {
         throw new AppError(
           'BAD_USER_INPUT',
           `${problems.length} of ${items.length} connections are invalid; nothing was imported. First: item ${problems[0]!.index + 1} (${problems[0]!.name}): ${problems[0]!.message}`,
-          { field: 'inputs', problems: problems.slice(0, 100) },
+          { field: 'inputs', problemCount: problems.length, problems: problems.slice(0, 100) },
         );
       }
       for (let start = 0; start < rows.length; start += IMPORT_CHUNK) {

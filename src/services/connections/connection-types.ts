@@ -35,6 +35,8 @@ export interface ImportProblem {
   index: number;
   name: string;
   message: string;
+  /** For a name repeated in the import: the 0-based position of the item that used it first. */
+  duplicateOf?: number;
 }
 
 export interface ImportResult {
