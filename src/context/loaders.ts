@@ -12,6 +12,7 @@ import type { UserEntity } from '../entities/user.entity';
 import type { Services } from '../services';
 import type { ConnectionPageQuery, ConnectionQuery } from '../services/connection-queries';
 import type { Page } from '../services/pagination';
+import { audienceCounts, audiencePageKey, audiencePages, rolesOfConnections, type AudiencePageQuery } from '../services/governance/audience';
 import { visibility, type Principal } from './principal';
 
 export interface Loaders {
@@ -23,6 +24,12 @@ export interface Loaders {
   connectionPage: DataLoader<ConnectionPageQuery, Page<ConnectionEntity>, string>;
   /** A number of connections, within the caller's visibility. */
   connectionCount: DataLoader<ConnectionQuery, number, string>;
+  /** Roles matching a connection, sorted by name (administrators: src/services/governance/audience.ts). */
+  rolesOfConnection: DataLoader<number, RoleEntity[]>;
+  /** A page of the users who can see a connection, sorted by login (administrators). */
+  audiencePage: DataLoader<AudiencePageQuery, Page<UserEntity>, string>;
+  /** How many users can see a connection, by connection id (administrators). */
+  audienceCount: DataLoader<number, number>;
 }
 
 const queryKeys = new WeakMap<ConnectionQuery, string>();
@@ -87,5 +94,8 @@ export function createLoaders(services: Services, principal: Principal | null, f
       (queries) => services.connectionQueries.counts(manager, queries.map(scopedCount), () => services.membershipCache.view(freshness.mark, manager)),
       { cacheKeyFn: queryKey },
     ),
+    rolesOfConnection: new DataLoader((ids) => rolesOfConnections(manager, services.mappers.role, ids)),
+    audiencePage: new DataLoader((queries) => audiencePages(manager, services.mappers.user, queries), { cacheKeyFn: audiencePageKey }),
+    audienceCount: new DataLoader((ids) => audienceCounts(manager, ids)),
   };
 }

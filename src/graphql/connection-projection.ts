@@ -18,6 +18,9 @@ export const CONNECTION_RESOLVER_PROPS: Readonly<Record<string, readonly string[
   tagString: ['userTags'],
   lastProbeError: ['lastProbeError'],
   lastProbeAt: ['lastProbeAt'],
+  // src/graphql/resolvers/governance.resolver.ts
+  roles: ['id'],
+  visibleTo: ['id'],
 };
 
 /**

@@ -6,6 +6,7 @@ import { ApiKeyResolver } from './resolvers/api-key.resolver';
 import { AuditEventPageResolver, AuditResolver } from './resolvers/audit.resolver';
 import { ConnectionPageResolver } from './resolvers/connection-page.resolver';
 import { ConnectionResolver } from './resolvers/connection.resolver';
+import { AccessImpactResolver, ConnectionAudienceResolver, GovernanceResolver, UserPageResolver } from './resolvers/governance.resolver';
 import { ImportResolver } from './resolvers/import.resolver';
 import { RoleResolver } from './resolvers/role.resolver';
 import { TagResolver } from './resolvers/tag.resolver';
@@ -21,6 +22,10 @@ export const resolvers = [
   UserResolver,
   TokenResolver,
   ApiKeyResolver,
+  GovernanceResolver,
+  AccessImpactResolver,
+  ConnectionAudienceResolver,
+  UserPageResolver,
   AuditResolver,
   AuditEventPageResolver,
 ] as const;

@@ -27,6 +27,7 @@ import { openSecretBox } from './key-rotation';
 import { SettingsService } from './settings.service';
 import { MembershipCache } from './membership-cache';
 import { UserService } from './user.service';
+import { createGovernance, type Governance } from './governance';
 
 export interface Services {
   dataSource: DataSource;
@@ -54,6 +55,8 @@ export interface Services {
   audit: AuditLog;
   /** Membership counts (dashboard totals, role counts), exact through the change feed's notifications. */
   membershipCache: MembershipCache;
+  /** Explanations of access decisions, a connection's audience, impacts of changes (src/services/governance/). */
+  governance: Governance;
   /** Stops background work (the change feed's LISTEN connection). The data source is the caller's to close. */
   close(): Promise<void>;
 }
@@ -85,6 +88,7 @@ export async function createServices(dataSource: DataSource, config: Config, log
   await auth.init();
   // Failed key checks share the per-address counter (and its table) with password sign-ins.
   const apiKeyThrottle = new LoginThrottle(dataSource, config.loginThrottle);
+  const roles = new RoleService(connections, audit, accessChanged);
   const apiKeys = new ApiKeyService(dataSource, auth, principalCache, changeFeed, apiKeyThrottle, config.principalCacheTtlMs, audit, accessChanged, log);
   await changeFeed.start();
   return {
@@ -97,13 +101,14 @@ export async function createServices(dataSource: DataSource, config: Config, log
     auth,
     probes,
     connections,
-    roles: new RoleService(connections, audit, accessChanged),
+    roles,
     users,
     apiKeys,
     changeFeed,
     principalCache,
     audit,
     membershipCache,
+    governance: createGovernance({ connections, roles, users, userMapper: mappers.user }),
     close: async () => {
       await connections.drain();
       await changeFeed.stop();

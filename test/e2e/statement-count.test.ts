@@ -131,3 +131,35 @@ test('every Connection field with its own resolver is listed with the properties
     .sort();
   expect(Object.keys(CONNECTION_RESOLVER_PROPS).sort()).toEqual(withResolvers);
 });
+
+test('a page of connections with their roles and audience costs the same number of statements for 2 connections and for 100', async () => {
+  if (worldSize < 40) await growWorld(40);
+  const query = `query($first: Int) {
+    connections(first: $first) { nodes { name roles { name connectionCount } visibleTo(first: 3) { totalCount pageInfo { hasNextPage endCursor } nodes { login roles { name } } } } }
+  }`;
+  type Answer = { connections: { nodes: { roles: unknown[]; visibleTo: { totalCount: number } }[] } };
+  const two = await countStatements(query, { first: 2 });
+  const hundred = await countStatements(query, { first: 100 });
+  expect((two.data as Answer).connections.nodes).toHaveLength(2);
+  const nodes = (hundred.data as Answer).connections.nodes;
+  expect(nodes).toHaveLength(100);
+  // Every connection has at least its team's role, and users who see it.
+  expect(nodes.every((c) => c.roles.length > 0 && c.visibleTo.totalCount > 0)).toBe(true);
+  expect(hundred.count).toBe(two.count);
+  // caller, the page, roles of the connections, their counts, the audience pages, their counts, roles of those users
+  expect(hundred.count).toBeLessThanOrEqual(7);
+});
+
+test('an impact preview costs a constant number of statements', async () => {
+  if (worldSize < 40) await growWorld(40);
+  const query = `{ roleChangeImpact(name: "role-000", access: [{ filters: [{ tag: "env", value: "prod" }] }]) {
+    addedCount removedCount added(first: 20) { totalCount nodes { name } } removed(first: 20) { totalCount nodes { name } } affectedUsers { login }
+  } }`;
+  const answer = await countStatements(query);
+  const impact = (answer.data as { roleChangeImpact: { addedCount: number; removedCount: number; affectedUsers: unknown[] } }).roleChangeImpact;
+  expect(impact.addedCount).toBeGreaterThan(20);
+  expect(impact.removedCount).toBeGreaterThan(0);
+  expect(impact.affectedUsers.length).toBeGreaterThan(0);
+  // caller, the role, the batched pages, the batched counts, the affected users
+  expect(answer.count).toBeLessThanOrEqual(5);
+});
