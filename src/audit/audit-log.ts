@@ -57,18 +57,28 @@ export interface AuditRecord extends Acting {
   after?: AuditValues | null;
 }
 
-/** A stored event, as the API shows it. */
-export interface AuditEvent {
-  id: string;
-  at: Date;
-  actor: string;
-  channel: string;
-  requestId: string | null;
-  action: string;
-  targetType: string;
-  target: string;
-  before: unknown;
-  after: unknown;
+/** A stored event, as the API shows it (a class: `Node` tells its GraphQL type by `instanceof`). */
+export class AuditEvent {
+  /** The table's bigint id, as decimal text (the GraphQL `id` is its global id). */
+  id!: string;
+  at!: Date;
+  actor!: string;
+  channel!: string;
+  requestId!: string | null;
+  action!: string;
+  targetType!: string;
+  target!: string;
+  before!: unknown;
+  after!: unknown;
+}
+
+const asEvents = (rows: AuditEvent[]): AuditEvent[] => rows.map((row) => Object.assign(new AuditEvent(), row));
+
+/** The events with these ids (decimal text), in no particular order: `node(id)`, administrators only (the caller checks). */
+export async function auditEventsByIds(manager: EntityManager, ids: readonly string[]): Promise<AuditEvent[]> {
+  const wanted = ids.filter((id) => /^[1-9][0-9]{0,18}$/.test(id));
+  if (wanted.length === 0) return [];
+  return asEvents(await manager.query(`SELECT ${COLUMNS} FROM audit_events WHERE id = ANY($1::bigint[])`, [wanted]));
 }
 
 /** Narrows `auditEvents` and the export; every given condition must hold. `until` is exclusive. */
@@ -128,6 +138,14 @@ export class AuditEventPageResult {
     private readonly page: PageArgs,
   ) {}
 
+  /**
+   * Pages go forward only (newest first): whether events come before this page is known cheaply only as "a cursor
+   * was given", which is what Relay allows a forward page to answer (as the other forward-only pages do).
+   */
+  get startsAfterCursor(): boolean {
+    return this.page.after !== null;
+  }
+
   items(): Promise<{ items: AuditEvent[]; hasNextPage: boolean }> {
     this.itemsRead ??= (async () => {
       const { where, params } = conditionsOf(this.filter);
@@ -141,7 +159,7 @@ export class AuditEventPageResult {
         `SELECT ${COLUMNS} FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY audit_events.id DESC LIMIT $${params.length}`,
         params,
       );
-      return { items: rows.slice(0, this.page.first), hasNextPage: rows.length > this.page.first };
+      return { items: asEvents(rows.slice(0, this.page.first)), hasNextPage: rows.length > this.page.first };
     })();
     return this.itemsRead;
   }

@@ -2,8 +2,10 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, getMetadataStorage } from 'type-graphql';
 import { authChecker } from './auth-checker';
+import { NodeResolver } from './node';
+import { installNodeTypeResolver } from './types/node.types';
 import { ApiKeyResolver } from './resolvers/api-key.resolver';
-import { AuditEventPageResolver, AuditResolver } from './resolvers/audit.resolver';
+import { AuditEventPageResolver, AuditEventResolver, AuditResolver } from './resolvers/audit.resolver';
 import { ConnectionPageResolver } from './resolvers/connection-page.resolver';
 import { ConnectionResolver } from './resolvers/connection.resolver';
 import { AccessImpactResolver, ConnectionAudienceResolver, GovernanceResolver, UserPageResolver } from './resolvers/governance.resolver';
@@ -27,7 +29,9 @@ export const resolvers = [
   ConnectionAudienceResolver,
   UserPageResolver,
   AuditResolver,
+  AuditEventResolver,
   AuditEventPageResolver,
+  NodeResolver,
 ] as const;
 
 let cached: Promise<GraphQLSchema> | undefined;
@@ -58,7 +62,9 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
     authChecker,
     // Validation lives in the service layer, shared with REST; type-graphql only maps types.
     validate: false,
-  }).then(describeRootTypes);
+  })
+    .then(describeRootTypes)
+    .then(installNodeTypeResolver);
   return cached;
 }
 

@@ -28,6 +28,7 @@ import { SettingsService } from './settings.service';
 import { MembershipCache } from './membership-cache';
 import { UserService } from './user.service';
 import { createGovernance, type Governance } from './governance';
+import { NodeService } from './nodes';
 
 export interface Services {
   dataSource: DataSource;
@@ -50,6 +51,8 @@ export interface Services {
   apiKeys: ApiKeyService;
   /** The LISTEN connection every cache subscribes to, and the freshness marks of requests (src/db/change-feed.ts). */
   changeFeed: ChangeFeed;
+  /** Objects by global id (`node`, `nodes`), each under its own visibility rule. */
+  nodes: NodeService;
   principalCache: PrincipalCache;
   /** The audit log: services record their changes with it; administrators read it (`auditEvents`). */
   audit: AuditLog;
@@ -105,6 +108,7 @@ export async function createServices(dataSource: DataSource, config: Config, log
     users,
     apiKeys,
     changeFeed,
+    nodes: new NodeService(),
     principalCache,
     audit,
     membershipCache,

@@ -24,6 +24,7 @@ import { isForeignKeyViolation, isUniqueViolation } from '../db/pg-errors';
 import { requireAdministrator, requireSignedIn } from './authorization';
 import type { ConnectionFilterInput, ConnectionService } from './connections';
 import type { ConnectionPageResult } from './connection-page';
+import type { PagingInput } from './connections/order';
 import { hashPassword } from './passwords';
 import { commentSchema, emailSchema, escapeLike, parseInput, userPasswordSchema } from './validation';
 
@@ -347,16 +348,10 @@ export class UserService {
   }
 
   /** What `user` can see, within what the caller can see. */
-  async connectionsOf(
-    ctx: RequestContext,
-    user: UserEntity,
-    first?: number | null,
-    after?: string | null,
-    filter?: ConnectionFilterInput | null,
-  ): Promise<ConnectionPageResult> {
+  async connectionsOf(ctx: RequestContext, user: UserEntity, paging: PagingInput = {}, filter?: ConnectionFilterInput | null): Promise<ConnectionPageResult> {
     requireSignedIn(ctx);
     const roles = await ctx.loaders.rolesOfUser.load(user.id);
-    return this.connections.pageOf(ctx, visibilityOfRoles(roles.map((r) => r.id)), first, after, filter);
+    return this.connections.pageOf(ctx, visibilityOfRoles(roles.map((r) => r.id)), paging, filter);
   }
 
   // ---------------------------------------------------------------- internals

@@ -334,7 +334,7 @@ describe('sign-ins', () => {
 describe('auditEvents', () => {
   const AUDIT = `query($filter: AuditFilter, $first: Int, $after: String) {
     auditEvents(filter: $filter, first: $first, after: $after) {
-      totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id action target actor channel before after } }
+      totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { id action target actor channel before after } }
     }
   }`;
 
@@ -349,7 +349,7 @@ describe('auditEvents', () => {
   interface AuditAnswer {
     auditEvents: {
       totalCount: number;
-      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string | null };
       edges: { cursor: string; node: { id: string; action: string; target: string } }[];
     };
   }
@@ -376,6 +376,19 @@ describe('auditEvents', () => {
     expect(byTarget.auditEvents.edges.map((e) => e.node.action)).toEqual(['role.create']);
     const future = await page({ filter: { since: new Date(Date.now() + 3_600_000).toISOString() } });
     expect(future.auditEvents.totalCount).toBe(0);
+
+    expect(first.auditEvents.pageInfo.hasPreviousPage).toBe(false);
+    expect(next.auditEvents.pageInfo.hasPreviousPage).toBe(true);
+
+    // AuditEvent is a Node: `node(id)` finds it again, for administrators only.
+    const id = first.auditEvents.edges[0]!.node.id;
+    expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
+    const NODE = `query($id: ID!) { node(id: $id) { __typename id ... on AuditEvent { action target } } }`;
+    expect(await gw.gqlOk(NODE, { id }, admin)).toEqual({ node: { __typename: 'AuditEvent', id, action: 'role.create', target: targets[0] } });
+    await gw.gqlOk(CREATE_USER, { email: 'node-reader@corp.com', input: { password: USER_PASSWORD, privilege: 'READ' } }, admin);
+    const reader = await gw.token('node-reader', USER_PASSWORD);
+    secrets.add(reader);
+    expect(await gw.gqlOk(NODE, { id }, reader)).toEqual({ node: null });
 
     expect(errorCode(await gw.gql(AUDIT, { after: 'not-a-cursor' }, admin))).toBe('BAD_USER_INPUT');
     expect(errorCode(await gw.gql(AUDIT, { first: -1 }, admin))).toBe('BAD_USER_INPUT');

@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { globalIdOf } from '../../services/global-id';
 import type { AuditEvent, AuditEventPageResult } from '../../audit/audit-log';
 import { encodeCursor } from '../../services/pagination';
 import { ADMIN } from '../auth-checker';
@@ -20,6 +21,14 @@ export class AuditResolver {
   }
 }
 
+@Resolver(() => AuditEventType)
+export class AuditEventResolver {
+  @FieldResolver(() => ID, { description: 'Opaque global identifier (`node(id)`, administrators).' })
+  id(@Root() event: AuditEvent): string {
+    return globalIdOf('AuditEvent', event.id);
+  }
+}
+
 /** Resolves the parts of a page lazily, so `totalCount` is counted only when selected. */
 @Resolver(() => AuditEventPage)
 export class AuditEventPageResolver {
@@ -37,8 +46,14 @@ export class AuditEventPageResolver {
   @FieldResolver(() => PageInfo)
   async pageInfo(@Root() page: AuditEventPageResult): Promise<PageInfo> {
     const { items, hasNextPage } = await page.items();
+    const first = items[0];
     const last = items[items.length - 1];
-    return { hasNextPage, endCursor: last ? encodeCursor(last.id) : null };
+    return {
+      hasNextPage,
+      endCursor: last ? encodeCursor(last.id) : null,
+      hasPreviousPage: page.startsAfterCursor,
+      startCursor: first ? encodeCursor(first.id) : null,
+    };
   }
 
   @FieldResolver(() => Int)

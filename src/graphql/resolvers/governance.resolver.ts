@@ -140,8 +140,14 @@ export class UserPageResolver {
   @FieldResolver(() => PageInfo)
   async pageInfo(@Root() page: UserPageResult): Promise<PageInfo> {
     const { items, hasNextPage } = await page.items();
+    const first = items[0];
     const last = items[items.length - 1];
-    return { hasNextPage, endCursor: last ? encodeCursor(last.login) : null };
+    return {
+      hasNextPage,
+      hasPreviousPage: page.startsAfterCursor,
+      startCursor: first ? encodeCursor(first.login) : null,
+      endCursor: last ? encodeCursor(last.login) : null,
+    };
   }
 
   @FieldResolver(() => Int)

@@ -1,15 +1,17 @@
 import { GraphQLJSON } from 'graphql-scalars';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { PageInfo } from './connection.types';
+import { NodeInterface } from './node.types';
 
 @ObjectType('AuditEvent', {
+  implements: NodeInterface,
   simpleResolvers: true,
   description:
     'One change (or sign-in) as the audit log recorded it, in the transaction of the change. Secrets (passwords, ' +
     'tokens, API key secrets) appear as `"********"`.',
 })
 export class AuditEventType {
-  @Field(() => ID, { description: 'Opaque identifier of the event.' })
+  @Field(() => ID, { description: 'Opaque global identifier (`node(id)`, administrators).' })
   id!: string;
 
   @Field({ description: 'When the change was made (its transaction time).' })

@@ -96,6 +96,14 @@ export class UserPageResult {
     private readonly query: AudiencePageQuery,
   ) {}
 
+  /**
+   * Pages go forward only (by login): whether users come before this page is known cheaply only as "a cursor was
+   * given", which is what Relay allows a forward page to answer.
+   */
+  get startsAfterCursor(): boolean {
+    return this.query.page.after != null;
+  }
+
   items(): Promise<Page<UserEntity>> {
     return this.ctx.loaders.audiencePage.load(this.query);
   }

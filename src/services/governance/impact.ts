@@ -49,11 +49,11 @@ export class AccessImpactResult {
   ) {}
 
   added(first?: number | null, after?: string | null): ConnectionPageResult {
-    return this.connections.pageOf(this.ctx, this.addedPredicate, first, after);
+    return this.connections.pageOf(this.ctx, this.addedPredicate, { first, after });
   }
 
   removed(first?: number | null, after?: string | null): ConnectionPageResult {
-    return this.connections.pageOf(this.ctx, this.removedPredicate, first, after);
+    return this.connections.pageOf(this.ctx, this.removedPredicate, { first, after });
   }
 
   addedCount(): Promise<number> {
