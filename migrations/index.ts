@@ -5,6 +5,7 @@ import { LoginThrottle1732320000010 } from './1732320000010-LoginThrottle';
 import { RoleMembership1732320000020 } from './1732320000020-RoleMembership';
 import { MembershipChangeNotifications1732320000030 } from './1732320000030-MembershipChangeNotifications';
 import { ApiKeys1732320000100 } from './1732320000100-ApiKeys';
+import { AuditEvents1732320000500 } from './1732320000500-AuditEvents';
 import { ConnectionOrderIndexes1732320000700 } from './1732320000700-ConnectionOrderIndexes';
 
 export const migrations = [
@@ -14,5 +15,6 @@ export const migrations = [
   RoleMembership1732320000020,
   MembershipChangeNotifications1732320000030,
   ApiKeys1732320000100,
+  AuditEvents1732320000500,
   ConnectionOrderIndexes1732320000700,
 ];

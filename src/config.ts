@@ -54,6 +54,8 @@ export interface Config extends SecurityConfig, OpsConfig {
   graphqlJit: boolean;
   /** Runs of one query document on graphql-js before it is compiled. */
   graphqlJitMinUses: number;
+  /** AUDIT_RETENTION_DAYS: age (days) past which `audit-purge` deletes audit events; unset: kept forever. */
+  auditRetentionDays?: number;
 }
 
 /** The email of the default administrator when ADMIN_EMAIL is unset (the only default: bootstrap takes it from here). */
@@ -112,6 +114,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     principalCacheTtlMs: problems.read(() => integer(env, 'PRINCIPAL_CACHE_TTL_MS', 60_000, 0, 86_400_000), 60_000),
     graphqlJit: problems.read(() => flag(env, 'GRAPHQL_JIT', true), true),
     graphqlJitMinUses: problems.read(() => integer(env, 'GRAPHQL_JIT_MIN_USES', 2, 1, 1_000_000), 2),
+    auditRetentionDays: problems.read(
+      () => (nonEmpty(env, 'AUDIT_RETENTION_DAYS') === undefined ? undefined : integer(env, 'AUDIT_RETENTION_DAYS', 0, 1, 36_500)),
+      undefined,
+    ),
   };
   // A fallback only lets the other variables be checked: any problem refuses the whole configuration.
   problems.throwIfAny();

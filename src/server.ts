@@ -204,7 +204,7 @@ export async function createHttpGateway(services: Services, log: Logger, options
     gate.handler,
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
-        const ctx = await authenticate(services, req.headers, res.locals.requestId as string, req.ip);
+        const ctx = await authenticate(services, req.headers, res.locals.requestId as string, req.ip, 'graphql');
         res.locals.login = ctx.principal?.login;
         // Client-controlled: bounded before anything logs it (the metrics plugin refines it once the document parsed).
         const operationName = (req.body as { operationName?: unknown } | undefined)?.operationName;

@@ -283,6 +283,7 @@ export type NodesByIdQueryVariables = Exact<{
 
 export type NodesByIdQuery = { nodes: Array<
     | { __typename: 'ApiKey', id: string }
+    | { __typename: 'AuditEvent', id: string }
     | { __typename: 'Connection', name: string, connected: boolean, id: string }
     | { __typename: 'Role', id: string }
     | { __typename: 'User', id: string }

@@ -1,6 +1,8 @@
 /** The CLI commands, separate from process handling so tests can run them in-process. */
 import { randomBytes } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
+import { CLI_ACTING } from '../audit/acting';
+import { AuditLog } from '../audit/audit-log';
 import type { Config } from '../config';
 import { migrateDown } from '../db/data-source';
 import { migrateUnderLock, pendingMigrations } from '../db/migrate';
@@ -12,6 +14,7 @@ import { packageInfo } from '../rest/handlers/meta';
 import { OPENAPI_PATH, openApiText } from '../rest/openapi';
 import { DEFAULT_ADMIN_LOGIN } from '../services/bootstrap';
 import { resetPassword } from '../services/user.service';
+import { runAuditCommand } from './audit-commands';
 import { runOperatorCommand } from './operator-commands';
 import { runLdapCheck } from './ldap-check-command';
 import { runRotateEncryptionKey } from './rotate-key-command';
@@ -53,13 +56,21 @@ async function grantRuntime(args: string[], config: Config, io: CliIo): Promise<
   return withDatabase(
     config,
     async (dataSource) => {
-      const [where] = await dataSource.query<{ database: string; schema: string; owner: string; migrationsTable: boolean; roleExists: boolean }[]>(
+      const [where] = await dataSource.query<
+        { database: string; schema: string; owner: string; migrationsTable: boolean; auditTable: boolean; roleExists: boolean }[]
+      >(
         `SELECT current_database() AS database, current_schema() AS schema, current_user AS owner,
-                to_regclass('migrations') IS NOT NULL AS "migrationsTable",
+                to_regclass('migrations') IS NOT NULL AS "migrationsTable", to_regclass('audit_events') IS NOT NULL AS "auditTable",
                 EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS "roleExists"`,
         [role],
       );
-      const statements = runtimeGrantStatements({ role, database: where.database, schema: where.schema, migrationsTable: where.migrationsTable });
+      const statements = runtimeGrantStatements({
+        role,
+        database: where.database,
+        schema: where.schema,
+        migrationsTable: where.migrationsTable,
+        auditTable: where.auditTable,
+      });
       if (args.includes('--print')) {
         for (const statement of statements) io.out(`${statement};`);
         return 0;
@@ -168,7 +179,7 @@ export async function runCommand(command: string, args: string[], config: Config
       const password = config.adminPassword ?? generated!;
       return withDatabase(config, async (dataSource) => {
         // Through the user service: the same password rule and token revocation as updateUser / PUT users.
-        const user = await resetPassword(dataSource.manager, login, password);
+        const user = await resetPassword(dataSource.manager, login, password, { log: new AuditLog(), acting: CLI_ACTING });
         if (!user) {
           io.err(`no account with login "${login}"`);
           return 1;
@@ -187,6 +198,9 @@ export async function runCommand(command: string, args: string[], config: Config
       return runRotateEncryptionKey(args, config, io);
     case 'ldap-check':
       return runLdapCheck(args, config, io);
+    case 'audit-export':
+    case 'audit-purge':
+      return runAuditCommand(command, args, config, io);
     default:
       io.err(`unknown command "${command}"; run with --help`);
       return 2;

@@ -9,11 +9,13 @@
  *   import-connections, export, import-roles, reprobe   operators' tasks through the service layer (operator-commands.ts)
  *   rotate-encryption-key [--batch-size N]   re-seal connection passwords with ENCRYPTION_KEY (rotate-key-command.ts)
  *   ldap-check --login X [--password-stdin]   check the directory configuration for one person (ldap-check-command.ts)
+ *   audit-export, audit-purge      the audit log as JSON lines or CSV; retention (audit-commands.ts)
  *
  * They use the same configuration as the server (DATABASE_URL, or the embedded PostgreSQL in DATA_DIR).
  */
 import 'reflect-metadata';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../config';
 import { runCommand } from './commands';
@@ -46,6 +48,13 @@ const USAGE = `usage: ds-gateway <command>
                                  with the LDAP_* configuration: connect, bind the service account, find the
                                  person's entry and mapped groups; with --password-stdin also check the password
                                  (one line on stdin). Never signs in, creates or changes anything
+  audit-export --since <time> [--until <time>] --format jsonl|csv [--output FILE]
+                                 audit events from since (inclusive) to until (exclusive), oldest first,
+                                 streamed to stdout or FILE; CSV columns as the GraphQL AuditEvent
+  audit-purge [--older-than-days N]
+                                 delete audit events older than N days (default AUDIT_RETENTION_DAYS;
+                                 refused when neither is set), as MIGRATIONS_DATABASE_URL when set;
+                                 the purge itself is recorded (system.audit-purge)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -62,6 +71,17 @@ async function main(argv: string[]): Promise<number> {
     writeFile: (path, text) => writeFileSync(resolve(path), text),
     listFiles: (path) => readdirSync(resolve(path)),
     isTTY: process.stderr.isTTY === true,
+    openOutput: (path) => {
+      // `-`: stdout, with the same back-pressure (a slow pipe must not make the export pile up in memory).
+      const stream = path === '-' ? process.stdout : createWriteStream(resolve(path));
+      return {
+        write: async (line) => {
+          if (!stream.write(`${line}\n`)) await once(stream, 'drain');
+        },
+        close: () =>
+          path === '-' ? Promise.resolve() : new Promise<void>((done, fail) => stream.end((error?: Error | null) => (error ? fail(error) : done()))),
+      };
+    },
     readStdin: async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);

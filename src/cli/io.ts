@@ -10,4 +10,12 @@ export interface CliIo {
   isTTY?: boolean;
   /** Everything on standard input (`ldap-check --password-stdin`). */
   readStdin?(): Promise<string>;
+  /** A file written line by line as the lines come (`audit-export --output`); absent: written at once by `writeFile`. */
+  openOutput?(path: string): CliOutput;
+}
+
+/** Lines to a file, waiting when the disk is slower than the database. */
+export interface CliOutput {
+  write(line: string): void | Promise<void>;
+  close(): Promise<void>;
 }

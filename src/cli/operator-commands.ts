@@ -61,7 +61,8 @@ async function administratorContext(services: Services, login: string): Promise<
   if (!canAdminister(principal)) {
     throw new Failure(`"${login}" is not an unrestricted administrator (privilege admin, profile data admin, no role)`);
   }
-  return createRequestContext(services, principal);
+  // Audited as the `--as` account, through the `cli` channel.
+  return createRequestContext(services, principal, null, undefined, undefined, undefined, 'cli');
 }
 
 /**

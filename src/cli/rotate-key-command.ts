@@ -6,6 +6,8 @@
  * password could not be opened with any configured key (it is left as it is, and named).
  */
 import { parseArgs } from 'node:util';
+import { CLI_ACTING } from '../audit/acting';
+import { AuditLog } from '../audit/audit-log';
 import type { Config } from '../config';
 import { DEFAULT_ROTATION_BATCH, openSecretBox, rotateEncryptionKey } from '../services/key-rotation';
 import { withDatabase } from './database';
@@ -29,6 +31,7 @@ export async function runRotateEncryptionKey(args: string[], config: Config, io:
     io.out(`sealing with key ${box.keyId} (${origin}); also opening ${box.previousKeyIds.length ? box.previousKeyIds.join(', ') : 'no previous key'}`);
     const result = await rotateEncryptionKey(dataSource, box, {
       batchSize,
+      audit: { log: new AuditLog(), acting: CLI_ACTING },
       onProgress: ({ done, total }) => io.out(`re-sealed ${done}/${total}`),
     });
     for (const row of result.unreadable) {

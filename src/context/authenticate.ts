@@ -4,6 +4,7 @@
  * (`dsk_…`) is accepted in the same places as a token.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { AuditChannel } from '../audit/acting';
 import { AppError } from '../errors/app-error';
 import type { Services } from '../services';
 import { looksLikeApiKey } from '../services/api-key.service';
@@ -24,18 +25,25 @@ export function tokenFromHeaders(headers: IncomingHttpHeaders): string | null {
  * Builds the request context. Bad credentials do not fail here (some operations, such as `createToken`, need none):
  * the reason is kept in `authFailure` and reported by the first operation that needs a caller.
  */
-export async function authenticate(services: Services, headers: IncomingHttpHeaders, requestId?: string, clientAddress?: string): Promise<RequestContext> {
+export async function authenticate(
+  services: Services,
+  headers: IncomingHttpHeaders,
+  requestId: string | undefined,
+  clientAddress: string | undefined,
+  /** The adapter asking: every change of the request is audited with it. */
+  channel: AuditChannel,
+): Promise<RequestContext> {
   // Taken before the caller is resolved: the barrier that lookup may run then also serves the request's cached counts.
   const arrival = services.changeFeed.mark();
   const token = tokenFromHeaders(headers);
-  if (token === null) return createRequestContext(services, null, null, requestId, clientAddress, arrival);
+  if (token === null) return createRequestContext(services, null, null, requestId, clientAddress, arrival, channel);
   try {
     const principal = looksLikeApiKey(token)
       ? await services.apiKeys.principalFromSecret(token, clientAddress, arrival)
       : await services.auth.principalFromToken(token);
-    return createRequestContext(services, principal, null, requestId, clientAddress, arrival);
+    return createRequestContext(services, principal, null, requestId, clientAddress, arrival, channel);
   } catch (error) {
-    if (error instanceof AppError) return createRequestContext(services, null, error, requestId, clientAddress, arrival);
+    if (error instanceof AppError) return createRequestContext(services, null, error, requestId, clientAddress, arrival, channel);
     throw error;
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import { anonymousActor, type Acting, type AuditChannel } from '../audit/acting';
 import type { AppError } from '../errors/app-error';
 import { createLoaders, type Loaders } from './loaders';
 import type { Principal } from './principal';
@@ -28,6 +29,8 @@ export interface RequestContext {
    * request reads its own writes. Shared by every copy of the context.
    */
   readonly freshness: { mark: number; renew(): void };
+  /** Who is acting, for the audit events of this request's changes: the caller's login, channel and request id. */
+  readonly acting: Acting;
 }
 
 export function createRequestContext(
@@ -38,6 +41,8 @@ export function createRequestContext(
   clientAddress?: string,
   /** `ChangeFeed.mark()` (src/db/change-feed.ts) when the request arrived; now by default. */
   arrivalMark: number = services.changeFeed.mark(),
+  /** The adapter that serves the request; `system` for work the gateway does by itself. */
+  channel: AuditChannel = 'system',
 ): RequestContext {
   const manager = services.dataSource.manager;
   const freshness = {
@@ -50,7 +55,8 @@ export function createRequestContext(
     },
   };
   const loaders = createLoaders(services, principal, freshness);
-  return { requestId, principal, authFailure, manager, loaders, clientAddress, freshness };
+  const acting: Acting = { actor: principal?.login ?? anonymousActor(channel), channel, requestId };
+  return { requestId, principal, authFailure, manager, loaders, clientAddress, freshness, acting };
 }
 
 /**

@@ -6,7 +6,8 @@
  * - CONNECT on the database and USAGE on the schema;
  * - SELECT, INSERT, UPDATE, DELETE on the gateway's tables (the triggers of migrations RoleMembership and
  *   *Notifications run as the caller and write `role_connections`, NOTIFY and take advisory locks: nothing more);
- *   only SELECT on `migrations` (readiness compares it with the build's list);
+ *   only SELECT on `migrations` (readiness compares it with the build's list); only INSERT and SELECT on
+ *   `audit_events` (the audit log is append-only for the application; only the owner purges it);
  * - USAGE, SELECT on the sequences (serial ids) and EXECUTE on the schema's functions (PostgreSQL grants it to PUBLIC
  *   by default; stated in case an operator revoked that);
  * - default privileges, so the tables of later migrations, created by the same owner, are granted as they appear.
@@ -18,6 +19,8 @@ export interface RuntimeGrantTarget {
   schema: string;
   /** The migrations table exists already (then the runtime role's writes on it are revoked). */
   migrationsTable: boolean;
+  /** The audit table exists already (then the runtime role's UPDATE, DELETE and TRUNCATE on it are revoked). */
+  auditTable?: boolean;
 }
 
 export const ROLE_NAME = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/;
@@ -34,6 +37,7 @@ export function runtimeGrantStatements(target: RuntimeGrantTarget): string[] {
     `GRANT USAGE ON SCHEMA ${schema} TO ${role}`,
     `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${role}`,
     ...(target.migrationsTable ? [`REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON TABLE ${schema}.migrations FROM ${role}`] : []),
+    ...(target.auditTable ? [`REVOKE UPDATE, DELETE, TRUNCATE ON TABLE ${schema}.audit_events FROM ${role}`] : []),
     `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${schema} TO ${role}`,
     `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${schema} TO ${role}`,
     `ALTER DEFAULT PRIVILEGES IN SCHEMA ${schema} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${role}`,

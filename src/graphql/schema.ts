@@ -5,6 +5,7 @@ import { authChecker } from './auth-checker';
 import { NodeResolver } from './node';
 import { installNodeTypeResolver } from './types/node.types';
 import { ApiKeyResolver } from './resolvers/api-key.resolver';
+import { AuditEventPageResolver, AuditEventResolver, AuditResolver } from './resolvers/audit.resolver';
 import { ConnectionPageResolver } from './resolvers/connection-page.resolver';
 import { ConnectionResolver } from './resolvers/connection.resolver';
 import { AccessImpactResolver, ConnectionAudienceResolver, GovernanceResolver, UserPageResolver } from './resolvers/governance.resolver';
@@ -27,6 +28,9 @@ export const resolvers = [
   AccessImpactResolver,
   ConnectionAudienceResolver,
   UserPageResolver,
+  AuditResolver,
+  AuditEventResolver,
+  AuditEventPageResolver,
   NodeResolver,
 ] as const;
 

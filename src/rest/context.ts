@@ -4,6 +4,7 @@
  * {@link RequestContext} is kept in `res.locals.ctx` for the handler.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { anonymousActor, type Acting } from '../audit/acting';
 import { authenticate } from '../context/authenticate';
 import { createRequestContext, type RequestContext } from '../context/request-context';
 import { AppError, unauthenticated } from '../errors/app-error';
@@ -13,6 +14,11 @@ import { requireAdministrator, requireWritable } from '../services/authorization
 export const BASIC_CHALLENGE = 'Basic realm="ds-api", charset="UTF-8"';
 
 type AsyncHandler = (req: Request, res: Response, next: NextFunction) => Promise<void>;
+
+/** Who acts before anyone signed in (token endpoints): for the audit events of a sign-in. */
+export function restActing(res: Response): Acting {
+  return { actor: anonymousActor('rest'), channel: 'rest', requestId: typeof res.locals.requestId === 'string' ? res.locals.requestId : null };
+}
 
 export function ctxOf(res: Response): RequestContext {
   const ctx = res.locals.ctx as RequestContext | undefined;
@@ -31,7 +37,7 @@ function remember(res: Response, ctx: RequestContext): void {
  */
 export function signedIn(services: Services): RequestHandler {
   const handler: AsyncHandler = async (req, res, next) => {
-    const ctx = await authenticate(services, req.headers, res.locals.requestId as string, req.ip);
+    const ctx = await authenticate(services, req.headers, res.locals.requestId as string, req.ip, 'rest');
     if (!ctx.principal) {
       throw ctx.authFailure ?? unauthenticated('Authentication required: send a token in the user-token header (POST /ds-api/user-token gives one)');
     }
@@ -88,8 +94,8 @@ export function requireBasic(req: Request, res: Response): BasicCredentials {
 export async function contextFromBasic(services: Services, req: Request, res: Response): Promise<RequestContext> {
   const { login, password } = requireBasic(req, res);
   try {
-    const principal = await services.auth.principalFromCredentials(login, password, req.ip);
-    const ctx = createRequestContext(services, principal, null, res.locals.requestId as string, req.ip);
+    const principal = await services.auth.principalFromCredentials(login, password, req.ip, restActing(res));
+    const ctx = createRequestContext(services, principal, null, res.locals.requestId as string, req.ip, undefined, 'rest');
     remember(res, ctx);
     return ctx;
   } catch (error) {

@@ -29,6 +29,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
+import type { AuditLog } from '../audit/audit-log';
+import { SECRET_MASK } from '../audit/audit-values';
 import { canAdminister, type Principal } from '../context/principal';
 import { inTransaction, type RequestContext } from '../context/request-context';
 import { ApiKeyEntity } from '../entities/api-key.entity';
@@ -106,6 +108,7 @@ export class ApiKeyService {
     private readonly feed: ChangeFeed,
     private readonly throttle: LoginThrottle,
     cacheTtlMs: number,
+    private readonly audit: AuditLog,
     /** Told `apikey:<id>` after a revocation commits, so this replica forgets the key at once. */
     private readonly accessChanged: (payload: string) => void,
     private readonly log?: Pick<Logger, 'warn'>,
@@ -148,6 +151,12 @@ export class ApiKeyService {
       );
       const created = await tx.manager.findOneOrFail(ApiKeyEntity, { where: { id: row!.id } });
       created.owner = owner;
+      await this.audit.record(tx.manager, {
+        ...tx.acting,
+        action: 'apikey.create',
+        target: created.id,
+        after: { name: created.name, prefix: created.prefix, owner: owner.login, readOnly: created.readOnly, expiresAt: created.expiresAt, secret: SECRET_MASK },
+      });
       return created;
     });
     return { apiKey, secret };
@@ -167,7 +176,19 @@ export class ApiKeyService {
     const revoked = await inTransaction(ctx, async (tx) => {
       const key = await tx.manager.findOne(ApiKeyEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!key || (!canAdminister(principal) && key.userId !== principal.userId)) throw missing();
-      if (key.revokedAt === null) await tx.manager.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [id]);
+      // Revoking a revoked key changes nothing, and records nothing.
+      if (key.revokedAt === null) {
+        const result: unknown[] = await tx.manager.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1 RETURNING revoked_at`, [id]);
+        // The driver answers an UPDATE with [rows, affected count].
+        const [row] = (Array.isArray(result[0]) ? result[0] : result) as { revoked_at: Date }[];
+        await this.audit.record(tx.manager, {
+          ...tx.acting,
+          action: 'apikey.revoke',
+          target: key.id,
+          before: { name: key.name, prefix: key.prefix, revokedAt: null },
+          after: { name: key.name, prefix: key.prefix, revokedAt: row!.revoked_at },
+        });
+      }
       return key.id;
     });
     this.accessChanged(`apikey:${revoked}`);

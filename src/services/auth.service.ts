@@ -11,6 +11,9 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { LRUCache } from 'lru-cache';
 import type { DataSource } from 'typeorm';
+import type { Acting } from '../audit/acting';
+import type { AuditLog } from '../audit/audit-log';
+import { attemptedLogin } from '../audit/audit-values';
 import type { Config } from '../config';
 import { buildPrincipal, type Principal } from '../context/principal';
 import type { RequestContext } from '../context/request-context';
@@ -53,6 +56,12 @@ const INVALID_CREDENTIALS = 'Invalid login or password';
 /** The one refusal for a wrong login or password, whichever it was and whoever checked it. */
 export const invalidCredentials = () => unauthenticated(INVALID_CREDENTIALS);
 
+/**
+ * Refusals whose `auth.sign-in-failure` event was already written in the transaction of a change they committed
+ * (a directory user whose groups no longer give a role loses their tokens): not recorded a second time.
+ */
+export const auditedFailures = new WeakSet<AppError>();
+
 /** The account a sign-in names: by email when the identifier holds `@`, else by login (case-insensitive). */
 export async function findAccount(dataSource: DataSource, login: string): Promise<UserEntity | null> {
   const identifier = login.trim().toLowerCase();
@@ -75,6 +84,8 @@ export class AuthService {
     private readonly cache?: PrincipalCache,
     /** Sign-in of `ldap` users through LDAP_URL; `undefined` when no directory is configured. */
     readonly directory?: DirectorySignIn,
+    /** Every sign-in, success or failure, is recorded (`auth.sign-in`, `auth.sign-in-failure`). */
+    private readonly audit?: AuditLog,
   ) {
     this.verified = new LRUCache<string, TokenClaims>({ max: Math.max(1, config.cacheBounds?.verifiedTokens ?? 10_000) });
   }
@@ -117,23 +128,52 @@ export class AuthService {
    * `ldap` accounts (and, with LDAP_AUTO_PROVISION, unknown identifiers) by the directory only
    * ({@link DirectorySignIn}), which may also answer `DIRECTORY_UNAVAILABLE` or `FORBIDDEN` (no mapped role).
    */
-  async verifyCredentials(login: string, password: string, clientAddress?: string): Promise<UserEntity> {
+  async verifyCredentials(login: string, password: string, clientAddress: string | undefined, acting: Acting): Promise<UserEntity> {
+    try {
+      return await this.checkCredentials(login, password, clientAddress, acting);
+    } catch (error) {
+      // Recorded on its own (there is no change to join), without the password; the identifier as typed is the
+      // target, bounded. A directory refusal that committed a change was recorded with it (`auditedFailures`).
+      // RATE_LIMITED is not: the throttle refuses those before any check, for a few statements on its own table,
+      // and a blocked client must not be able to grow the audit log at request rate (the failures that led to the
+      // block were each recorded; the request log keeps the 429s).
+      if (error instanceof AppError && error.code !== 'RATE_LIMITED' && this.audit && !auditedFailures.has(error)) {
+        await this.audit.record(this.dataSource.manager, {
+          ...acting,
+          action: 'auth.sign-in-failure',
+          target: attemptedLogin(login),
+          after: { reason: error.code, clientAddress: clientAddress ?? null },
+        });
+      }
+      throw error;
+    }
+  }
+
+  private async checkCredentials(login: string, password: string, clientAddress: string | undefined, acting: Acting): Promise<UserEntity> {
     const attempt = await this.throttle.begin(login, clientAddress);
     const identifier = login.trim().toLowerCase();
     const user = await findAccount(this.dataSource, identifier);
     if (this.directory && identifier && (user ? user.ldap : this.directory.provisions)) {
-      return this.directory.signIn(attempt, identifier, user, password);
+      return this.directory.signIn(attempt, identifier, user, password, { ...acting, clientAddress });
     }
     // Never a local password for an `ldap` account (it has none, and a stray hash must not count).
     const hash = user && !user.ldap ? user.passwordHash : null;
     const ok = await verifyPassword(hash, password);
     if (!user || !ok || user.ldap) throw invalidCredentials();
     await attempt.succeeded();
+    await this.audit?.record(this.dataSource.manager, {
+      ...acting,
+      actor: user.login,
+      action: 'auth.sign-in',
+      target: user.login,
+      after: { clientAddress: clientAddress ?? null },
+    });
     return user;
   }
 
-  async createToken(login: string, password: string, clientAddress?: string): Promise<IssuedToken> {
-    const user = await this.verifyCredentials(login, password, clientAddress);
+  /** `acting`: the adapter's channel and request id, for the sign-in's audit event. */
+  async createToken(login: string, password: string, clientAddress: string | undefined, acting: Acting): Promise<IssuedToken> {
+    const user = await this.verifyCredentials(login, password, clientAddress, acting);
     return this.issue(user);
   }
 
@@ -188,8 +228,8 @@ export class AuthService {
   }
 
   /** Basic-auth style: credentials straight to a caller (REST token endpoints). */
-  async principalFromCredentials(login: string, password: string, clientAddress?: string): Promise<Principal> {
-    const user = await this.verifyCredentials(login, password, clientAddress);
+  async principalFromCredentials(login: string, password: string, clientAddress: string | undefined, acting: Acting): Promise<Principal> {
+    const user = await this.verifyCredentials(login, password, clientAddress, acting);
     const principal = await this.loadPrincipal(user.id, user.tokenVersion);
     if (!principal) throw invalidCredentials();
     return principal;

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { AuditLog } from '../audit/audit-log';
+import { SECRET_MASK } from '../audit/audit-values';
 import { DEFAULT_ADMIN_LOCK, lockForTransaction } from '../db/locks';
 import { UserEntity } from '../entities/user.entity';
 import { hashPassword } from './passwords';
@@ -28,7 +30,7 @@ export async function ensureDefaultAdministrator(dataSource: DataSource, options
     const password = options.password ?? generatedPassword!;
     const exists = await manager.getRepository(UserEntity).createQueryBuilder('u').where('lower(u.login) = :login', { login: DEFAULT_ADMIN_LOGIN }).getExists();
     if (!exists) {
-      await manager.save(
+      const admin = await manager.save(
         manager.create(UserEntity, {
           email: options.email,
           login: DEFAULT_ADMIN_LOGIN,
@@ -41,6 +43,16 @@ export async function ensureDefaultAdministrator(dataSource: DataSource, options
           tokenVersion: 1,
         }),
       );
+      // The gateway's own change (first start, or the CLI's first run on a fresh database): actor and channel `system`.
+      const { email, login, privilege, profile, live360, comment, ldap } = admin;
+      await new AuditLog().record(manager, {
+        actor: 'system',
+        channel: 'system',
+        requestId: null,
+        action: 'user.create',
+        target: login,
+        after: { email, login, privilege, profile, live360, comment, ldap, roles: [], password: SECRET_MASK },
+      });
     }
     await manager.query(`INSERT INTO settings (key, value) VALUES ('default_admin_created', now()::text)`);
     return exists ? { created: false } : { created: true, generatedPassword };

@@ -13,10 +13,12 @@
  * The `user_roles` triggers NOTIFY every replica's caches at commit; this replica forgets the user at once.
  */
 import type { DataSource } from 'typeorm';
+import type { Acting } from '../audit/acting';
+import type { AuditLog } from '../audit/audit-log';
 import { UserEntity } from '../entities/user.entity';
 import { AppError } from '../errors/app-error';
 import type { DirectoryIdentity, LdapDirectory } from '../directory/ldap-directory';
-import { invalidCredentials } from './auth.service';
+import { auditedFailures, invalidCredentials } from './auth.service';
 import type { LoginAttempt } from './login-throttle';
 import type { UserService } from './user.service';
 import { loginBase } from './user.service';
@@ -43,6 +45,8 @@ export class DirectorySignIn {
     private readonly users: UserService,
     private readonly accessChanged: (payload: string) => void,
     private readonly log?: Log,
+    /** The sign-in is recorded in the transaction that provisions the account or changes its roles. */
+    private readonly audit?: AuditLog,
   ) {}
 
   /** LDAP_AUTO_PROVISION: an identifier with no account may still be a directory user. */
@@ -55,7 +59,14 @@ export class DirectorySignIn {
    * The throttle attempt is settled here: success clears it, a refusal leaves it counted, an unreachable directory
    * gives it back.
    */
-  async signIn(attempt: LoginAttempt, identifier: string, user: UserEntity | null, password: string): Promise<UserEntity> {
+  async signIn(
+    attempt: LoginAttempt,
+    identifier: string,
+    user: UserEntity | null,
+    password: string,
+    acting: Acting & { clientAddress?: string },
+  ): Promise<UserEntity> {
+    const { clientAddress, ...who } = acting;
     const identity = directoryIdentity(identifier, user);
     let result;
     try {
@@ -95,18 +106,36 @@ export class DirectorySignIn {
             created = true;
           }
         }
-        if (!groupRoles) return { account, refused: false, changed: created };
+        const signedIn = async (rolesChanged: boolean) =>
+          this.audit?.record(manager, {
+            ...who,
+            actor: account.login,
+            action: 'auth.sign-in',
+            target: account.login,
+            after: { directory: true, provisioned: created, rolesChanged, clientAddress: clientAddress ?? null },
+          });
+        if (!groupRoles) {
+          await signedIn(false);
+          return { account, refused: false, changed: created };
+        }
         const names = entry.groups.flatMap((g) => groupRoles.get(g) ?? []);
         const { roleIds, unknown, changed } = await this.users.replaceDirectoryRoles(manager, account, names);
         if (unknown.length > 0) this.log?.warn({ login: account.login, unknown }, 'LDAP_GROUP_ROLES names roles that do not exist: ignored');
         if (roleIds.length > 0) {
           if (created) this.log?.info({ login: account.login, dn: entry.dn }, 'directory user provisioned at first sign-in');
+          await signedIn(changed);
           return { account, refused: false, changed: changed || created };
         }
         // Fail closed. A new account is not created (the transaction rolls back); an existing one keeps its roles (no
         // role would mean unrestricted) and loses its tokens, since the directory no longer grants it anything here.
         if (created) throw refusal();
         await manager.query('UPDATE users SET token_version = token_version + 1, updated_at = now() WHERE id = $1', [account.id]);
+        await this.audit?.record(manager, {
+          ...who,
+          action: 'auth.sign-in-failure',
+          target: account.login,
+          after: { reason: 'FORBIDDEN', directory: true, tokensRevoked: true, clientAddress: clientAddress ?? null },
+        });
         return { account, refused: true, changed: true };
       });
     try {
@@ -125,7 +154,9 @@ export class DirectorySignIn {
     await attempt.succeeded();
     if (outcome.refused) {
       this.log?.warn({ login: outcome.account.login, groups: entry.groups }, 'directory user has no mapped role: sign-in refused');
-      throw refusal();
+      const refused = refusal();
+      auditedFailures.add(refused);
+      throw refused;
     }
     return outcome.account;
   }

@@ -10,7 +10,7 @@
  * it is a User's global id as it is. No other type's id is all digits (base64url of "v1:..." starts with "djE6"), so
  * ids stay unique across types.
  */
-export const NODE_TYPES = ['Connection', 'Role', 'User', 'ApiKey'] as const;
+export const NODE_TYPES = ['Connection', 'Role', 'User', 'ApiKey', 'AuditEvent'] as const;
 export type NodeTypeName = (typeof NODE_TYPES)[number];
 
 export interface GlobalId {
@@ -31,12 +31,13 @@ export function parseGlobalId(id: string): GlobalId | null {
   if (USER_ID.test(id)) return Number(id) <= 2_147_483_647 ? { type: 'User', key: id } : null;
   if (!ENCODED.test(id)) return null;
   const text = Buffer.from(id, 'base64url').toString('utf8');
-  const match = /^v1:(Connection|Role|ApiKey):(.+)$/s.exec(text);
+  const match = /^v1:(Connection|Role|ApiKey|AuditEvent):(.+)$/s.exec(text);
   if (!match) return null;
   // One spelling per object: a re-encoding must give the same id back (no padding variants, no stray bits).
   if (Buffer.from(text, 'utf8').toString('base64url') !== id) return null;
   const type = match[1] as NodeTypeName;
   const key = match[2]!;
   if (type === 'ApiKey' && !/^[1-9][0-9]{0,17}$/.test(key)) return null;
+  if (type === 'AuditEvent' && !/^[1-9][0-9]{0,18}$/.test(key)) return null;
   return { type, key };
 }

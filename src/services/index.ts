@@ -3,6 +3,7 @@
  * GraphQL resolvers and the REST handlers are thin adapters over these objects.
  */
 import type { DataSource } from 'typeorm';
+import { AuditLog } from '../audit/audit-log';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { ACCESS_CHANNEL, ChangeFeed } from '../db/change-feed';
@@ -53,6 +54,8 @@ export interface Services {
   /** Objects by global id (`node`, `nodes`), each under its own visibility rule. */
   nodes: NodeService;
   principalCache: PrincipalCache;
+  /** The audit log: services record their changes with it; administrators read it (`auditEvents`). */
+  audit: AuditLog;
   /** Membership counts (dashboard totals, role counts), exact through the change feed's notifications. */
   membershipCache: MembershipCache;
   /** Explanations of access decisions, a connection's audience, impacts of changes (src/services/governance/). */
@@ -64,6 +67,7 @@ export interface Services {
 /** Wires the services over an initialized, migrated data source. */
 export async function createServices(dataSource: DataSource, config: Config, log?: Logger): Promise<Services> {
   const settings = new SettingsService(dataSource);
+  const audit = new AuditLog();
   // ENCRYPTION_KEY (or the generated one kept in settings) seals; ENCRYPTION_KEY_PREVIOUS only opens (key-rotation.ts).
   const secrets = await openSecretBox(dataSource, config);
   const mappers = {
@@ -78,17 +82,17 @@ export async function createServices(dataSource: DataSource, config: Config, log
   const principalCache = new PrincipalCache(changeFeed, config.principalCacheTtlMs, config.cacheBounds?.principals);
   const membershipCache = new MembershipCache(changeFeed, config.principalCacheTtlMs);
   // The bulk import writes the password column too: a mapper of every column (the read mapper leaves it out).
-  const connections = new ConnectionService(connectionQueries, probes, secrets, new EntityRowMapper(dataSource, ConnectionEntity), membershipCache);
+  const connections = new ConnectionService(connectionQueries, probes, secrets, new EntityRowMapper(dataSource, ConnectionEntity), audit, membershipCache);
   // The replica that commits a change forgets the affected callers at once; the others learn it by NOTIFY.
   const accessChanged = (payload: string) => changeFeed.publish(ACCESS_CHANNEL, payload);
-  const users = new UserService(connections, accessChanged);
-  const directory = config.directory ? new DirectorySignIn(dataSource, new LdapDirectory(config.directory, log), users, accessChanged, log) : undefined;
-  const auth = new AuthService(dataSource, config, settings, principalCache, directory);
+  const users = new UserService(connections, audit, accessChanged);
+  const directory = config.directory ? new DirectorySignIn(dataSource, new LdapDirectory(config.directory, log), users, accessChanged, log, audit) : undefined;
+  const auth = new AuthService(dataSource, config, settings, principalCache, directory, audit);
   await auth.init();
   // Failed key checks share the per-address counter (and its table) with password sign-ins.
   const apiKeyThrottle = new LoginThrottle(dataSource, config.loginThrottle);
-  const roles = new RoleService(connections, accessChanged);
-  const apiKeys = new ApiKeyService(dataSource, auth, principalCache, changeFeed, apiKeyThrottle, config.principalCacheTtlMs, accessChanged, log);
+  const roles = new RoleService(connections, audit, accessChanged);
+  const apiKeys = new ApiKeyService(dataSource, auth, principalCache, changeFeed, apiKeyThrottle, config.principalCacheTtlMs, audit, accessChanged, log);
   await changeFeed.start();
   return {
     dataSource,
@@ -106,6 +110,7 @@ export async function createServices(dataSource: DataSource, config: Config, log
     changeFeed,
     nodes: new NodeService(),
     principalCache,
+    audit,
     membershipCache,
     governance: createGovernance({ connections, roles, users, userMapper: mappers.user }),
     close: async () => {

@@ -10,6 +10,8 @@
  * gateway serves (replicas configured with the new key and the old ones open both).
  */
 import type { DataSource } from 'typeorm';
+import type { Acting } from '../audit/acting';
+import type { AuditLog } from '../audit/audit-log';
 import type { Config } from '../config';
 import { configuredKey, connectionBinding, SecretBox, storedKey } from './secret-box';
 import { SettingsService } from './settings.service';
@@ -52,7 +54,12 @@ export const DEFAULT_ROTATION_BATCH = 500;
 export async function rotateEncryptionKey(
   dataSource: DataSource,
   box: SecretBox,
-  options: { batchSize?: number; onProgress?: (progress: RotationProgress) => void } = {},
+  options: {
+    batchSize?: number;
+    onProgress?: (progress: RotationProgress) => void;
+    /** Each batch that re-seals passwords records `system.rotate-encryption-key` in its own transaction. */
+    audit?: { log: AuditLog; acting: Acting };
+  } = {},
 ): Promise<RotationResult> {
   const batchSize = options.batchSize ?? DEFAULT_ROTATION_BATCH;
   const stale = `split_part(password_encrypted, '.', 1) <> 'v2' OR split_part(password_encrypted, '.', 2) <> $1`;
@@ -89,6 +96,13 @@ export async function rotateEncryptionKey(
             WHERE c.id = v.id AND c.password_encrypted = v.previous`,
           [ids, before, after],
         );
+        // One event per committed batch: a rotation interrupted half-way leaves exactly the events of what it did.
+        await options.audit?.log.record(manager, {
+          ...options.audit.acting,
+          action: 'system.rotate-encryption-key',
+          target: box.keyId,
+          after: { keyId: box.keyId, resealed: ids.length, first: rows[0]!.name, last: rows[rows.length - 1]!.name },
+        });
       }
       return { count: rows.length, resealed: ids.length, lastId: rows.length ? rows[rows.length - 1]!.id : afterId };
     });

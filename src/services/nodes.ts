@@ -4,7 +4,8 @@
  * - a connection: the caller's visible set (the same predicate as every connection query);
  * - a role: administrators, or a caller who holds it (as `me { roles }` shows it);
  * - a user: administrators, or the caller themselves (as `me`);
- * - an API key: administrators, or its owner (as `apiKeys`).
+ * - an API key: administrators, or its owner (as `apiKeys`);
+ * - an audit event: administrators (as `auditEvents`).
  * Anything else is `null`, exactly as for an id that names nothing, or is not an id at all: no existence oracle.
  *
  * Lookups go through per-request DataLoaders: `nodes` of 100 ids costs one statement per type, whatever the count.
@@ -12,6 +13,7 @@
 import DataLoader from 'dataloader';
 import { In, type EntityManager } from 'typeorm';
 import { canAdminister, visibility, type Principal } from '../context/principal';
+import { auditEventsByIds, type AuditEvent } from '../audit/audit-log';
 import type { RequestContext } from '../context/request-context';
 import type { EntityRowMapper } from '../db/row-mapper';
 import { ApiKeyEntity } from '../entities/api-key.entity';
@@ -24,7 +26,7 @@ import type { ConnectionQueries } from './connection-queries';
 import { parseGlobalId } from './global-id';
 import { MAX_PAGE_SIZE } from './pagination';
 
-export type NodeEntity = ConnectionEntity | RoleEntity | UserEntity | ApiKeyEntity;
+export type NodeEntity = ConnectionEntity | RoleEntity | UserEntity | ApiKeyEntity | AuditEvent;
 
 /** Spread into the request's loaders (which are all DataLoaders: a write clears them all). */
 export interface NodeLoaders {
@@ -32,6 +34,7 @@ export interface NodeLoaders {
   nodeRole: DataLoader<string, RoleEntity | null>;
   nodeUser: DataLoader<number, UserEntity | null>;
   nodeApiKey: DataLoader<string, ApiKeyEntity | null>;
+  nodeAuditEvent: DataLoader<string, AuditEvent | null>;
 }
 
 export interface NodeSources {
@@ -89,6 +92,10 @@ export function createNodeLoaders(sources: NodeSources, principal: Principal | n
       });
       return byKey(ids, rows, (key) => key.id);
     }),
+    nodeAuditEvent: new DataLoader(async (ids) => {
+      if (!admin) return none(ids);
+      return byKey(ids, await auditEventsByIds(manager, ids), (event) => event.id);
+    }),
   };
 }
 
@@ -113,6 +120,8 @@ export class NodeService {
             return ctx.loaders.nodeUser.load(Number(parsed.key));
           case 'ApiKey':
             return ctx.loaders.nodeApiKey.load(parsed.key);
+          case 'AuditEvent':
+            return ctx.loaders.nodeAuditEvent.load(parsed.key);
           default:
             return null;
         }

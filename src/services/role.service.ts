@@ -4,6 +4,8 @@
  * src/access/predicate.ts for previews and filters.
  */
 import { normalizeAccessRule, type AccessGroup } from '../access/access-rule';
+import type { AuditLog } from '../audit/audit-log';
+import { changedFields } from '../audit/audit-values';
 import { compileRules, memberOf } from '../access/predicate';
 import { inTransaction, type RequestContext } from '../context/request-context';
 import { RoleEntity } from '../entities/role.entity';
@@ -19,9 +21,13 @@ import { nameSchema, parseInput } from './validation';
 
 const NOT_FOUND = (name: string) => notFound(`Role ${JSON.stringify(name)} not found`);
 
+/** A role as its audit events show it. */
+const snapshot = (role: Pick<RoleEntity, 'name' | 'access'>) => ({ name: role.name, access: role.access });
+
 export class RoleService {
   constructor(
     private readonly connections: ConnectionService,
+    private readonly audit: AuditLog,
     /** Told after a commit that changed what some callers may see (`all`). */
     private readonly accessChanged: (payload: string) => void = () => undefined,
   ) {}
@@ -49,7 +55,9 @@ export class RoleService {
     try {
       return await inTransaction(ctx, async (tx) => {
         await lockAccessRelation(tx.manager);
-        return tx.manager.save(tx.manager.create(RoleEntity, { name, access: rule }));
+        const role = await tx.manager.save(tx.manager.create(RoleEntity, { name, access: rule }));
+        await this.audit.record(tx.manager, { ...tx.acting, action: 'role.create', target: role.name, after: snapshot(role) });
+        return role;
       });
     } catch (error) {
       if (isUniqueViolation(error, 'roles_name_key')) throw conflict(`Role ${JSON.stringify(name)} already exists`);
@@ -64,8 +72,11 @@ export class RoleService {
       await lockAccessRelation(tx.manager);
       const role = await tx.manager.findOne(RoleEntity, { where: { name }, lock: { mode: 'pessimistic_write' } });
       if (!role) throw NOT_FOUND(name);
+      const before = snapshot(role);
       role.access = rule;
-      return tx.manager.save(role);
+      const updated = await tx.manager.save(role);
+      await this.audit.record(tx.manager, { ...tx.acting, action: 'role.update', target: role.name, ...changedFields(before, snapshot(updated)) });
+      return updated;
     });
     this.accessChanged('all');
     return saved;
@@ -85,6 +96,7 @@ export class RoleService {
           throw new AppError('ROLE_IN_USE', `Role ${JSON.stringify(name)} is assigned to ${holders} user(s); unassign it first`);
         }
         await tx.manager.delete(RoleEntity, { id: role.id });
+        await this.audit.record(tx.manager, { ...tx.acting, action: 'role.delete', target: role.name, before: snapshot(role) });
       });
       this.accessChanged('all');
     } catch (error) {

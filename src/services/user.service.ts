@@ -11,6 +11,9 @@ import { z } from 'zod';
 import { In, type EntityManager } from 'typeorm';
 import { countsAsAdministrator, countsAsAdministratorSql, mayAdminister, type AdministrationState } from '../access/administration';
 import { visibilityOfRoles } from '../access/predicate';
+import type { Acting } from '../audit/acting';
+import type { AuditLog } from '../audit/audit-log';
+import { changedFields, SECRET_MASK, type AuditValues } from '../audit/audit-values';
 import { inTransaction, type RequestContext } from '../context/request-context';
 import { RoleEntity } from '../entities/role.entity';
 import { UserRoleEntity } from '../entities/user-role.entity';
@@ -68,6 +71,24 @@ const inputSchema = z.object({
 
 const NOT_FOUND = (email: string) => notFound(`User ${JSON.stringify(email)} not found`);
 
+/** A user as its audit events show it: never the hash; a local password only as {@link SECRET_MASK}. */
+function snapshot(user: Pick<UserEntity, 'email' | 'login' | 'privilege' | 'profile' | 'live360' | 'comment' | 'ldap'>, roles: string[]): AuditValues {
+  const { email, login, privilege, profile, live360, comment, ldap } = user;
+  return { email, login, privilege, profile, live360, comment, ldap, roles };
+}
+
+/** Role names as events list them: once each, sorted. */
+const roleList = (names: readonly string[]) => [...new Set(names)].sort();
+
+/** The names of a user's roles, sorted (one statement; its length is the role count the invariant needs). */
+async function roleNamesOf(manager: EntityManager, userId: number): Promise<string[]> {
+  const rows: { name: string }[] = await manager.query(
+    `SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = $1 ORDER BY r.name`,
+    [userId],
+  );
+  return rows.map((r) => r.name);
+}
+
 export function permissionsOf(user: Pick<UserEntity, 'privilege' | 'profile' | 'live360'>, roleCount: number): Permissions {
   return {
     administer: mayAdminister({ privilege: user.privilege, profile: user.profile, roleCount }),
@@ -101,13 +122,28 @@ export function findUserByLogin(manager: EntityManager, login: string, lock = fa
  * as {@link UserService.update}. Not a caller's request: whoever runs it holds the database credentials. The
  * `users` trigger tells every replica (`ds_access_changed`). `null` when no account has this login.
  */
-export async function resetPassword(manager: EntityManager, login: string, password: string): Promise<UserEntity | null> {
+export async function resetPassword(
+  manager: EntityManager,
+  login: string,
+  password: string,
+  /** Records `user.password-reset` in the reset's transaction. */
+  audit: { log: AuditLog; acting: Acting },
+): Promise<UserEntity | null> {
   const hash = await hashPassword(parseInput(userPasswordSchema, password, 'password'));
   return manager.transaction(async (tx) => {
     const user = await findUserByLogin(tx, login, true);
     if (!user) return null;
+    const wasLdap = user.ldap;
     Object.assign(user, { passwordHash: hash, ldap: false, tokenVersion: tokenVersionAfter(user, { newPassword: true, ldap: false }) });
-    return tx.save(user);
+    const saved = await tx.save(user);
+    await audit.log.record(tx, {
+      ...audit.acting,
+      action: 'user.password-reset',
+      target: saved.login,
+      before: { password: wasLdap ? null : SECRET_MASK, ...(wasLdap ? { ldap: true } : {}) },
+      after: { password: SECRET_MASK, ...(wasLdap ? { ldap: false } : {}) },
+    });
+    return saved;
   });
 }
 
@@ -120,6 +156,7 @@ export function loginBase(email: string): string {
 export class UserService {
   constructor(
     private readonly connections: ConnectionService,
+    private readonly audit: AuditLog,
     /** Told after a commit that changed what a user may do or see (`user:<id>`). */
     private readonly accessChanged: (payload: string) => void = () => undefined,
   ) {}
@@ -170,6 +207,8 @@ export class UserService {
         tokenVersion: 1,
       });
       await this.assignRoles(tx.manager, user.id, roleIds);
+      const after = { ...snapshot(user, roleList(data.roles ?? [])), ...(passwordHash === null ? {} : { password: SECRET_MASK }) };
+      await this.audit.record(tx.manager, { ...tx.acting, action: 'user.create', target: user.login, after });
       return user;
     });
   }
@@ -190,7 +229,9 @@ export class UserService {
       }
       if (data.password === null && !ldap) throw badInput('password: cannot be removed from a local user', 'password');
       const roleIds = data.roles === undefined ? undefined : await this.resolveRoles(tx.manager, data.roles);
-      const currentRoleCount = await tx.manager.countBy(UserRoleEntity, { userId: user.id });
+      const currentRoles = await roleNamesOf(tx.manager, user.id);
+      const currentRoleCount = currentRoles.length;
+      const before = snapshot(user, currentRoles);
       const after: AdministratorState = {
         privilege: data.privilege ?? user.privilege,
         profile: data.profile ?? user.profile,
@@ -214,6 +255,13 @@ export class UserService {
         await tx.manager.delete(UserRoleEntity, { userId: user.id });
         await this.assignRoles(tx.manager, user.id, roleIds);
       }
+      const changes = changedFields(before, snapshot(saved, data.roles === undefined ? currentRoles : roleList(data.roles)));
+      // A password is never shown, only that it was set (or removed, for a user moving to the directory).
+      if (newHash !== undefined || before.ldap !== ldap) {
+        changes.before.password = before.ldap ? null : SECRET_MASK;
+        changes.after.password = ldap ? null : SECRET_MASK;
+      }
+      await this.audit.record(tx.manager, { ...tx.acting, action: 'user.update', target: saved.login, ...changes });
       return saved;
     });
     this.accessChanged(`user:${updated.id}`);
@@ -242,9 +290,10 @@ export class UserService {
       await lockForTransaction(tx.manager, ADMIN_INVARIANT_LOCK);
       const user = await this.findByEmail(tx.manager, email, true);
       if (!user) throw NOT_FOUND(email);
-      const roleCount = await tx.manager.countBy(UserRoleEntity, { userId: user.id });
-      await this.guardLastAdministrator(tx.manager, user, { ...user, roleCount }, null);
+      const roles = await roleNamesOf(tx.manager, user.id);
+      await this.guardLastAdministrator(tx.manager, user, { ...user, roleCount: roles.length }, null);
       await tx.manager.delete(UserEntity, { id: user.id });
+      await this.audit.record(tx.manager, { ...tx.acting, action: 'user.delete', target: user.login, before: snapshot(user, roles) });
       return user;
     });
     this.accessChanged(`user:${deleted.id}`);

@@ -7,6 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import type { QueryRunner } from 'typeorm';
+import { AuditEvents1732320000500 } from '../../migrations/1732320000500-AuditEvents';
 import { runCommand, type CliIo } from '../../src/cli/commands';
 import { loadConfig, type Config } from '../../src/config';
 import { startGateway, type RunningGateway } from '../../src/gateway';
@@ -204,4 +206,45 @@ test('the runtime role cannot change the schema', async () => {
       /must be owner of function|permission denied/,
     );
   });
+});
+
+test('the runtime role writes and reads audit events, and may not update, delete or truncate them', async () => {
+  const privileges = async () =>
+    (
+      await asRuntime((c) =>
+        c.query(
+          `SELECT p, has_table_privilege(current_user, 'audit_events', p) AS granted
+             FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) AS p`,
+        ),
+      )
+    ).rows as { p: string; granted: boolean }[];
+  const expected = [
+    { p: 'SELECT', granted: true },
+    { p: 'INSERT', granted: true },
+    { p: 'UPDATE', granted: false },
+    { p: 'DELETE', granted: false },
+    { p: 'TRUNCATE', granted: false },
+  ];
+  expect(await privileges()).toEqual(expected);
+  await asRuntime(async (c) => {
+    // The gateway above (running as this role) recorded its changes and sign-ins.
+    expect((await c.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'auth.sign-in-failure'`)).rows[0].n).toBeGreaterThan(0);
+    await c.query(`SELECT set_config('ds.audit_purge', 'on', false)`); // the trigger's key does not open the grant
+    await expect(c.query(`DELETE FROM audit_events`)).rejects.toThrow(/permission denied for table audit_events/);
+    await expect(c.query(`UPDATE audit_events SET actor = 'x'`)).rejects.toThrow(/permission denied for table audit_events/);
+  });
+
+  // The table created after `grant-runtime` (an upgrade): the default privileges would give UPDATE and DELETE, and
+  // the migration takes them back.
+  const owner = new Client({ connectionString: ownerUrl });
+  await owner.connect();
+  try {
+    const migration = new AuditEvents1732320000500();
+    const runner = { query: (text: string) => owner.query(text) } as unknown as QueryRunner;
+    await migration.down(runner);
+    await migration.up(runner);
+  } finally {
+    await owner.end();
+  }
+  expect(await privileges()).toEqual(expected);
 });

@@ -3,6 +3,7 @@
  * CSV and JSON (all or nothing, every bad row reported), export of roles and users, import of roles, re-probing.
  */
 import { Client } from 'pg';
+import { CLI_ACTING } from '../../src/audit/acting';
 import { runCommand, type CliIo } from '../../src/cli/commands';
 import { loadConfig, type Config } from '../../src/config';
 import { createRequestContext } from '../../src/context/request-context';
@@ -298,7 +299,7 @@ describe('export and import-roles', () => {
     try {
       const services = await createServices(dataSource, config);
       try {
-        const admin = await services.auth.principalFromCredentials('datasentinel', ADMIN_PASSWORD);
+        const admin = await services.auth.principalFromCredentials('datasentinel', ADMIN_PASSWORD, undefined, CLI_ACTING);
         await services.users.create(createRequestContext(services, admin), 'jean.lapioffe@corp.com', {
           password: 'jeans-password',
           privilege: 'read',

@@ -151,11 +151,26 @@ test('rotate-encryption-key re-seals everything sealed with older keys, in batch
     else expect(sealed).not.toBe(before.get(name));
   }
 
-  // Idempotent: nothing left to do, nothing changes.
+  // Audited: one event per committed batch, by the CLI, naming counts and names, never a sealed value.
+  const audited = async () =>
+    (await ds.query(`SELECT actor, channel, action, target, after FROM audit_events WHERE action = 'system.rotate-encryption-key' ORDER BY id`)) as {
+      actor: string;
+      channel: string;
+      target: string;
+      after: { resealed: number; keyId: string };
+    }[];
+  const events = await audited();
+  expect(events).toHaveLength(Math.ceil((ROWS + 40) / 200));
+  expect(events.every((e) => e.actor === 'cli' && e.channel === 'cli' && e.target === b.keyId && e.after.keyId === b.keyId)).toBe(true);
+  expect(events.reduce((sum, e) => sum + e.after.resealed, 0)).toBe(ROWS + 40);
+  expect(JSON.stringify(events)).not.toMatch(/v[12]\.[A-Za-z0-9_-]+\./);
+
+  // Idempotent: nothing left to do, nothing changes, nothing is recorded.
   const again = captureIo();
   expect(await runCommand('rotate-encryption-key', [], configWith({ ENCRYPTION_KEY: KEY_B, ENCRYPTION_KEY_PREVIOUS: `${KEY_A},${KEY_C}` }), again)).toBe(0);
   expect(again.lines[again.lines.length - 1]).toBe(`nothing to re-seal: every connection password is sealed with key ${b.keyId}`);
   expect(await sealedByName()).toEqual(after);
+  expect(await audited()).toHaveLength(events.length);
   await ds.query(`DELETE FROM connections`);
 });
 

@@ -19,13 +19,20 @@ export class TokenResolver {
   ): Promise<IssuedToken> {
     // Every mutation is refused to a read-only API key, this one included (it has no `@Authorized` to do it).
     requireWritable(ctx);
-    const issued = await ctx.services.auth.createToken(login, password, ctx.clientAddress);
+    const issued = await ctx.services.auth.createToken(login, password, ctx.clientAddress, ctx.acting);
     if (!ctx.principal) {
       // The caller has just proved who they are: the nested fields of the answer (`user { connections roles {
       // connectionCount } }`) resolve as that user, instead of failing the whole answer (and losing the token) or
       // counting nothing.
       const principal = await ctx.services.auth.loadPrincipal(issued.user.id, issued.user.tokenVersion);
-      if (principal) Object.assign(ctx, { principal, authFailure: null, loaders: createLoaders(ctx.services, principal, ctx.freshness) });
+      if (principal) {
+        Object.assign(ctx, {
+          principal,
+          authFailure: null,
+          loaders: createLoaders(ctx.services, principal, ctx.freshness),
+          acting: { ...ctx.acting, actor: principal.login },
+        });
+      }
     }
     return issued;
   }

@@ -1,5 +1,6 @@
 import { isInterfaceType, type GraphQLSchema } from 'graphql';
 import { Field, ID, InterfaceType } from 'type-graphql';
+import { AuditEvent } from '../../audit/audit-log';
 import { ApiKeyEntity } from '../../entities/api-key.entity';
 import { ConnectionEntity } from '../../entities/connection.entity';
 import { RoleEntity } from '../../entities/role.entity';
@@ -11,6 +12,7 @@ export function nodeTypeOf(value: unknown): string | undefined {
   if (value instanceof RoleEntity) return 'Role';
   if (value instanceof UserEntity) return 'User';
   if (value instanceof ApiKeyEntity) return 'ApiKey';
+  if (value instanceof AuditEvent) return 'AuditEvent';
   return undefined;
 }
 

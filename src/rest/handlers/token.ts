@@ -10,14 +10,14 @@
 import type { Request, Response } from 'express';
 import { AppError } from '../../errors/app-error';
 import type { Services } from '../../services';
-import { basicCredentials, contextFromBasic, requireBasic, BASIC_CHALLENGE } from '../context';
+import { basicCredentials, contextFromBasic, requireBasic, restActing, BASIC_CHALLENGE } from '../context';
 import { tokenDetailsDto, tokenDto } from '../dto';
 
 export function tokenHandlers(services: Services) {
   const issue = async (req: Request, res: Response, status: number): Promise<void> => {
     const { login, password } = requireBasic(req, res);
     try {
-      const issued = await services.auth.createToken(login, password, req.ip);
+      const issued = await services.auth.createToken(login, password, req.ip, restActing(res));
       const organization = req.params.organization;
       if (typeof organization === 'string') services.auth.checkOrganization(organization);
       res.locals.login = issued.user.login;

@@ -4,6 +4,7 @@
  * (src/db/row-mapper.ts), never written here. Probes run after the commit, in the background, through the probe pool.
  */
 import { normalizeUserTags, type TagPair } from '../../access/tags';
+import type { AuditLog } from '../../audit/audit-log';
 import { inTransaction, type RequestContext } from '../../context/request-context';
 import { lockAccessRelation } from '../../db/locks';
 import { isUniqueViolation } from '../../db/pg-errors';
@@ -51,6 +52,8 @@ export class ConnectionImport {
     mapper: EntityRowMapper<ConnectionEntity>,
     private readonly probing: ConnectionProbing,
     private readonly secrets: SecretBox,
+    /** One `connection.import` event per import, in its transaction. */
+    private readonly audit: AuditLog,
   ) {
     const columns = mapper.columnsOf(IMPORTED_PROPS);
     const names = columns.map((c) => c.db).join(', ');
@@ -108,6 +111,12 @@ export class ConnectionImport {
           throw error;
         }
       }
+      await this.audit.record(tx.manager, {
+        ...tx.acting,
+        action: 'connection.import',
+        target: 'connections',
+        after: { created: rows.length, names: rows.map((r) => r.item.name) },
+      });
       return rows;
     });
     if (options.probe !== false && this.probing.enabled) {

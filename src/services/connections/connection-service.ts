@@ -9,6 +9,7 @@
  */
 import { MATCH_EVERYTHING, type ConnectionPredicate } from '../../access/predicate';
 import { visibility } from '../../context/principal';
+import type { AuditLog } from '../../audit/audit-log';
 import type { RequestContext } from '../../context/request-context';
 import type { EntityRowMapper } from '../../db/row-mapper';
 import type { ConnectionEntity } from '../../entities/connection.entity';
@@ -39,11 +40,13 @@ export class ConnectionService {
     secrets: SecretBox,
     /** A mapper of every connection column (the password included), for the bulk import's INSERT. */
     importMapper: EntityRowMapper<ConnectionEntity>,
+    /** Connection writes and imports record their events with it. */
+    audit: AuditLog,
     membershipCache?: MembershipCache,
   ) {
     this.probing = new ConnectionProbing(probes, secrets);
-    this.writes = new ConnectionWrites(this.probing, secrets);
-    this.imports = new ConnectionImport(importMapper, this.probing, secrets);
+    this.writes = new ConnectionWrites(this.probing, secrets, audit);
+    this.imports = new ConnectionImport(importMapper, this.probing, secrets, audit);
     this.tagSummaries = new TagSummaries(queries, membershipCache);
   }
 
