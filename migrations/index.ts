@@ -5,6 +5,7 @@ import { LoginThrottle1732320000010 } from './1732320000010-LoginThrottle';
 import { RoleMembership1732320000020 } from './1732320000020-RoleMembership';
 import { MembershipChangeNotifications1732320000030 } from './1732320000030-MembershipChangeNotifications';
 import { ApiKeys1732320000100 } from './1732320000100-ApiKeys';
+import { ConnectionChangeNotifications1732320000600 } from './1732320000600-ConnectionChangeNotifications';
 
 export const migrations = [
   InitialSchema1732320000000,
@@ -13,4 +14,5 @@ export const migrations = [
   RoleMembership1732320000020,
   MembershipChangeNotifications1732320000030,
   ApiKeys1732320000100,
+  ConnectionChangeNotifications1732320000600,
 ];

@@ -53,6 +53,8 @@ export interface Config extends SecurityConfig, OpsConfig {
   graphqlJit: boolean;
   /** Runs of one query document on graphql-js before it is compiled. */
   graphqlJitMinUses: number;
+  /** Open subscription sockets per user and replica (SUBSCRIPTIONS_PER_USER); the next one is refused (4429). */
+  subscriptionsPerUser: number;
 }
 
 /** The default administrator's email: any address the user API itself accepts, so the account can be managed. */
@@ -107,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     principalCacheTtlMs: problems.read(() => integer(env, 'PRINCIPAL_CACHE_TTL_MS', 60_000, 0, 86_400_000), 60_000),
     graphqlJit: problems.read(() => flag(env, 'GRAPHQL_JIT', true), true),
     graphqlJitMinUses: problems.read(() => integer(env, 'GRAPHQL_JIT_MIN_USES', 2, 1, 1_000_000), 2),
+    subscriptionsPerUser: problems.read(() => integer(env, 'SUBSCRIPTIONS_PER_USER', 10, 1, 10_000), 10),
   };
   // A fallback only lets the other variables be checked: any problem refuses the whole configuration.
   problems.throwIfAny();

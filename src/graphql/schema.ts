@@ -7,6 +7,7 @@ import { ConnectionPageResolver } from './resolvers/connection-page.resolver';
 import { ConnectionResolver } from './resolvers/connection.resolver';
 import { ImportResolver } from './resolvers/import.resolver';
 import { RoleResolver } from './resolvers/role.resolver';
+import { SubscriptionResolver } from './resolvers/subscription.resolver';
 import { TagResolver } from './resolvers/tag.resolver';
 import { TokenResolver } from './resolvers/token.resolver';
 import { UserResolver } from './resolvers/user.resolver';
@@ -20,9 +21,17 @@ export const resolvers = [
   UserResolver,
   TokenResolver,
   ApiKeyResolver,
+  SubscriptionResolver,
 ] as const;
 
 let cached: Promise<GraphQLSchema> | undefined;
+
+const UNUSED_PUB_SUB = {
+  publish: (): void => undefined,
+  subscribe: (): AsyncIterable<never> => {
+    throw new Error('No subscription of this schema uses topics');
+  },
+};
 
 type MetadataStorage = ReturnType<typeof getMetadataStorage>;
 
@@ -50,6 +59,9 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
     authChecker,
     // Validation lives in the service layer, shared with REST; type-graphql only maps types.
     validate: false,
+    // type-graphql insists on a PubSub as soon as there is a subscription, although `connectionEvents` brings its own
+    // event source (src/subscriptions/): this one is never used.
+    pubSub: UNUSED_PUB_SUB,
   }).then(describeRootTypes);
   return cached;
 }
