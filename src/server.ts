@@ -20,6 +20,7 @@ import { graphqlRequestGate } from './graphql/request-gate';
 import { PLAYGROUND_ASSETS_PATH, PLAYGROUND_INIT_PATH, PLAYGROUND_INIT_SCRIPT, playgroundAssetsDir, playgroundHtml } from './graphql/playground';
 import { PLAYGROUND_SESSION_PATH, PLAYGROUND_SESSION_SCRIPT } from './graphql/playground-session';
 import { buildGatewaySchema } from './graphql/schema';
+import { mountDashboardExample } from './http/dashboard-example';
 import { corsPolicy, playgroundContentSecurityPolicy, securityHeaders } from './http/security';
 import type { Logger } from './logger';
 import { createOpsInstrumentation } from './ops/metrics';
@@ -227,6 +228,9 @@ export async function createHttpGateway(services: Services, log: Logger, options
       },
     }),
   );
+
+  // The live dashboard example (docs/dashboards.md), when built.
+  mountDashboardExample(app);
 
   // REST compatibility API (CONTRACT section 3): its own JSON errors, `{"error": "..."}`.
   app.use('/ds-api', createRestRouter(services, log));

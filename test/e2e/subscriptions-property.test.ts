@@ -101,9 +101,21 @@ async function sync(marks: number[], ...targets: LiveSocket[]): Promise<LiveEven
   for (let attempt = 1; ; attempt += 1) {
     flips += 1;
     const flipMarks = targets.map((s) => s.events.length);
-    await sql.query(`UPDATE connections SET port = $1 WHERE name = 'canary'`, [5000 + flips]);
+    await sql.query(
+      `UPDATE connections SET user_tags = jsonb_build_array(jsonb_build_object('key', 'canary', 'value', 'yes'), jsonb_build_object('key', 'flip', 'value', $1::text)) WHERE name = 'canary'`,
+      [String(flips)],
+    );
+    const flip = String(flips);
     try {
-      await Promise.all(targets.map((s, i) => s.waitFor((e) => e.name === 'canary' && e.kind === 'CHANGED', flipMarks[i], attempt < 20 ? 1000 : 20_000)));
+      await Promise.all(
+        targets.map((s, i) =>
+          s.waitFor(
+            (e) => e.name === 'canary' && e.kind === 'CHANGED' && Boolean(e.connection?.tags?.some((t) => t.key === 'flip' && t.value === flip)),
+            flipMarks[i],
+            attempt < 20 ? 1000 : 20_000,
+          ),
+        ),
+      );
       break;
     } catch (error) {
       if (attempt >= 20 || !/no matching event/.test((error as Error).message)) throw error;

@@ -61,9 +61,21 @@ async function sync(...targets: LiveSocket[]): Promise<void> {
   for (let attempt = 1; ; attempt += 1) {
     canaryFlips += 1;
     const marks = targets.map((s) => s.events.length);
-    await sql.query(`UPDATE connections SET port = $1 WHERE name = 'canary'`, [5000 + canaryFlips]);
+    await sql.query(
+      `UPDATE connections SET user_tags = jsonb_build_array(jsonb_build_object('key', 'env', 'value', 'prod'), jsonb_build_object('key', 'canary', 'value', 'yes'), jsonb_build_object('key', 'flip', 'value', $1::text)) WHERE name = 'canary'`,
+      [String(canaryFlips)],
+    );
+    const flip = String(canaryFlips);
     try {
-      await Promise.all(targets.map((s, i) => s.waitFor((e) => e.name === 'canary' && e.kind === 'CHANGED', marks[i], attempt < 20 ? 1000 : 20_000)));
+      await Promise.all(
+        targets.map((s, i) =>
+          s.waitFor(
+            (e) => e.name === 'canary' && e.kind === 'CHANGED' && Boolean(e.connection?.tags?.some((t) => t.key === 'flip' && t.value === flip)),
+            marks[i],
+            attempt < 20 ? 1000 : 20_000,
+          ),
+        ),
+      );
       return;
     } catch (error) {
       if (attempt >= 20 || !/no matching event/.test((error as Error).message)) throw error;
