@@ -47,9 +47,27 @@ export async function spawnGateway(env: Record<string, string>): Promise<Gateway
   };
 }
 
-export async function gqlAt(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<any> {
+/** A GraphQL answer; `T` is the shape the caller's own query selects (the bench trusts its own gateway). */
+export interface GraphQLAnswer<T> {
+  data?: T | null;
+  errors?: { message: string }[];
+}
+
+export async function gqlAt<T = unknown>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<GraphQLAnswer<T>> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
   const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-  return response.json();
+  return (await response.json()) as GraphQLAnswer<T>;
+}
+
+/** The answer's data, or an error carrying its GraphQL errors. */
+export function dataOf<T>(answer: GraphQLAnswer<T>): T {
+  if (answer.errors || !answer.data) throw new Error(JSON.stringify(answer.errors ?? answer));
+  return answer.data;
+}
+
+/** Signs `login` in with createToken and returns the token. */
+export async function tokenAt(url: string, login: string, password: string): Promise<string> {
+  const query = `mutation { createToken(login: ${JSON.stringify(login)}, password: ${JSON.stringify(password)}) { token } }`;
+  return dataOf(await gqlAt<{ createToken: { token: string } }>(url, query)).createToken.token;
 }

@@ -10,7 +10,7 @@ import { loadConfig } from '../src/config';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { startGateway } from '../src/gateway';
 import { createLogger } from '../src/logger';
-import { gqlAt } from './process';
+import { gqlAt, tokenAt } from './process';
 import { DASHBOARD_ROLES, seedWorld } from './world';
 
 async function main(): Promise<void> {
@@ -33,16 +33,14 @@ async function main(): Promise<void> {
   await db.connect();
   await seedWorld(db, size);
   await db.end();
-  const admin = (await gqlAt(gateway.url, `mutation { createToken(login: "datasentinel", password: "profile-admin") { token } }`)).data.createToken.token;
+  const admin = await tokenAt(gateway.url, 'datasentinel', 'profile-admin');
   await gqlAt(
     gateway.url,
     `mutation($r: [String!]!) { createUser(email: "p@x.io", input: { password: "profile-user", roles: $r }) { login } }`,
     { r: DASHBOARD_ROLES },
     admin,
   );
-  const token = process.env.AS_ADMIN
-    ? admin
-    : (await gqlAt(gateway.url, `mutation { createToken(login: "p", password: "profile-user") { token } }`)).data.createToken.token;
+  const token = process.env.AS_ADMIN ? admin : await tokenAt(gateway.url, 'p', 'profile-user');
   const first = await gqlAt(gateway.url, query, {}, token);
   if (first.errors) throw new Error(JSON.stringify(first.errors));
   const started = process.hrtime.bigint();

@@ -30,7 +30,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded
 import { startGateway } from '../src/gateway';
 import { createLogger } from '../src/logger';
 import { DASHBOARD_ROLES, FIXED_ROLES, PREVIEW_ACCESS, seedWorld } from './world';
-import { spawnGateway, gqlAt } from './process';
+import { spawnGateway, gqlAt, dataOf, tokenAt } from './process';
 
 interface Options {
   sizes: number[];
@@ -154,7 +154,7 @@ async function captureDashboardStatements(databaseUrl: string): Promise<{ sql: s
     },
   });
   try {
-    const token = (await gqlAt(gateway.url, `mutation { createToken(login: "bench.user", password: "${USER_PASSWORD}") { token } }`)).data.createToken.token;
+    const token = await tokenAt(gateway.url, 'bench.user', USER_PASSWORD);
     await gqlAt(gateway.url, DASHBOARD, {}, token); // warms the caller cache
     capturing = true;
     await gqlAt(gateway.url, DASHBOARD, {}, token);
@@ -207,7 +207,7 @@ async function explain(databaseUrl: string, size: number, statements: { sql: str
   const parts: string[] = [];
   for (const { sql, params } of statements) {
     if (sql === 'SELECT 1') continue;
-    const plan = await db.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${sql}`, params);
+    const plan = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${sql}`, params);
     parts.push(
       `-- ${sql.replace(/\s+/g, ' ').slice(0, 300)}…\n-- parameters: ${JSON.stringify(params).slice(0, 300)}\n${plan.rows.map((r) => r['QUERY PLAN']).join('\n')}`,
     );
@@ -241,25 +241,22 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
     const seedSeconds = (Date.now() - seedStarted) / 1000;
     await db.end();
 
-    const adminToken = (await gqlAt(gateway.url, `mutation { createToken(login: "datasentinel", password: "${ADMIN_PASSWORD}") { token } }`)).data.createToken
-      .token;
-    const created = await gqlAt(
+    const adminToken = await tokenAt(gateway.url, 'datasentinel', ADMIN_PASSWORD);
+    const created = await gqlAt<{ createUser: { connections: { totalCount: number } } }>(
       gateway.url,
       `mutation($roles: [String!]!) { createUser(email: "bench.user@corp.example", input: { password: "${USER_PASSWORD}", privilege: READ, roles: $roles }) { connections { totalCount } } }`,
       { roles: DASHBOARD_ROLES },
       adminToken,
     );
-    const visible = created.data.createUser.connections.totalCount as number;
-    const userToken = (await gqlAt(gateway.url, `mutation { createToken(login: "bench.user", password: "${USER_PASSWORD}") { token } }`)).data.createToken
-      .token;
+    const visible = dataOf(created).createUser.connections.totalCount;
+    const userToken = await tokenAt(gateway.url, 'bench.user', USER_PASSWORD);
     await gqlAt(
       gateway.url,
       `mutation($roles: [String!]!) { createUser(email: "bench.core@corp.example", input: { password: "${USER_PASSWORD}", privilege: READ, roles: $roles }) { login } }`,
       { roles: FIXED_ROLES },
       adminToken,
     );
-    const fixedToken = (await gqlAt(gateway.url, `mutation { createToken(login: "bench.core", password: "${USER_PASSWORD}") { token } }`)).data.createToken
-      .token;
+    const fixedToken = await tokenAt(gateway.url, 'bench.core', USER_PASSWORD);
 
     // Correctness before speed: each operation must answer without errors.
     for (const [query, variables, token] of [
@@ -352,7 +349,7 @@ async function importRatio(serverUrl: string, count: number): Promise<{ count: n
   await admin.end();
   const gateway = await spawnGateway({ DATABASE_URL: urlFor(serverUrl, 'ds_bench_import'), ADMIN_PASSWORD, PROBE_TIMEOUT_MS: '0', LOG_LEVEL: 'info' });
   try {
-    const token = (await gqlAt(gateway.url, `mutation { createToken(login: "datasentinel", password: "${ADMIN_PASSWORD}") { token } }`)).data.createToken.token;
+    const token = await tokenAt(gateway.url, 'datasentinel', ADMIN_PASSWORD);
     const input = (i: number, prefix: string) => ({
       name: `${prefix}-${i}`,
       host: `db-${i}.example`,

@@ -14,7 +14,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Readers get what used to cost a scan of every visible connection as index ranges kept in name order: a page of a
  * user's connections reads `first` entries per role, a count reads one range per role (index-only), and a role's
  * `connectionCount` is a single range. The rule semantics live in `ds_group_selector`, which mirrors
- * `compileRules` in src/access/predicate.ts (contradictory or empty groups match nothing); the property-based access
+ * `compileRules` in src/access/predicate.ts (contradictory or empty groups match nothing), the source of the rule;
+ * test/integration/rule-parity.test.ts checks both give the same answer on every case, and the property-based access
  * tests check both against an independent oracle.
  */
 export class RoleMembership1732320000020 implements MigrationInterface {

@@ -3,7 +3,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Every statement that changes the materialized access relation (`role_connections`: a rule rewritten, a connection
  * created, retagged, renamed or deleted, a role deleted) sends a NOTIFY on `ds_membership_changed`, so each replica's
- * cache of membership counts (src/services/membership-counts.ts) is emptied whoever made the change. The triggers
+ * cache of membership counts (src/services/membership-cache.ts) is emptied whoever made the change. The triggers
  * that maintain the relation only write to it when membership can change (not for probe results or settings), so
  * this fires exactly then; notifications with the same payload in one transaction are sent once.
  */

@@ -1,11 +1,12 @@
 /**
  * Runtime configuration, read once from environment variables.
  *
- * Every variable is documented in the README's configuration table; keep the two in step.
+ * Every variable is documented in docs/configuration.md; keep the two in step.
  */
 import { loadOpsConfig, type OpsConfig } from './ops/ops-config';
 import { loadEncryptionKeys, loadSecurityConfig, type SecurityConfig } from './security-config';
 import { ConfigError, ConfigProblems, flag, integer, nonEmpty, postgresUrl } from './config/parse';
+import { emailSchema } from './services/validation';
 
 // The parsers live in src/config/parse.ts, a leaf module, so that the security and ops parts use them without importing
 // this file (which imports them: no import cycle). Importers keep using `src/config`.
@@ -57,11 +58,15 @@ export interface Config extends SecurityConfig, OpsConfig {
   subscriptionsPerUser: number;
 }
 
-/** The default administrator's email: any address the user API itself accepts, so the account can be managed. */
+/** The email of the default administrator when ADMIN_EMAIL is unset (the only default: bootstrap takes it from here). */
+export const DEFAULT_ADMIN_EMAIL = 'datasentinel@datasentinel.local';
+
+/** The default administrator's email: checked by the user API's own rule ({@link emailSchema}), so the account can be managed. */
 function adminEmail(env: NodeJS.ProcessEnv): string {
-  const value = nonEmpty(env, 'ADMIN_EMAIL') ?? 'datasentinel@datasentinel.local';
-  if (!/^[^\s@]+@[^\s@]+\.[A-Za-z]{2,}$/.test(value)) throw new ConfigError(`ADMIN_EMAIL must be an email address, got "${value}"`);
-  return value;
+  const value = nonEmpty(env, 'ADMIN_EMAIL') ?? DEFAULT_ADMIN_EMAIL;
+  const parsed = emailSchema.safeParse(value);
+  if (!parsed.success) throw new ConfigError(`ADMIN_EMAIL must be an email address, got "${value}"`);
+  return parsed.data;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

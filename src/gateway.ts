@@ -7,14 +7,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
-import { createDataSource } from './db/data-source';
-import { migrateUnderLock, migrationLockUrl, migrationsUrl, waitForMigrations } from './db/migrate';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres';
+import { migrateUnderLock, waitForMigrations } from './db/migrate';
+import { initializeWithRetry, openDatabase, type OpenDatabase } from './db/open-database';
 import type { Logger } from './logger';
 import { Readiness, startupListener } from './ops/readiness';
 import { createHttpGateway, type HttpGateway } from './server';
 import { createServices, type Services } from './services';
-import { ensureDefaultAdministrator } from './services/bootstrap';
+import { DEFAULT_ADMIN_LOGIN, ensureDefaultAdministrator } from './services/bootstrap';
 
 export interface RunningGateway {
   url: string;
@@ -40,22 +39,8 @@ function closeServer(server: Server): Promise<void> {
   return new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Connects with exponential backoff (0.5 s doubling to 8 s), saying why each attempt failed. */
-export async function initializeWithRetry(dataSource: DataSource, log: Logger, attempts = 8): Promise<void> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await dataSource.initialize();
-      return;
-    } catch (error) {
-      if (attempt >= attempts) throw error;
-      const delay = Math.min(500 * 2 ** (attempt - 1), 8000);
-      log.warn({ attempt, retryInMs: delay, reason: (error as Error).message }, 'database not reachable yet, retrying');
-      await sleep(delay);
-    }
-  }
-}
+// Moved to src/db/open-database.ts with the rest of the opener; still exported here for its callers.
+export { initializeWithRetry } from './db/open-database';
 
 export async function startGateway(
   config: Config,
@@ -71,30 +56,22 @@ export async function startGateway(
   const gatewayUrl = `http://${host}:${address.port}`;
   log.info({ url: gatewayUrl }, 'starting: /healthz answers, /readyz says ready once the gateway is');
 
-  let embedded: EmbeddedDatabase | undefined;
-  let dataSource: DataSource | undefined;
+  let database: OpenDatabase | undefined;
   try {
-    let url = config.databaseUrl;
-    if (!url) {
-      log.info({ dataDir: config.dataDir }, 'no DATABASE_URL: starting the embedded PostgreSQL');
-      const started = await startEmbeddedPostgres({ dataDir: config.dataDir, log: (m) => log.debug({ source: 'postgres' }, m) });
-      embedded = started;
-      url = started.url;
-    }
-    dataSource = createDataSource({
-      url,
+    database = await openDatabase(config, {
+      log,
       poolSize: config.databasePoolSize,
       onQuery: options.onQuery,
       onConnectionRetry: (info) => log.warn(info, 'database connection lost; statement sent again on a new connection'),
     });
-    await initializeWithRetry(dataSource, log);
+    const { dataSource, server: databaseServer } = database;
     if (config.migrateOnStart) {
       readiness.set('migrating');
       const outcome = await migrateUnderLock(
-        migrationsUrl(config, url),
+        databaseServer.urls.migrations,
         () => log.info('another replica is applying migrations: waiting for it'),
         (migrations) => initializeWithRetry(migrations, log),
-        migrationLockUrl(config, url),
+        databaseServer.urls.migrationLock,
       );
       if (outcome.applied.length > 0) log.info({ migrations: outcome.applied }, 'migrations applied');
       else log.info({ waitedForAnotherReplica: outcome.waited }, 'migrations verified: the database is up to date');
@@ -106,30 +83,28 @@ export async function startGateway(
     if (bootstrap.generatedPassword) {
       // Printed once, on purpose and outside the structured log: there is no built-in default password.
       process.stdout.write(
-        `\n  Default administrator created: login "datasentinel", password "${bootstrap.generatedPassword}"\n` +
+        `\n  Default administrator created: login "${DEFAULT_ADMIN_LOGIN}", password "${bootstrap.generatedPassword}"\n` +
           `  It is shown only this once. Set ADMIN_PASSWORD to choose it instead.\n\n`,
       );
     }
     const services = await createServices(dataSource, config, log);
     const http = await createHttpGateway(services, log, { server, readiness, startupListener: starting });
     readiness.set('ready');
-    const db = dataSource;
+    const opened = database;
     return {
       url: gatewayUrl,
       services,
       http,
-      dataSource: db,
+      dataSource,
       stop: async () => {
         await http.close(config.shutdownGraceMs);
         await services.close();
-        await db.destroy();
-        await embedded?.stop();
+        await opened.close();
       },
     };
   } catch (error) {
     await closeServer(server);
-    if (dataSource?.isInitialized) await dataSource.destroy().catch(() => undefined);
-    await embedded?.stop().catch(() => undefined);
+    await database?.close().catch(() => undefined);
     throw error;
   }
 }

@@ -1,10 +1,10 @@
 /**
  * The security part of the configuration: GraphQL request limits, sign-in throttling, CORS, the IDE and
  * introspection, and which proxies to trust for the client address. Read by {@link loadConfig} with the rest;
- * every variable is documented in the README (Configuration and Security sections).
+ * every variable is documented in docs/configuration.md (and docs/security.md).
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError, ConfigProblems, flag } from './config/parse';
+import { ConfigError, ConfigProblems, flag, integer } from './config/parse';
 import { loadManifest, PERSISTED_QUERY_MODES, type PersistedQueryConfig, type PersistedQueryMode } from './graphql/persisted-queries';
 import { encryptionKeyProblem, LEGACY_KEY_PREFIX } from './services/secret-box';
 
@@ -135,14 +135,8 @@ export const DEFAULT_LOGIN_THROTTLE: LoginThrottleConfig = {
 // Moved to src/config/parse.ts; still exported here for code that imports it from this module.
 export { flag } from './config/parse';
 
-function positive(env: NodeJS.ProcessEnv, name: string, fallback: number, max = 10_000_000): number {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a positive integer, got "${env[name]}"`);
-  const value = Number(raw);
-  if (value < 1 || value > max) throw new ConfigError(`${name} must be between 1 and ${max}, got ${value}`);
-  return value;
-}
+/** A positive integer variable up to `max` (the one reader of src/config/parse.ts). */
+const positive = (env: NodeJS.ProcessEnv, name: string, fallback: number, max = 10_000_000) => integer(env, name, fallback, 1, max);
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
@@ -234,7 +228,7 @@ function groupRoles(raw: string | undefined): Map<string, string[]> | null {
     throw new ConfigError('LDAP_GROUP_ROLES must be a JSON object from group DN to role names');
   }
   const map = new Map<string, string[]>();
-  for (const [dn, roles] of Object.entries(parsed)) {
+  for (const [dn, roles] of Object.entries(parsed as Record<string, unknown>)) {
     if (!/^[^=,]+=[^,]+/.test(dn.trim())) throw new ConfigError(`LDAP_GROUP_ROLES: "${dn}" is not a DN (e.g. cn=dba,ou=groups,dc=corp,dc=com)`);
     const list = typeof roles === 'string' ? [roles] : roles;
     if (!Array.isArray(list) || list.length === 0 || !list.every((r) => typeof r === 'string' && ROLE_NAME.test(r))) {
@@ -355,7 +349,7 @@ export function loadSecurityConfig(env: NodeJS.ProcessEnv, environment: 'develop
   return config;
 }
 
-/** How to make a key and move to it, for every refusal of a key (README: "Rotating the encryption key"). */
+/** How to make a key and move to it, for every refusal of a key (docs/cli.md: "Rotating the encryption key"). */
 const KEY_HELP =
   'Generate one with `openssl rand -base64 32`. To move to it without losing the stored passwords: set ' +
   'ENCRYPTION_KEY=<new key> and add the key in use until now to ENCRYPTION_KEY_PREVIOUS (as legacy:<old key> when it ' +

@@ -22,6 +22,9 @@ import { PLAYGROUND_SESSION_PATH, PLAYGROUND_SESSION_SCRIPT } from './graphql/pl
 import { buildGatewaySchema } from './graphql/schema';
 import { mountDashboardExample } from './http/dashboard-example';
 import { corsPolicy, playgroundContentSecurityPolicy, securityHeaders } from './http/security';
+import { BODY_LIMIT_BYTES, transportError } from './http/transport-errors';
+import { AppError } from './errors/app-error';
+import { sendGraphQLRefusal } from './graphql/limits';
 import type { Logger } from './logger';
 import { createOpsInstrumentation } from './ops/metrics';
 import { truncateForLog, truncateOperationName } from './ops/request-labels';
@@ -30,8 +33,6 @@ import { Readiness } from './ops/readiness';
 import { createRestRouter } from './rest/router';
 import type { Services } from './services';
 import { attachSubscriptions } from './subscriptions/websocket-server';
-
-export const BODY_LIMIT = '1mb';
 
 export interface HttpGateway {
   app: express.Express;
@@ -196,7 +197,7 @@ export async function createHttpGateway(services: Services, log: Logger, options
     // `trusted` mode: the gate hands Apollo the manifest's text, so Apollo's own APQ stays off.
     persistedQueries: apqCache ? { cache: apqCache.apolloCache } : false,
     includeStacktraceInErrorResponses: false,
-    // main.ts owns SIGINT/SIGTERM: it drains HTTP, then closes the cache listener, the pool and the embedded server.
+    // main.ts owns SIGINT/SIGTERM: it drains HTTP, then closes the change feed, the pool and the embedded server.
     stopOnTerminationSignals: false,
     formatError,
     plugins: [
@@ -212,16 +213,17 @@ export async function createHttpGateway(services: Services, log: Logger, options
 
   app.use(
     '/graphql',
-    express.json({ limit: BODY_LIMIT }),
+    express.json({ limit: BODY_LIMIT_BYTES }),
     // Persisted documents resolved, then depth, cost, aliases, directives, document size and batching checked on
     // exactly what Apollo will run, before any context or SQL: src/graphql/request-gate.ts.
     gate.handler,
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
-        const ctx = await authenticate(services, req.headers, res.locals.requestId, req.ip);
+        const ctx = await authenticate(services, req.headers, res.locals.requestId as string, req.ip);
         res.locals.login = ctx.principal?.login;
         // Client-controlled: bounded before anything logs it (the metrics plugin refines it once the document parsed).
-        res.locals.operationName = typeof req.body?.operationName === 'string' ? truncateOperationName(req.body.operationName) : undefined;
+        const operationName = (req.body as { operationName?: unknown } | undefined)?.operationName;
+        res.locals.operationName = typeof operationName === 'string' ? truncateOperationName(operationName) : undefined;
         const context = { ...ctx, services };
         ops.trackGraphQLContext(context, res);
         return context;
@@ -232,7 +234,7 @@ export async function createHttpGateway(services: Services, log: Logger, options
   // The live dashboard example (docs/dashboards.md), when built.
   mountDashboardExample(app);
 
-  // REST compatibility API (CONTRACT section 3): its own JSON errors, `{"error": "..."}`.
+  // REST compatibility API (docs/rest.md): its own JSON errors, `{"error": "..."}`.
   app.use('/ds-api', createRestRouter(services, log));
 
   // Any other path (and /metrics when metrics are off): a JSON 404 like the REST API's, never Express's HTML page.
@@ -240,15 +242,13 @@ export async function createHttpGateway(services: Services, log: Logger, options
     res.status(404).json({ error: `Not found: ${req.method} ${req.path}` });
   });
 
-  // Errors raised before GraphQL or REST handlers run (body too large, malformed JSON): answer in JSON, never HTML.
-  app.use((error: Error & { status?: number; type?: string }, _req: Request, res: Response, next: NextFunction) => {
+  // Errors raised before GraphQL or REST handlers run (body too large, malformed JSON): answer in JSON, never HTML,
+  // with a code of the one taxonomy and its status.
+  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
-    const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
-    if (status === 500) log.error({ err: error }, 'unhandled HTTP error');
-    const message =
-      status === 413 ? 'Request body is larger than 1 MiB' : status === 400 ? 'Malformed JSON body' : status === 500 ? 'Internal server error' : error.message;
-    const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST';
-    res.status(status).json({ errors: [{ message, extensions: { code } }] });
+    const refusal = transportError(error);
+    if (!refusal) log.error({ err: error }, 'unhandled HTTP error');
+    sendGraphQLRefusal(res, refusal ?? new AppError('INTERNAL_SERVER_ERROR', 'Internal server error'));
   });
 
   // Until now the server (when given) answered with its startup listener; from here on the application does.

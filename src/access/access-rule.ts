@@ -33,7 +33,9 @@ export const MAX_FILTERS_PER_GROUP = 32;
  * @throws AppError BAD_USER_INPUT naming the group and filter at fault (1-based, as a person counts).
  */
 export function normalizeAccessRule(rule: readonly AccessGroup[], field = 'access'): AccessRule {
-  if (!Array.isArray(rule) || rule.length === 0) {
+  // `rule as unknown`: the input may not have been validated yet, and Array.isArray on the typed parameter would
+  // narrow it to any[].
+  if (!Array.isArray(rule as unknown) || rule.length === 0) {
     throw new AppError('BAD_USER_INPUT', 'access must contain at least one group of filters', { field });
   }
   if (rule.length > MAX_GROUPS_PER_RULE) {

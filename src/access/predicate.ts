@@ -1,7 +1,7 @@
 /**
  * The matching engine: turns access rules into one SQL predicate over `connections.tags`, evaluated by PostgreSQL.
  *
- * Semantics (CONTRACT section 1): a connection matches a rule when at least one group has all of its filters equal
+ * Semantics (docs/graphql.md, "The access model"): a connection matches a rule when at least one group has all of its filters equal
  * to the connection's tags (user and automatic tags alike; exact, case-sensitive). A group with two different
  * values for the same tag can never match and is dropped; a rule left with no group matches nothing.
  *
@@ -53,6 +53,15 @@ export function memberOf(roleIds: readonly number[]): RoleMembership {
 export const MATCH_EVERYTHING: ConnectionPredicate = [];
 export const MATCH_NOTHING: ConnectionPredicate = [[]];
 
+/**
+ * What a user holding `roleIds` may see: the union of what their roles match, and EVERY connection when they hold
+ * no role (the vendor's "No restriction"). The one place of that rule: a principal's visibility
+ * (src/context/principal.ts) and another user's connections (`User.connections`) both come from here.
+ */
+export function visibilityOfRoles(roleIds: readonly number[]): ConnectionPredicate {
+  return roleIds.length === 0 ? MATCH_EVERYTHING : [memberOf(roleIds)];
+}
+
 /** One group to its selector, or `null` when two of its filters want different values for one tag. */
 function groupToSelector(filters: AccessRule[number]['filters']): TagSelector | null {
   // An empty group would become `{}`, which every connection contains. Validation forbids it; this is the
@@ -60,7 +69,7 @@ function groupToSelector(filters: AccessRule[number]['filters']): TagSelector | 
   if (filters.length === 0) return null;
   // Without a prototype: on a plain object, `selector["__proto__"] = v` would set the prototype instead of adding
   // a key, the condition would vanish from the JSON, and `{}` matches every connection. Keys are user input.
-  const selector: Record<string, string> = Object.create(null);
+  const selector = Object.create(null) as Record<string, string>;
   for (const { tag, value } of filters) {
     if (Object.hasOwn(selector, tag) && selector[tag] !== value) return null;
     selector[tag] = value;

@@ -39,7 +39,7 @@ export const LONE_SURROGATE_PROBLEM = 'is not well-formed Unicode (it contains a
  * The automatic tags of a connection, in {@link AUTOMATIC_TAG_KEYS} order (`pg_version` only once a probe read it).
  * The same derivation as the database's `ds_connection_tags()` (InitialSchema migration), which fills the indexed
  * `connections.tags` column the matching engine reads; reading them from these three columns spares every page the
- * whole tag object (test/integration/matching.test.ts checks both agree on every row).
+ * whole tag object (test/integration/rule-parity.test.ts checks both agree case by case, matching.test.ts on every row).
  */
 export function automaticTags(connection: { host: string; name: string; pgVersion: string | null }): TagPair[] {
   const tags: TagPair[] = [

@@ -3,18 +3,19 @@ import { randomBytes } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from '../config';
 import { migrateDown } from '../db/data-source';
-import { migrateUnderLock, migrationLockUrl, pendingMigrations } from '../db/migrate';
+import { migrateUnderLock, pendingMigrations } from '../db/migrate';
 import { ROLE_NAME, runtimeGrantStatements } from '../db/runtime-grants';
 import { schemaToSdl } from '../graphql/print-schema';
 import { buildGatewaySchema } from '../graphql/schema';
 import { breakingChangesSince, newestRelease, RELEASED_SCHEMA_DIR } from '../graphql/schema-compat';
 import { packageInfo } from '../rest/handlers/meta';
 import { OPENAPI_PATH, openApiText } from '../rest/openapi';
-import { hashPassword } from '../services/passwords';
+import { DEFAULT_ADMIN_LOGIN } from '../services/bootstrap';
+import { resetPassword } from '../services/user.service';
 import { runOperatorCommand } from './operator-commands';
 import { runLdapCheck } from './ldap-check-command';
 import { runRotateEncryptionKey } from './rotate-key-command';
-import { withDatabase, withDatabaseUrl } from './database';
+import { withDatabase, withDatabaseUrls } from './database';
 import type { CliIo } from './io';
 
 // The command modules import CliIo and withDatabase from ./io and ./database, leaf modules, not from this file (which
@@ -52,7 +53,7 @@ async function grantRuntime(args: string[], config: Config, io: CliIo): Promise<
   return withDatabase(
     config,
     async (dataSource) => {
-      const [where] = await dataSource.query(
+      const [where] = await dataSource.query<{ database: string; schema: string; owner: string; migrationsTable: boolean; roleExists: boolean }[]>(
         `SELECT current_database() AS database, current_schema() AS schema, current_user AS owner,
                 to_regclass('migrations') IS NOT NULL AS "migrationsTable",
                 EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS "roleExists"`,
@@ -87,9 +88,13 @@ export async function runCommand(command: string, args: string[], config: Config
       const direction = args[0] ?? 'up';
       if (direction === 'up') {
         // Under the same advisory lock as the gateways' own migrations (src/db/migrate.ts): safe during a rollout.
-        return withDatabaseUrl(config, true, async (url) => {
-          const lockUrl = config.databaseUrl === undefined ? url : migrationLockUrl(config, config.databaseUrl);
-          const { applied } = await migrateUnderLock(url, () => io.out('another process is applying migrations: waiting for it'), undefined, lockUrl);
+        return withDatabaseUrls(config, true, async (urls) => {
+          const { applied } = await migrateUnderLock(
+            urls.migrations,
+            () => io.out('another process is applying migrations: waiting for it'),
+            undefined,
+            urls.migrationLock,
+          );
           io.out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
           return 0;
         });
@@ -101,7 +106,7 @@ export async function runCommand(command: string, args: string[], config: Config
             await migrateDown(dataSource);
             io.out('reverted the last migration');
           } else if (direction === 'status') {
-            const done: { name: string }[] = await dataSource.query(`SELECT name FROM migrations ORDER BY id`).catch(() => []);
+            const done = await dataSource.query<{ name: string }[]>(`SELECT name FROM migrations ORDER BY id`).catch(() => []);
             for (const migration of dataSource.migrations) {
               const name = migration.name ?? migration.constructor.name;
               io.out(`${done.some((d) => d.name === name) ? '[x]' : '[ ]'} ${name}`);
@@ -158,17 +163,13 @@ export async function runCommand(command: string, args: string[], config: Config
       return 0;
     }
     case 'reset-admin-password': {
-      const login = args[0] ?? 'datasentinel';
+      const login = args[0] ?? DEFAULT_ADMIN_LOGIN;
       const generated = config.adminPassword ? undefined : randomBytes(18).toString('base64url');
       const password = config.adminPassword ?? generated!;
       return withDatabase(config, async (dataSource) => {
-        const result = await dataSource.query(
-          `UPDATE users SET password_hash = $2, ldap = false, token_version = token_version + 1, updated_at = now()
-            WHERE lower(login) = lower($1) RETURNING login`,
-          [login, await hashPassword(password)],
-        );
-        const rows = Array.isArray(result[0]) ? result[0] : result;
-        if (rows.length === 0) {
+        // Through the user service: the same password rule and token revocation as updateUser / PUT users.
+        const user = await resetPassword(dataSource.manager, login, password);
+        if (!user) {
           io.err(`no account with login "${login}"`);
           return 1;
         }

@@ -14,7 +14,7 @@
 import { parse } from 'csv-parse/sync';
 import { parseTagString, type TagPair } from '../access/tags';
 import type { CollectionRate } from '../entities/connection.entity';
-import type { ConnectionInput } from '../services/connection.service';
+import { MONITORING_SETTING_ROWS, type ConnectionInput } from '../services/connections';
 
 export interface ConnectionRow {
   /** Where the row is, for messages: `line 4` (CSV) or `entry 3` (JSON). */
@@ -39,7 +39,7 @@ export interface FileProblem {
 
 type FieldKind = 'string' | 'int' | 'number' | 'boolean' | 'tags' | 'rate';
 
-/** The columns/fields, by their GraphQL input name. */
+/** The columns/fields, by their GraphQL input name (a setting's file key is the same). */
 const FIELDS: Record<string, FieldKind> = {
   name: 'string',
   host: 'string',
@@ -48,15 +48,8 @@ const FIELDS: Record<string, FieldKind> = {
   password: 'string',
   tags: 'tags',
   enabled: 'boolean',
-  collectionRate: 'rate',
-  samples: 'boolean',
-  lockMonitoring: 'boolean',
-  lockMonitoringDelay: 'int',
-  tableMonitoring: 'boolean',
-  queryMonitoring: 'boolean',
-  queryMonitoringOptimize: 'boolean',
-  queryMonitoringMinCalls: 'int',
-  queryMonitoringMinTime: 'number',
+  // The monitoring settings, under their file keys, from the settings table (a setting's kind is a FieldKind).
+  ...Object.fromEntries(MONITORING_SETTING_ROWS.map((s) => [s.fileKey, s.kind])),
 };
 
 const REQUIRED_COLUMNS = ['name', 'host', 'port', 'user', 'password'];
@@ -99,7 +92,7 @@ function convertJson(kind: FieldKind, value: unknown): unknown {
   if (kind === 'tags') {
     if (typeof value === 'string') return parseTagString(value, 'tags');
     if (!Array.isArray(value)) throw new RowError('tags: must be a list of {key, value} or a "k1=v1,k2=v2" string');
-    return value.map((tag, i): TagPair => {
+    return (value as unknown[]).map((tag, i): TagPair => {
       if (typeof tag !== 'object' || tag === null || Array.isArray(tag)) throw new RowError(`tags.${i}: must be an object {key, value}`);
       const unknown = Object.keys(tag).filter((k) => k !== 'key' && k !== 'value');
       if (unknown.length) throw new RowError(`tags.${i}: unknown field ${JSON.stringify(unknown[0])} (use key and value)`);
@@ -110,9 +103,12 @@ function convertJson(kind: FieldKind, value: unknown): unknown {
   return value;
 }
 
+const SETTING_OF_FILE_KEY: ReadonlyMap<string, string> = new Map(MONITORING_SETTING_ROWS.map((s) => [s.fileKey, s.name]));
+
 function toRow(where: string, order: number, fields: Record<string, unknown>): ConnectionRow {
-  const { name, ...input } = fields;
+  const { name, ...rest } = fields;
   if (typeof name !== 'string' || name === '') throw new RowError('name: is required');
+  const input = Object.fromEntries(Object.entries(rest).map(([key, value]) => [SETTING_OF_FILE_KEY.get(key) ?? key, value]));
   return { where, order, name, input: input as ConnectionInput };
 }
 
@@ -150,7 +146,7 @@ export function parseCsv(text: string): ConnectionFile {
   for (const { record, info } of records) {
     const where = `line ${info.lines}`;
     try {
-      const fields: Record<string, unknown> = Object.create(null);
+      const fields = Object.create(null) as Record<string, unknown>;
       for (const [column, cell] of Object.entries(record)) {
         const field = fieldOf.get(column)!;
         // An empty optional cell keeps the default; an empty required one is the service's "is required".
@@ -181,7 +177,7 @@ export function parseJson(text: string): ConnectionFile {
       if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new RowError('must be an object');
       // Keys come from the file: own properties only (FIELDS["constructor"] would be inherited), and no prototype
       // on what they are copied into (`fields["__proto__"] = ...` would replace it).
-      const fields: Record<string, unknown> = Object.create(null);
+      const fields = Object.create(null) as Record<string, unknown>;
       for (const [key, value] of Object.entries(entry as Record<string, unknown>)) {
         const kind = Object.hasOwn(FIELDS, key) ? FIELDS[key] : undefined;
         if (!kind) throw new RowError(`unknown field ${JSON.stringify(key)} (known: ${Object.keys(FIELDS).join(', ')})`);

@@ -17,10 +17,12 @@ import type { AccessGroup } from '../access/access-rule';
 import type { Config } from '../config';
 import { canAdminister } from '../context/principal';
 import { createRequestContext, inTransaction, type RequestContext } from '../context/request-context';
-import { pendingMigrations } from '../db/migrate';
+import type { DataSource } from 'typeorm';
+import { migrateUnderLock, pendingMigrations } from '../db/migrate';
+import { databaseUrls } from '../db/open-database';
 import { AppError } from '../errors/app-error';
 import { createServices, type Services } from '../services';
-import type { ImportProblem, ImportResult } from '../services/connection.service';
+import { forEachProbe, type ImportProblem, type ImportResult } from '../services/connections';
 import { DEFAULT_ADMIN_LOGIN, ensureDefaultAdministrator } from '../services/bootstrap';
 import { parseConnectionFile } from './connection-file';
 import { withDatabase } from './database';
@@ -32,9 +34,6 @@ export const OPERATOR_COMMANDS = ['import-connections', 'export', 'import-roles'
 /** Version of the `export` file format; `import-roles` reads this version. */
 export const EXPORT_FORMAT = 'ds-access-gateway/access-export';
 export const EXPORT_VERSION = 1;
-
-/** Probes run this many at a time after an import (the same as `reprobe`). */
-const PROBE_CONCURRENCY = 8;
 
 class UsageError extends Error {}
 /** A task that cannot run (unknown account, unreadable file): one line, exit code 1. */
@@ -65,14 +64,33 @@ async function administratorContext(services: Services, login: string): Promise<
   return createRequestContext(services, principal);
 }
 
+/**
+ * Pending migrations are applied as the gateway applies them at start (MIGRATE_ON_START, default true: as
+ * MIGRATIONS_DATABASE_URL when set, under the replicas' lock), so a command on a fresh database works as the first
+ * start would; with MIGRATE_ON_START=false the command refuses, as the gateway waits, until `migrate` has run.
+ */
+async function migrateAsTheGatewayWould(config: Config, dataSource: DataSource, url: string, io: CliIo): Promise<void> {
+  if ((await pendingMigrations(dataSource)).length === 0) return;
+  if (!config.migrateOnStart) throw new Failure('the database has pending migrations and MIGRATE_ON_START is false: run `npm run cli -- migrate` first');
+  const urls = databaseUrls(config, url);
+  const { applied } = await migrateUnderLock(
+    urls.migrations,
+    () => io.err('another process is applying migrations: waiting for it'),
+    undefined,
+    urls.migrationLock,
+  );
+  if (applied.length > 0) io.err(`applied migrations: ${applied.join(', ')}`);
+}
+
 async function asAdministrator(config: Config, io: CliIo, login: string | undefined, work: (admin: Administrator) => Promise<number>): Promise<number> {
-  return withDatabase(config, async (dataSource) => {
-    if ((await pendingMigrations(dataSource)).length > 0) throw new Failure('the database has pending migrations: run `npm run migrate` first');
-    // A fresh database gets its administrator here as on the gateway's first start (CONTRACT: it exists from the start).
+  return withDatabase(config, async (dataSource, url) => {
+    await migrateAsTheGatewayWould(config, dataSource, url, io);
+    // A fresh database gets its administrator here as on the gateway's first start (it exists from the start).
+    // On stderr, like every note of these commands: stdout carries only the result (`export > backup.json`).
     const bootstrap = await ensureDefaultAdministrator(dataSource, { password: config.adminPassword, email: config.adminEmail });
     if (bootstrap.generatedPassword) {
-      io.out(`Default administrator created: login "${DEFAULT_ADMIN_LOGIN}", password "${bootstrap.generatedPassword}"`);
-      io.out('It is shown only this once. Set ADMIN_PASSWORD to choose it instead.');
+      io.err(`Default administrator created: login "${DEFAULT_ADMIN_LOGIN}", password "${bootstrap.generatedPassword}"`);
+      io.err('It is shown only this once. Set ADMIN_PASSWORD to choose it instead.');
     }
     login ??= DEFAULT_ADMIN_LOGIN;
     const services = await createServices(dataSource, config);
@@ -159,15 +177,17 @@ async function importConnections(args: string[], config: Config, io: CliIo): Pro
             { probe: false },
           );
         } catch (error) {
-          const listed = (error as AppError).details?.problems as ImportProblem[] | undefined;
-          if (!(error instanceof AppError) || !listed) throw error;
+          const details = error instanceof AppError ? (error.details as { problems?: ImportProblem[]; problemCount?: number }) : undefined;
+          const listed = details?.problems;
+          if (!listed) throw error;
           for (const problem of listed) {
             const row = parsed.rows[problem.index];
             // The service numbers the rows it was given ("item 3"); the file's own positions read better.
-            const message = problem.message.replace(/\bitem (\d+)\b/g, (text, n: string) => parsed.rows[Number(n) - 1]?.where ?? text);
+            const first = problem.duplicateOf === undefined ? undefined : parsed.rows[problem.duplicateOf];
+            const message = first ? `name: also used by ${first.where}` : problem.message;
             problems.push({ order: row?.order ?? problem.index, message: `${row ? row.where : `row ${problem.index + 1}`} (${problem.name}): ${message}` });
           }
-          if (listed.length < Number(/^(\d+) of/.exec(error.message)?.[1] ?? listed.length)) {
+          if (listed.length < (details.problemCount ?? listed.length)) {
             problems.push({ order: Number.MAX_SAFE_INTEGER, message: '… and more: fix these and run the import again' });
           }
         }
@@ -190,21 +210,18 @@ async function importConnections(args: string[], config: Config, io: CliIo): Pro
     let done = 0;
     const failed: string[] = [];
     const progress = startProgress(io, 'probing', toProbe.length);
-    const queue = [...toProbe];
-    const worker = async () => {
-      for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-        // `enable` on an enabled connection is the service's explicit "probe again".
-        try {
-          const { probe: outcome } = await services.connections.enable(ctx, name);
-          if (outcome?.status === 'connected') connected += 1;
-          else failed.push(name);
-        } catch {
-          failed.push(name); // deleted meanwhile
-        }
-        progress.update(++done);
+    // The service's probe pool, as `reprobe` and the API's background probes use it.
+    await forEachProbe(toProbe, async (name) => {
+      // `enable` on an enabled connection is the service's explicit "probe again".
+      try {
+        const { probe: outcome } = await services.connections.enable(ctx, name);
+        if (outcome?.status === 'connected') connected += 1;
+        else failed.push(name);
+      } catch {
+        failed.push(name); // deleted meanwhile
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(PROBE_CONCURRENCY, toProbe.length) }, worker));
+      progress.update(++done);
+    });
     progress.stop();
     failed.sort();
     const listed = failed.length > 20 ? `${failed.slice(0, 20).join(', ')} and ${failed.length - 20} more` : failed.join(', ');

@@ -45,10 +45,14 @@ export class ConfigProblems {
   }
 }
 
+/**
+ * The one integer reader of every config module: unset or blank = `fallback`; otherwise digits only (no sign, no
+ * unit), between `min` and `max`.
+ */
 export function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
+  const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be ${min >= 1 ? 'a positive integer' : 'an integer'}, got "${env[name]}"`);
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;

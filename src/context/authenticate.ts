@@ -26,7 +26,7 @@ export function tokenFromHeaders(headers: IncomingHttpHeaders): string | null {
  */
 export async function authenticate(services: Services, headers: IncomingHttpHeaders, requestId?: string, clientAddress?: string): Promise<RequestContext> {
   // Taken before the caller is resolved: the barrier that lookup may run then also serves the request's cached counts.
-  const arrival = services.principalCache.mark();
+  const arrival = services.changeFeed.mark();
   const token = tokenFromHeaders(headers);
   if (token === null) return createRequestContext(services, null, null, requestId, clientAddress, arrival);
   try {

@@ -1,7 +1,8 @@
 /**
  * Per-request DataLoaders. They are created for one request and one caller, and the connection loaders AND the
  * caller's visibility into every query they send, so a batch can never return what its caller may not see. A loader
- * shared between callers would be a leak; never hoist these to module scope.
+ * shared between callers would be a leak; never hoist these to module scope. They only batch and cache: the SQL
+ * is the services' (src/services/assignment-queries.ts, src/services/connection-queries.ts).
  */
 import DataLoader from 'dataloader';
 import { MATCH_NOTHING, type ConnectionPredicate } from '../access/predicate';
@@ -57,14 +58,7 @@ export function createLoaders(services: Services, principal: Principal | null, f
   const scopedCount = (q: ConnectionQuery): ConnectionQuery => ({ ...q, predicate: [...scope, ...q.predicate] });
 
   return {
-    rolesOfUser: new DataLoader(async (userIds) => {
-      const rows: Record<string, unknown>[] = await manager.query(
-        `SELECT ur.user_id AS owner_id, ${services.mappers.role.selectList('r')} FROM user_roles ur ` +
-          `JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = ANY($1::int[]) ORDER BY r.name`,
-        [userIds],
-      );
-      return groupBy(userIds, rows, (row) => services.mappers.role.map(row));
-    }),
+    rolesOfUser: new DataLoader((userIds) => services.assignments.rolesOfUsers(manager, userIds)),
     usersOfRole: new DataLoader<UsersOfRoleKey, UserEntity[], string>(
       async (keys) => {
         // One statement per distinct column set (in practice one).
@@ -76,12 +70,7 @@ export function createLoaders(services: Services, principal: Principal | null, f
         const answers = new Map<string, UserEntity[]>();
         for (const [columns, roleIds] of byColumns) {
           const props = columns === '*' ? undefined : new Set(columns.split(','));
-          const rows: Record<string, unknown>[] = await manager.query(
-            `SELECT ur.role_id AS owner_id, ${services.mappers.user.selectList('u', props)} FROM user_roles ur ` +
-              `JOIN users u ON u.id = ur.user_id WHERE ur.role_id = ANY($1::int[]) ORDER BY u.login`,
-            [roleIds],
-          );
-          const grouped = groupBy(roleIds, rows, (row) => services.mappers.user.map(row, props));
+          const grouped = await services.assignments.usersOfRoles(manager, roleIds, props);
           roleIds.forEach((roleId, i) => answers.set(`${roleId}|${columns}`, grouped[i]!));
         }
         return keys.map((key) => answers.get(`${key.roleId}|${propsKey(key.props)}`)!);
@@ -99,10 +88,4 @@ export function createLoaders(services: Services, principal: Principal | null, f
       { cacheKeyFn: queryKey },
     ),
   };
-}
-
-function groupBy<T>(keys: readonly number[], rows: Record<string, unknown>[], map: (row: Record<string, unknown>) => T): T[][] {
-  const byKey = new Map<number, T[]>(keys.map((k) => [k, []]));
-  for (const row of rows) byKey.get(Number(row.owner_id))?.push(map(row));
-  return keys.map((k) => byKey.get(k)!);
 }

@@ -3,7 +3,8 @@
  * (the union of what their roles match, read from the materialized access relation). Resolved from the database on every request, so privilege, profile and role changes
  * apply to the very next request.
  */
-import { MATCH_EVERYTHING, memberOf, type ConnectionPredicate, type RoleMembership } from '../access/predicate';
+import { mayAdminister } from '../access/administration';
+import { visibilityOfRoles, type ConnectionPredicate } from '../access/predicate';
 import type { Privilege, Profile } from '../entities/user.entity';
 
 export interface Principal {
@@ -14,8 +15,8 @@ export interface Principal {
   privilege: Privilege;
   live360: boolean;
   roleIds: number[];
-  /** `null`: no role, sees every connection. Otherwise the union of what the roles match. */
-  scope: RoleMembership | null;
+  /** What the caller may see: {@link visibilityOfRoles} of `roleIds`, computed once. */
+  scope: ConnectionPredicate;
   /**
    * Set when the caller authenticated with an API key (src/services/api-key.service.ts) rather than a token: the
    * key acts as its owner, and a read-only key may not write ({@link isReadOnly}).
@@ -30,15 +31,15 @@ export function isReadOnly(p: Pick<Principal, 'apiKey'> | null): boolean {
 
 export function buildPrincipal(user: Omit<Principal, 'roleIds' | 'scope'>, roles: readonly { id: number }[]): Principal {
   const roleIds = roles.map((r) => r.id);
-  return { ...user, roleIds, scope: roleIds.length === 0 ? null : memberOf(roleIds) };
+  return { ...user, roleIds, scope: visibilityOfRoles(roleIds) };
 }
 
-/** Administration needs privilege admin, profile data admin and no role (a restricted user must not widen access). */
+/** Whether the caller may administer (the rule is {@link mayAdminister}). */
 export function canAdminister(p: Pick<Principal, 'privilege' | 'profile' | 'roleIds'>): boolean {
-  return p.privilege === 'admin' && p.profile === 'data admin' && p.roleIds.length === 0;
+  return mayAdminister({ privilege: p.privilege, profile: p.profile, roleCount: p.roleIds.length });
 }
 
 /** What a principal may see, as a predicate to AND into every connection query. */
 export function visibility(p: Pick<Principal, 'scope'>): ConnectionPredicate {
-  return p.scope === null ? MATCH_EVERYTHING : [p.scope];
+  return p.scope;
 }

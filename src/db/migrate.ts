@@ -6,7 +6,7 @@
  * find nothing pending and only verify. The lock belongs to the session, so a replica that dies while migrating
  * releases it with its connection, and each migration runs in its own transaction, so the next replica resumes where
  * it stopped. Migrations connect with MIGRATIONS_DATABASE_URL (the owner role) when it is set. The lock is held on a
- * session of its own, opened on {@link migrationLockUrl}: a direct connection, since a session lock taken through a
+ * session of its own, opened on the migration lock URL (`DatabaseUrls.migrationLock`, src/db/open-database.ts): a direct connection, since a session lock taken through a
  * transaction pooler (PgBouncer) would land on whichever server connection the pooler picks, and outlive its owner.
  *
  * With MIGRATE_ON_START=false the gateway applies nothing: {@link waitForMigrations} polls until a pipeline step
@@ -14,12 +14,9 @@
  */
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { createDataSource, migrateUp } from './data-source';
-
-/** Key of the session advisory lock held while migrations are applied ("dsmg"). */
-export const MIGRATION_LOCK = 1685286247;
+import { MIGRATION_LOCK } from './locks';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -40,19 +37,6 @@ export interface MigrationOutcome {
   waited: boolean;
 }
 
-/** Where migrations run: the owner role's MIGRATIONS_DATABASE_URL, else the gateway's own connection. */
-export function migrationsUrl(config: Pick<Config, 'migrationsDatabaseUrl'>, databaseUrl: string): string {
-  return config.migrationsDatabaseUrl ?? databaseUrl;
-}
-
-/**
- * Where the migration lock's session is opened: MIGRATIONS_DATABASE_URL, else LISTEN_DATABASE_URL (the direct
- * connection for LISTEN and session locks when DATABASE_URL is a pooler), else the gateway's own connection.
- */
-export function migrationLockUrl(config: Pick<Config, 'migrationsDatabaseUrl' | 'listenDatabaseUrl'>, databaseUrl: string): string {
-  return config.migrationsDatabaseUrl ?? config.listenDatabaseUrl ?? databaseUrl;
-}
-
 /**
  * Applies pending migrations on `url` under {@link MIGRATION_LOCK}, held by a session on `lockUrl`; returns what
  * this process applied. `onWait` is told when another process holds the lock; `connect` initializes the data source
@@ -70,7 +54,7 @@ export async function migrateUnderLock(
   const lock = new Client({ connectionString: lockUrl, application_name: 'ds-access-gateway migration lock' });
   try {
     await lock.connect();
-    const [{ locked }] = (await lock.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK])).rows;
+    const [{ locked }] = (await lock.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK])).rows;
     let waited = false;
     if (!locked) {
       waited = true;

@@ -1,7 +1,7 @@
 /**
  * Proof that a LISTEN connection really owns its PostgreSQL session.
  *
- * The caches (src/services/principal-cache.ts) trust entries only while notifications reach them. Through a pooler in
+ * The caches fed by the change feed (src/db/change-feed.ts) trust entries only while notifications reach them. Through a pooler in
  * transaction mode (PgBouncer's usual setting) a client holds a server session only for one transaction: `LISTEN`
  * succeeds, but on a session the client immediately gives back, and later notifications go to whoever holds that
  * session then, or make the pooler drop it. Nothing fails, the caches simply never hear of a change: a revoked role

@@ -5,6 +5,8 @@ interface MappedColumn {
   prop: string;
   /** A `timestamptz` column, read as epoch milliseconds (see {@link EntityRowMapper.selectList}). */
   instant: boolean;
+  /** The column's SQL type as the entity declares it (`text`, `jsonb` ...), when it declares one by name. */
+  sqlType: string | undefined;
 }
 
 // Only time zone aware columns: their instant does not depend on the session's TimeZone.
@@ -22,7 +24,12 @@ export class EntityRowMapper<T extends ObjectLiteral> {
     const metadata = dataSource.getMetadata(target);
     this.columns = metadata.columns
       .filter((c) => !(options.exclude ?? []).includes(c.propertyName))
-      .map((c) => ({ db: c.databaseName, prop: c.propertyName, instant: typeof c.type === 'string' && INSTANT_TYPES.has(c.type) }));
+      .map((c) => ({
+        db: c.databaseName,
+        prop: c.propertyName,
+        instant: typeof c.type === 'string' && INSTANT_TYPES.has(c.type),
+        sqlType: typeof c.type === 'string' ? c.type : undefined,
+      }));
     this.create = () => metadata.create() as T;
   }
 
@@ -30,6 +37,19 @@ export class EntityRowMapper<T extends ObjectLiteral> {
   isSubset(props: Iterable<string>): boolean {
     for (const prop of props) if (!this.columns.some((c) => c.prop === prop)) return false;
     return true;
+  }
+
+  /**
+   * The column name and SQL type of each property, in the order given: for hand-written statements that write rows
+   * (e.g. a bulk `INSERT ... SELECT ... FROM jsonb_to_recordset(...)`).
+   * @throws Error when a property is not mapped or its entity declares no SQL type: a programming error.
+   */
+  columnsOf(props: readonly string[]): { db: string; prop: string; sqlType: string }[] {
+    return props.map((prop) => {
+      const column = this.columns.find((c) => c.prop === prop);
+      if (!column?.sqlType) throw new Error(`${prop}: not a mapped column with a declared type`);
+      return { db: column.db, prop, sqlType: column.sqlType };
+    });
   }
 
   /** Per property set: a statement's rows are mapped with one Set, so this is computed once per statement, not per row. */

@@ -10,6 +10,7 @@
  * @example escapeFilterValue('a)(uid=*') === 'a\\29\\28uid=\\2a'
  */
 export function escapeFilterValue(value: string): string {
+  // eslint-disable-next-line no-control-regex -- NUL is one of the characters RFC 4515 requires escaped
   return value.replace(/[*()\\\u0000]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
@@ -20,7 +21,7 @@ export function escapeFilterValue(value: string): string {
  * @example escapeDnValue('doe, john') === 'doe\\, john'
  */
 export function escapeDnValue(value: string): string {
-  let escaped = value.replace(/[\\"+,;<>=]/g, (c) => `\\${c}`).replace(/\u0000/g, '\\00');
+  let escaped = value.replace(/[\\"+,;<>=]/g, (c) => `\\${c}`).replaceAll('\u0000', '\\00');
   if (/^[ #]/.test(escaped)) escaped = `\\${escaped}`;
   if (/ $/.test(escaped) && !/\\ $/.test(escaped)) escaped = `${escaped.slice(0, -1)}\\ `;
   return escaped;

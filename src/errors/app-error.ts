@@ -26,6 +26,11 @@ export const ERROR_CODES = [
   'BATCHING_DISABLED',
   // PERSISTED_QUERIES=trusted (src/graphql/persisted-queries.ts): the document is not in the manifest.
   'PERSISTED_QUERY_NOT_ALLOWED',
+  // HTTP transport (src/http/transport-errors.ts): the request could not be read (body too large, malformed JSON,
+  // unsupported encoding), before any adapter ran.
+  'BAD_REQUEST',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
   'INTERNAL_SERVER_ERROR',
 ] as const;
 
@@ -49,7 +54,7 @@ export const notFound = (message: string) => new AppError('NOT_FOUND', message);
 export const conflict = (message: string) => new AppError('CONFLICT', message);
 export const badInput = (message: string, field?: string) => new AppError('BAD_USER_INPUT', message, field === undefined ? {} : { field });
 
-/** The single table from error code to HTTP status, used by every non-GraphQL route. */
+/** The single table from error code to HTTP status: REST answers, and GraphQL requests refused before they run. */
 const HTTP_STATUS: Record<ErrorCode, number> = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
@@ -67,6 +72,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   DOCUMENT_TOO_LARGE: 400,
   BATCHING_DISABLED: 400,
   PERSISTED_QUERY_NOT_ALLOWED: 400,
+  BAD_REQUEST: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL_SERVER_ERROR: 500,
 };
 

@@ -28,7 +28,7 @@ export const PLAYGROUND_SESSION_SCRIPT = `'use strict';
   var TOKEN_KEY = ${JSON.stringify(PLAYGROUND_TOKEN_KEY)};
   // The worker bundles sit next to the IDE's stylesheet, in the package's monacoeditorwork/ folder.
   var stylesheet = document.querySelector('link[rel="stylesheet"][href$="graphiql.css"]');
-  var WORKER_BASE = (stylesheet ? stylesheet.getAttribute('href').replace(/graphiql\.css$/, '') : '/graphql/assets/') + 'monacoeditorwork/';
+  var WORKER_BASE = (stylesheet ? stylesheet.getAttribute('href').replace(/graphiql\\.css$/, '') : '/graphql/assets/') + 'monacoeditorwork/';
   var WORKERS = ${JSON.stringify(WORKERS)};
 
   // Monaco asks for a worker per language service; every bundle comes from the gateway (CSP worker-src 'self').

@@ -174,7 +174,8 @@ export function graphqlRequestGate(schema: GraphQLSchema, options: RequestGateOp
         if (refused) return refuse(refused, request.operationName);
         if (isGet) req.url = canonicalUrl(req.url, request);
         else if (request !== read) {
-          const body: Record<string, unknown> = { ...req.body, ...request };
+          // A POST gets here only with an object body (`read` came from readBody(req.body) above).
+          const body: Record<string, unknown> = { ...(req.body as Record<string, unknown>), ...request };
           if (!request.extensions) delete body.extensions; // Apollo refuses an `extensions` key that is not an object
           req.body = body;
         }

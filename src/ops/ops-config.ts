@@ -1,8 +1,8 @@
 /**
  * The operations part of the configuration (metrics, migrations at start, shutdown). Read by {@link loadConfig} with
- * the rest; every variable is documented in the README (Configuration) and docs/operating.md.
+ * the rest; every variable is documented in docs/configuration.md and docs/operating.md.
  */
-import { ConfigError, ConfigProblems, flag, postgresUrl } from '../config/parse';
+import { ConfigProblems, flag, integer, postgresUrl } from '../config/parse';
 
 export interface OpsConfig {
   /** Serve Prometheus metrics at GET /metrics (and collect them). */
@@ -15,22 +15,13 @@ export interface OpsConfig {
   shutdownGraceMs: number;
 }
 
-function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer number of milliseconds, got "${raw}"`);
-  const value = Number(raw.trim());
-  if (value > max) throw new ConfigError(`${name} must be at most ${max}, got ${value}`);
-  return value;
-}
-
 export function loadOpsConfig(env: NodeJS.ProcessEnv): OpsConfig {
   const problems = new ConfigProblems();
   const config: OpsConfig = {
     metricsEnabled: problems.read(() => flag(env, 'METRICS_ENABLED', true), true),
     migrateOnStart: problems.read(() => flag(env, 'MIGRATE_ON_START', true), true),
     migrationsDatabaseUrl: problems.read(() => postgresUrl(env, 'MIGRATIONS_DATABASE_URL'), undefined),
-    shutdownGraceMs: problems.read(() => milliseconds(env, 'SHUTDOWN_GRACE_MS', 10_000, 3_600_000), 10_000),
+    shutdownGraceMs: problems.read(() => integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 3_600_000), 10_000),
   };
   problems.throwIfAny();
   return config;

@@ -7,6 +7,7 @@
  * parsed, truncated, with a cap on how many distinct names are kept apart.
  */
 import { getOperationAST, Kind, type DocumentNode, type OperationDefinitionNode } from 'graphql';
+import { REST_OPERATIONS } from '../rest/routes';
 
 export type RouteKind = 'graphql' | 'rest' | 'other';
 
@@ -16,21 +17,23 @@ export const OPERATION_NAME_MAX_LENGTH = 64;
 export const MAX_DISTINCT_OPERATIONS = 200;
 export const ANONYMOUS_OPERATION = 'anonymous';
 
-/** REST routes of the compatibility API (CONTRACT section 3), as templates. */
-const REST_ROUTES: { pattern: RegExp; template: string }[] = [
-  { pattern: /^\/?$/, template: '/ds-api/' },
-  { pattern: /^\/user-token\/?$/, template: '/ds-api/user-token' },
-  { pattern: /^\/user-token\/[^/]+\/?$/, template: '/ds-api/user-token/:organization' },
-  { pattern: /^\/pool\/pg-instances\/?$/, template: '/ds-api/pool/pg-instances' },
-  { pattern: /^\/pool\/pg-instances\/[^/]+\/?$/, template: '/ds-api/pool/pg-instances/:name' },
-  { pattern: /^\/pool\/pg-instances\/[^/]+\/disable\/?$/, template: '/ds-api/pool/pg-instances/:name/disable' },
-  { pattern: /^\/pool\/pg-instances\/[^/]+\/enable\/?$/, template: '/ds-api/pool/pg-instances/:name/enable' },
-  { pattern: /^\/roles\/?$/, template: '/ds-api/roles' },
-  { pattern: /^\/roles\/[^/]+\/?$/, template: '/ds-api/roles/:role' },
-  { pattern: /^\/roles\/[^/]+\/users\/?$/, template: '/ds-api/roles/:role/users' },
-  { pattern: /^\/users\/?$/, template: '/ds-api/users' },
-  { pattern: /^\/users\/[^/]+\/?$/, template: '/ds-api/users/:email' },
-];
+/** An Express path of the route table (`/roles/:role`, relative to /ds-api) as a pattern for a request path. */
+function routePattern(path: string): RegExp {
+  const segments = path
+    .split('/')
+    .filter((segment) => segment !== '')
+    .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  return new RegExp(`^${segments.map((segment) => `\\/${segment}`).join('')}\\/?$`);
+}
+
+/**
+ * REST routes of the compatibility API as templates (`/ds-api/roles/:role`), derived from the one route table
+ * (src/rest/routes.ts) that the router mounts: a route added there is labelled here without a second list.
+ */
+const REST_ROUTES: { pattern: RegExp; template: string }[] = [...new Set(REST_OPERATIONS.map((operation) => operation.path))].map((path) => ({
+  pattern: routePattern(path),
+  template: `/ds-api${path}`,
+}));
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 

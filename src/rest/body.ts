@@ -10,9 +10,10 @@ import express, { type RequestHandler } from 'express';
 import { z } from 'zod';
 import { isWellFormedText, LONE_SURROGATE_PROBLEM } from '../access/tags';
 import { AppError } from '../errors/app-error';
+import { BODY_LIMIT_BYTES } from '../http/transport-errors';
 
-/** The documented bound on request bodies (CONTRACT section 3): 1 MiB. */
-export const BODY_LIMIT_BYTES = 1024 * 1024;
+// The bound lives with the rest of the HTTP transport; re-exported for the importers of this module.
+export { BODY_LIMIT_BYTES } from '../http/transport-errors';
 
 /**
  * Reads the body as bytes, whatever its Content-Type says (curl without `-H 'Content-Type: application/json'` sends
@@ -86,7 +87,7 @@ function rejectHostileValues(body: unknown): void {
     } else if (value !== null && typeof value === 'object') {
       for (const [key, child] of Object.entries(value).reverse()) {
         if (key.includes('\u0000')) {
-          const field = formatPath([...path, key.replace(/\u0000/g, '\\u0000')]);
+          const field = formatPath([...path, key.replaceAll('\u0000', '\\u0000')]);
           throw badBody(`${field}: contains a NUL character`, field);
         }
         if (!isWellFormedText(key)) {

@@ -31,7 +31,7 @@ function remember(res: Response, ctx: RequestContext): void {
  */
 export function signedIn(services: Services): RequestHandler {
   const handler: AsyncHandler = async (req, res, next) => {
-    const ctx = await authenticate(services, req.headers, res.locals.requestId, req.ip);
+    const ctx = await authenticate(services, req.headers, res.locals.requestId as string, req.ip);
     if (!ctx.principal) {
       throw ctx.authFailure ?? unauthenticated('Authentication required: send a token in the user-token header (POST /ds-api/user-token gives one)');
     }
@@ -70,7 +70,7 @@ export function basicCredentials(req: Request): BasicCredentials | null {
   const login = decoded.slice(0, colon);
   const password = decoded.slice(colon + 1);
   // Never a valid account: PostgreSQL text cannot even hold NUL, and U+FFFD means the bytes were not UTF-8.
-  if (/[\u0000\uFFFD]/.test(login)) return null;
+  if (login.includes('\u0000') || login.includes('\uFFFD')) return null;
   return { login, password };
 }
 
@@ -89,7 +89,7 @@ export async function contextFromBasic(services: Services, req: Request, res: Re
   const { login, password } = requireBasic(req, res);
   try {
     const principal = await services.auth.principalFromCredentials(login, password, req.ip);
-    const ctx = createRequestContext(services, principal, null, res.locals.requestId, req.ip);
+    const ctx = createRequestContext(services, principal, null, res.locals.requestId as string, req.ip);
     remember(res, ctx);
     return ctx;
   } catch (error) {

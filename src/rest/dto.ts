@@ -1,5 +1,5 @@
 /**
- * The exact JSON shapes of the REST compatibility API (CONTRACT section 3), built field by field from the entities,
+ * The exact JSON shapes of the REST compatibility API (docs/rest.md), built field by field from the entities,
  * so nothing the entity gains later (password hash, sealed password, probe error ...) can leak into a response.
  * Every DTO type is the output type of its zod schema in src/rest/schemas.ts, the one the OpenAPI document is
  * generated from: a DTO that strays from the document does not compile.
@@ -10,6 +10,7 @@ import type { ConnectionEntity } from '../entities/connection.entity';
 import type { RoleEntity } from '../entities/role.entity';
 import type { UserEntity } from '../entities/user.entity';
 import type { TokenDetails } from '../services/auth.service';
+import { MONITORING_SETTING_ROWS, type MONITORING_SETTINGS, type MonitoringSettingName } from '../services/connections';
 import type { connectionBody, roleDisplayBody, serviceInfoBody, statusBody, tokenBody, tokenDetailsBody, userDisplayBody } from './schemas';
 import { PASSWORD_MASK } from './schemas';
 
@@ -41,6 +42,7 @@ export function tokenDetailsDto(details: TokenDetails): TokenDetailsDto {
 }
 
 export type ConnectionDto = z.output<typeof connectionBody>;
+type SettingRestKey = (typeof MONITORING_SETTINGS)[MonitoringSettingName]['rest'];
 
 export function connectionDto(c: ConnectionEntity): ConnectionDto {
   return {
@@ -52,15 +54,7 @@ export function connectionDto(c: ConnectionEntity): ConnectionDto {
     tags: formatTagString(c.userTags),
     enabled: c.enabled,
     connected: c.connected,
-    'collection-rate': c.collectionRate,
-    samples: c.samples,
-    'lock-monitoring': c.lockMonitoring,
-    'lock-monitoring-delay': c.lockMonitoringDelay,
-    'table-monitoring': c.tableMonitoring,
-    'query-monitoring': c.queryMonitoring,
-    'query-monitoring-optimize': c.queryMonitoringOptimize,
-    'query-monitoring-min-calls': c.queryMonitoringMinCalls,
-    'query-monitoring-min-time': c.queryMonitoringMinTime,
+    ...(Object.fromEntries(MONITORING_SETTING_ROWS.map((s) => [s.rest, c[s.name]])) as Pick<ConnectionDto, SettingRestKey>),
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * The REST compatibility API (CONTRACT section 3), mounted at `/ds-api` for the vendor's scripts and partner
+ * The REST compatibility API (docs/rest.md), mounted at `/ds-api` for the vendor's scripts and partner
  * integrations. A thin adapter: every route authenticates through the shared step, translates the vendor's body
  * dialect, calls the same service as GraphQL, and shapes the answer through an explicit DTO.
  *

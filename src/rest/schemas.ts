@@ -8,6 +8,7 @@
  * length ...) belong to the service layer, and are stated in the descriptions.
  */
 import { z } from 'zod';
+import { MONITORING_SETTING_ROWS, type MONITORING_SETTINGS, type MonitoringSettingKind } from '../services/connections';
 import { bool, num, str, strList, vendorFlag } from './body';
 
 /** Component names of the OpenAPI document; every schema registered here becomes `#/components/schemas/<id>`. */
@@ -48,6 +49,15 @@ export const tokenDetailsBody = named(
   'TokenDetails',
 );
 
+type SettingRows = typeof MONITORING_SETTINGS;
+type SettingSchema<K extends MonitoringSettingKind> = K extends 'boolean' ? z.ZodBoolean : K extends 'rate' ? z.ZodString : z.ZodNumber;
+/** The monitoring settings under their REST keys (`collection-rate` ...), from the settings table. */
+type SettingsShape = { [K in keyof SettingRows as SettingRows[K]['rest']]: SettingSchema<SettingRows[K]['kind']> };
+
+function settingsShape(schemaOf: (kind: MonitoringSettingKind) => z.ZodType): SettingsShape {
+  return Object.fromEntries(MONITORING_SETTING_ROWS.map((s) => [s.rest, schemaOf(s.kind)])) as unknown as SettingsShape;
+}
+
 /** What REST shows in place of a connection password (write-only everywhere). */
 export const PASSWORD_MASK = '********';
 
@@ -61,15 +71,7 @@ export const connectionBody = named(
     tags: z.string().meta({ description: 'User tags as `k1=v1,k2=v2` (automatic tags are not shown: they cannot be written back).' }),
     enabled: z.boolean(),
     connected: z.boolean().meta({ description: 'Result of the last connection probe.' }),
-    'collection-rate': z.string(),
-    samples: z.boolean(),
-    'lock-monitoring': z.boolean(),
-    'lock-monitoring-delay': z.number(),
-    'table-monitoring': z.boolean(),
-    'query-monitoring': z.boolean(),
-    'query-monitoring-optimize': z.boolean(),
-    'query-monitoring-min-calls': z.number(),
-    'query-monitoring-min-time': z.number(),
+    ...settingsShape((kind) => (kind === 'boolean' ? z.boolean() : kind === 'rate' ? z.string() : z.number())),
   }),
   'Connection',
   'A monitored connection as REST displays it.',
@@ -114,15 +116,7 @@ const connectionFields = {
   password: str().meta({ description: 'Write-only. The mask `********` is refused.' }),
   tags: str().meta({ description: 'User tags, `k1=v1,k2=v2` (may be empty); on PUT it replaces every user tag.' }),
   enabled: bool(),
-  'collection-rate': str().meta({ description: '`low`, `medium` or `high`.' }),
-  samples: bool(),
-  'lock-monitoring': bool(),
-  'lock-monitoring-delay': num(),
-  'table-monitoring': bool(),
-  'query-monitoring': bool(),
-  'query-monitoring-optimize': bool(),
-  'query-monitoring-min-calls': num(),
-  'query-monitoring-min-time': num(),
+  ...settingsShape((kind) => (kind === 'boolean' ? bool() : kind === 'rate' ? str().meta({ description: '`low`, `medium` or `high`.' }) : num())),
 };
 
 /** PUT: every field optional. */

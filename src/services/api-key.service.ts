@@ -1,5 +1,5 @@
 /**
- * API keys: long-lived, named credentials for integrations (CONTRACT section 5), and everything about them: who
+ * API keys: long-lived, named credentials for integrations (docs/partner-integrations.md), and everything about them: who
  * may create, list and revoke them, and how a presented secret becomes a caller.
  *
  * Secret format: `dsk_<prefix>_<random>`, `prefix` 12 lowercase hex digits (48 random bits, public, shown in
@@ -16,9 +16,9 @@
  * A read-only key is refused every write (`requireWritable`, applied by `inTransaction`).
  *
  * Per replica, verified keys are kept in a bounded LRU cache, exact under revocation: the `api_keys` triggers send
- * `apikey:<id>` on `ds_access_changed`, the principal cache hands every payload over ({@link PrincipalCache.onInvalidate}),
- * and a cached key is only trusted once a barrier has shown that every notification committed before the request
- * arrived was processed ({@link PrincipalCache.catchUp}). While notifications are not received, nothing is cached.
+ * `apikey:<id>` on `ds_access_changed`, this cache subscribes to the change feed (src/db/change-feed.ts), and a
+ * cached key is only trusted once a barrier has shown that every notification committed before the request
+ * arrived was processed ({@link ChangeFeed.catchUp}). While notifications are not received, nothing is cached.
  *
  * Verifying a key that is not in the cache counts against the per-address sign-in throttle (it is the moment a
  * guessed key would be tried), so unknown, revoked and expired keys use up the same budget as wrong passwords.
@@ -39,6 +39,7 @@ import type { AuthService } from './auth.service';
 import { requireSignedIn } from './authorization';
 import type { LoginThrottle } from './login-throttle';
 import type { PrincipalCache } from './principal-cache';
+import { ACCESS_CHANNEL, type ChangeFeed } from '../db/change-feed';
 import { parseInput } from './validation';
 
 /** Every API key secret starts with this, so leaked ones are easy to find. */
@@ -79,6 +80,7 @@ const nameSchema = z
   .trim()
   .min(1, 'is required')
   .max(MAX_NAME_LENGTH, `is longer than ${MAX_NAME_LENGTH} characters`)
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
   .refine((value) => !/[\u0000-\u001f\u007f]/.test(value), 'must not contain control characters');
 
 const digestOf = (secret: string): Buffer => createHash('sha256').update(secret, 'utf8').digest();
@@ -100,6 +102,7 @@ export class ApiKeyService {
     private readonly dataSource: DataSource,
     private readonly auth: AuthService,
     private readonly principals: PrincipalCache,
+    private readonly feed: ChangeFeed,
     private readonly throttle: LoginThrottle,
     cacheTtlMs: number,
     /** Told `apikey:<id>` after a revocation commits, so this replica forgets the key at once. */
@@ -107,10 +110,8 @@ export class ApiKeyService {
     private readonly log?: Pick<Logger, 'warn'>,
   ) {
     this.verified = new LRUCache<string, VerifiedKey>({ max: CACHE_SIZE, ttl: Math.max(cacheTtlMs, 1) });
-    principals.onInvalidate((payload) => this.invalidate(payload));
-    principals.onStale((reason) => {
-      if (reason === 'deaf') this.invalidate('all');
-    });
+    feed.subscribe(ACCESS_CHANNEL, (payload) => this.invalidate(payload));
+    feed.onDeaf(() => this.invalidate('all'));
   }
 
   // ---------------------------------------------------------------- management
@@ -174,7 +175,7 @@ export class ApiKeyService {
   /**
    * A presented secret to its owner as a caller, marked with the key ({@link Principal.apiKey}). UNAUTHENTICATED
    * for an unknown, revoked or expired key; RATE_LIMITED while the client address is blocked.
-   * @param arrival {@link PrincipalCache.mark} taken when the request arrived.
+   * @param arrival {@link ChangeFeed.mark} taken when the request arrived.
    */
   async principalFromSecret(secret: string, clientAddress: string | undefined, arrival: number): Promise<Principal> {
     const prefix = SECRET_FORMAT.exec(secret)?.[1];
@@ -184,7 +185,7 @@ export class ApiKeyService {
       const principal = await this.principals.resolve(cached.userId, null, () => this.auth.loadPrincipal(cached.userId, null));
       // Trusted only once every notification sent before the request arrived has been applied: a revocation
       // committed on another replica has removed the entry by then.
-      if (principal && (await this.principals.catchUp(arrival)) && this.verified.get(prefix!) === cached) {
+      if (principal && (await this.feed.catchUp(arrival)) && this.verified.get(prefix!) === cached) {
         await this.stamp(cached.id);
         return withKey(principal, cached);
       }

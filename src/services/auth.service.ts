@@ -3,7 +3,9 @@
  *
  * Tokens are HS256 JWTs (jsonwebtoken) valid 24 hours. They carry the user's token version: a password change
  * bumps it and deleting the user removes the row, so both revoke every earlier token at once. Everything else about
- * the caller (privilege, profile, roles) is read fresh on each request, so changes apply to the next one.
+ * the caller (privilege, profile, roles) is resolved through the per-replica principal cache, which is exact: the
+ * change feed (src/db/change-feed.ts) invalidates it on every committed change, and a request trusts it only after a
+ * barrier, so changes apply to the next request on every replica.
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { DEFAULT_ADMIN_LOCK, lockForTransaction } from '../db/locks';
 import { UserEntity } from '../entities/user.entity';
 import { hashPassword } from './passwords';
 
@@ -12,15 +13,16 @@ export interface BootstrapResult {
 }
 
 /**
- * Creates the default administrator `datasentinel` on the very first start. Its password is ADMIN_PASSWORD, or a
+ * Creates the default administrator `datasentinel` on the very first start, with ADMIN_EMAIL (whose default is
+ * config's DEFAULT_ADMIN_EMAIL). Its password is ADMIN_PASSWORD, or a
  * random one returned here to be printed once; there is never a built-in default. A marker in `settings` remembers
  * that this happened, so an administrator who deliberately deletes the account does not see it come back; replicas
  * starting together serialize on an advisory lock.
  */
-export async function ensureDefaultAdministrator(dataSource: DataSource, options: { password?: string; email?: string }): Promise<BootstrapResult> {
+export async function ensureDefaultAdministrator(dataSource: DataSource, options: { password?: string; email: string }): Promise<BootstrapResult> {
   return dataSource.transaction(async (manager) => {
-    await manager.query('SELECT pg_advisory_xact_lock($1)', [0x64735f62]);
-    const done = await manager.query(`SELECT 1 FROM settings WHERE key = 'default_admin_created'`);
+    await lockForTransaction(manager, DEFAULT_ADMIN_LOCK);
+    const done = await manager.query<unknown[]>(`SELECT 1 FROM settings WHERE key = 'default_admin_created'`);
     if (done.length > 0) return { created: false };
     const generatedPassword = options.password ? undefined : randomBytes(18).toString('base64url');
     const password = options.password ?? generatedPassword!;
@@ -28,7 +30,7 @@ export async function ensureDefaultAdministrator(dataSource: DataSource, options
     if (!exists) {
       await manager.save(
         manager.create(UserEntity, {
-          email: options.email ?? `${DEFAULT_ADMIN_LOGIN}@localhost`,
+          email: options.email,
           login: DEFAULT_ADMIN_LOGIN,
           passwordHash: await hashPassword(password),
           privilege: 'admin',

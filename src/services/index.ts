@@ -5,16 +5,19 @@
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { ACCESS_CHANNEL, ChangeFeed } from '../db/change-feed';
+import { databaseUrls, runtimeUrlOf } from '../db/open-database';
 import { EntityRowMapper } from '../db/row-mapper';
 import { ConnectionEntity } from '../entities/connection.entity';
 import { RoleEntity } from '../entities/role.entity';
 import { UserEntity } from '../entities/user.entity';
 import { ApiKeyService } from './api-key.service';
+import { AssignmentQueries } from './assignment-queries';
 import { LdapDirectory } from '../directory/ldap-directory';
 import { AuthService } from './auth.service';
 import { DirectorySignIn } from './directory-sign-in';
 import { ConnectionQueries } from './connection-queries';
-import { ConnectionService } from './connection.service';
+import { ConnectionService } from './connections';
 import { LoginThrottle } from './login-throttle';
 import { PrincipalCache } from './principal-cache';
 import { ProbeService } from './probe.service';
@@ -33,6 +36,8 @@ export interface Services {
     connection: EntityRowMapper<ConnectionEntity>;
   };
   connectionQueries: ConnectionQueries;
+  /** Batched reads of role assignments (the roles of users, the users of roles), for the per-request loaders. */
+  assignments: AssignmentQueries;
   settings: SettingsService;
   auth: AuthService;
   probes: ProbeService;
@@ -41,10 +46,12 @@ export interface Services {
   users: UserService;
   /** API keys: management, and secrets to callers (used by the shared authentication step). */
   apiKeys: ApiKeyService;
+  /** The LISTEN connection every cache subscribes to, and the freshness marks of requests (src/db/change-feed.ts). */
+  changeFeed: ChangeFeed;
   principalCache: PrincipalCache;
-  /** Membership counts (dashboard totals, role counts), exact through the principal cache's notifications. */
+  /** Membership counts (dashboard totals, role counts), exact through the change feed's notifications. */
   membershipCache: MembershipCache;
-  /** Stops background work (the cache's LISTEN connection). The data source is the caller's to close. */
+  /** Stops background work (the change feed's LISTEN connection). The data source is the caller's to close. */
   close(): Promise<void>;
 }
 
@@ -60,26 +67,28 @@ export async function createServices(dataSource: DataSource, config: Config, log
   };
   const connectionQueries = new ConnectionQueries(mappers.connection);
   const probes = new ProbeService(config.probeTimeoutMs);
-  // LISTEN needs a session of its own: LISTEN_DATABASE_URL when DATABASE_URL is a transaction pooler.
-  const listenUrl = config.listenDatabaseUrl ?? String((dataSource.options as { url?: string }).url);
-  const principalCache = new PrincipalCache(listenUrl, config.principalCacheTtlMs, log, config.cacheBounds?.principals);
-  await principalCache.start();
-  const membershipCache = new MembershipCache(principalCache, config.principalCacheTtlMs);
-  const connections = new ConnectionService(connectionQueries, probes, secrets, membershipCache);
+  const changeFeed = new ChangeFeed(databaseUrls(config, runtimeUrlOf(dataSource)).listen, config.principalCacheTtlMs > 0, log);
+  // Every cache subscribes before the feed starts, so none misses the first "deaf" / "listening" transition.
+  const principalCache = new PrincipalCache(changeFeed, config.principalCacheTtlMs, config.cacheBounds?.principals);
+  const membershipCache = new MembershipCache(changeFeed, config.principalCacheTtlMs);
+  // The bulk import writes the password column too: a mapper of every column (the read mapper leaves it out).
+  const connections = new ConnectionService(connectionQueries, probes, secrets, new EntityRowMapper(dataSource, ConnectionEntity), membershipCache);
   // The replica that commits a change forgets the affected callers at once; the others learn it by NOTIFY.
-  const accessChanged = (payload: string) => principalCache.invalidate(payload);
+  const accessChanged = (payload: string) => changeFeed.publish(ACCESS_CHANNEL, payload);
   const users = new UserService(connections, accessChanged);
   const directory = config.directory ? new DirectorySignIn(dataSource, new LdapDirectory(config.directory, log), users, accessChanged, log) : undefined;
   const auth = new AuthService(dataSource, config, settings, principalCache, directory);
   await auth.init();
   // Failed key checks share the per-address counter (and its table) with password sign-ins.
   const apiKeyThrottle = new LoginThrottle(dataSource, config.loginThrottle);
-  const apiKeys = new ApiKeyService(dataSource, auth, principalCache, apiKeyThrottle, config.principalCacheTtlMs, accessChanged, log);
+  const apiKeys = new ApiKeyService(dataSource, auth, principalCache, changeFeed, apiKeyThrottle, config.principalCacheTtlMs, accessChanged, log);
+  await changeFeed.start();
   return {
     dataSource,
     config,
     mappers,
     connectionQueries,
+    assignments: new AssignmentQueries(mappers),
     settings,
     auth,
     probes,
@@ -87,11 +96,12 @@ export async function createServices(dataSource: DataSource, config: Config, log
     roles: new RoleService(connections, accessChanged),
     users,
     apiKeys,
+    changeFeed,
     principalCache,
     membershipCache,
     close: async () => {
       await connections.drain();
-      await principalCache.stop();
+      await changeFeed.stop();
     },
   };
 }

@@ -56,12 +56,12 @@ export async function rotateEncryptionKey(
 ): Promise<RotationResult> {
   const batchSize = options.batchSize ?? DEFAULT_ROTATION_BATCH;
   const stale = `split_part(password_encrypted, '.', 1) <> 'v2' OR split_part(password_encrypted, '.', 2) <> $1`;
-  const [{ n: total }] = await dataSource.query(`SELECT count(*)::int AS n FROM connections WHERE ${stale}`, [box.keyId]);
+  const [{ n: total }] = await dataSource.query<[{ n: number }]>(`SELECT count(*)::int AS n FROM connections WHERE ${stale}`, [box.keyId]);
   const result: RotationResult = { keyId: box.keyId, total, resealed: 0, unreadable: [] };
   let afterId = 0;
   for (;;) {
     const batch = await dataSource.transaction(async (manager) => {
-      const rows: { id: number; name: string; password_encrypted: string }[] = await manager.query(
+      const rows = await manager.query<{ id: number; name: string; password_encrypted: string }[]>(
         `SELECT id, name, password_encrypted FROM connections WHERE id > $2 AND (${stale}) ORDER BY id LIMIT $3 FOR UPDATE`,
         [box.keyId, afterId, batchSize],
       );

@@ -13,6 +13,7 @@
  * slip through between a read and a write, and a refused attempt costs a few indexed statements, never a password
  * hash. The counters live in PostgreSQL (table `login_throttle`, created by a migration), shared by every replica.
  */
+import { queryPoolWithReconnect } from '../db/connection-retry';
 import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 // rate-limiter-flexible (maintained, widely used): atomic PostgreSQL counters with windows and blocks.
@@ -78,10 +79,15 @@ export function loginKey(login: string): string {
  * whose statement was prepared on another session, with `does not exist`). Unnamed statements are parsed with each
  * execution, like every other statement the gateway sends, which costs nothing measurable for these one-row upserts.
  * The store has no option for this; with `storeType: 'client'` it calls exactly `query({ name, text, values })`.
+ *
+ * These statements bypass TypeORM's query runner and so its recovery from sessions the server ended: a statement that
+ * met a dead pooled client is sent again here. Sending a counter's upsert twice can only count one failure twice,
+ * which makes the throttle stricter, never laxer.
  */
 export function unnamedStatementClient(dataSource: DataSource): { query(q: { text: string; values?: unknown[] }): Promise<unknown> } {
+  const pool = () => (dataSource.driver as unknown as { master: Pool }).master;
   return {
-    query: ({ text, values }) => (dataSource.driver as unknown as { master: Pool }).master.query(text, values),
+    query: ({ text, values }) => queryPoolWithReconnect(() => pool().query(text, values), pool().options.max ?? 10),
   };
 }
 

@@ -9,8 +9,8 @@
  * `role_connections` (the maintenance triggers run on every change of `tags` or `name`), so the same notification
  * covers both.
  *
- * It is exact, on the same footing as the principal cache (src/services/principal-cache.ts), whose LISTEN connection
- * and barrier it shares:
+ * It is exact, on the same footing as the principal cache: both subscribe to the change feed (src/db/change-feed.ts),
+ * which owns the LISTEN connection, the barrier and the freshness marks:
  * - every statement that changes `role_connections` NOTIFYs `ds_membership_changed` (migration
  *   MembershipChangeNotifications), and every replica empties this cache when told;
  * - a request reads a cached count only after a barrier that started after the request arrived (or after the
@@ -22,7 +22,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { EntityManager } from 'typeorm';
-import type { PrincipalCache } from './principal-cache';
+import { MEMBERSHIP_CHANNEL, type ChangeFeed } from '../db/change-feed';
 
 /** Tag keys with their values and how many connections carry each, sorted by key then value. */
 export type TagSummary = readonly { key: string; values: readonly { value: string; count: number }[] }[];
@@ -57,11 +57,11 @@ export class MembershipCache {
   readonly stats = { hits: 0, misses: 0, clears: 0 };
 
   constructor(
-    private readonly listener: PrincipalCache,
+    private readonly feed: ChangeFeed,
     ttlMs: number,
     maxEntries = 10_000,
   ) {
-    this.entries = listener.enabled
+    this.entries = feed.enabled
       ? new LRUCache<string, MembershipValues[keyof MembershipValues]>({
           max: maxEntries,
           ttl: ttlMs,
@@ -70,7 +70,8 @@ export class MembershipCache {
           sizeCalculation: sizeOf,
         })
       : null;
-    listener.onStale(() => this.clear());
+    feed.subscribe(MEMBERSHIP_CHANNEL, () => this.clear());
+    feed.onDeaf(() => this.clear());
   }
 
   clear(): void {
@@ -81,12 +82,12 @@ export class MembershipCache {
 
   /**
    * A view for one batch of a request whose reads must reflect every change committed before `mark`
-   * ({@link PrincipalCache.mark}) and that reads through `manager`; `null` when the cache cannot be trusted now,
+   * ({@link ChangeFeed.mark}) and that reads through `manager`; `null` when the cache cannot be trusted now,
    * or inside a transaction (its own uncommitted writes are not in the cache).
    */
   async view(mark: number, manager: EntityManager): Promise<MembershipCacheView | null> {
     const entries = this.entries;
-    if (!entries || manager.queryRunner?.isTransactionActive || !(await this.listener.catchUp(mark))) return null;
+    if (!entries || manager.queryRunner?.isTransactionActive || !(await this.feed.catchUp(mark))) return null;
     const generation = this.generation;
     return {
       get: <K extends keyof MembershipValues>(kind: K, roleIds: readonly number[], variant?: string) => {
@@ -98,7 +99,7 @@ export class MembershipCache {
       },
       set: <K extends keyof MembershipValues>(kind: K, roleIds: readonly number[], value: MembershipValues[K], variant?: string) => {
         // Computed from data read after the view was opened: stale if a change arrived since.
-        if (generation === this.generation && this.listener.active) entries.set(keyOf(kind, roleIds, variant), value);
+        if (generation === this.generation && this.feed.active) entries.set(keyOf(kind, roleIds, variant), value);
       },
     };
   }

@@ -1,6 +1,7 @@
 /**
- * Roles: named access rules. Administration only; the connections a role matches are computed from current tags on
- * every read, never stored.
+ * Roles: named access rules. Administration only. The connections a role matches are stored in `role_connections`,
+ * kept exact by triggers on every rule and tag change (migration RoleMembership); rules are compiled by
+ * src/access/predicate.ts for previews and filters.
  */
 import { normalizeAccessRule, type AccessGroup } from '../access/access-rule';
 import { compileRules, memberOf } from '../access/predicate';
@@ -12,7 +13,7 @@ import { lockAccessRelation } from '../db/locks';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/pg-errors';
 import { requireAdministrator } from './authorization';
 import type { ConnectionPageResult } from './connection-page';
-import type { ConnectionService } from './connection.service';
+import type { ConnectionService } from './connections';
 import { nameSchema, parseInput } from './validation';
 
 const NOT_FOUND = (name: string) => notFound(`Role ${JSON.stringify(name)} not found`);

@@ -9,16 +9,17 @@
  */
 import { z } from 'zod';
 import { In, type EntityManager } from 'typeorm';
-import { MATCH_EVERYTHING, memberOf } from '../access/predicate';
-import { canAdminister } from '../context/principal';
+import { countsAsAdministrator, countsAsAdministratorSql, mayAdminister, type AdministrationState } from '../access/administration';
+import { visibilityOfRoles } from '../access/predicate';
 import { inTransaction, type RequestContext } from '../context/request-context';
 import { RoleEntity } from '../entities/role.entity';
 import { UserRoleEntity } from '../entities/user-role.entity';
 import { UserEntity, type Privilege, type Profile } from '../entities/user.entity';
 import { AppError, badInput, conflict, notFound } from '../errors/app-error';
+import { ADMIN_INVARIANT_LOCK, LOGIN_CHOICE_LOCK, lockForTransaction } from '../db/locks';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/pg-errors';
 import { requireAdministrator, requireSignedIn } from './authorization';
-import type { ConnectionFilterInput, ConnectionService } from './connection.service';
+import type { ConnectionFilterInput, ConnectionService } from './connections';
 import type { ConnectionPageResult } from './connection-page';
 import { hashPassword } from './passwords';
 import { commentSchema, emailSchema, escapeLike, parseInput, userPasswordSchema } from './validation';
@@ -54,9 +55,6 @@ export const ALL_DASHBOARDS = [
 /** The developer profile sees Top Queries, Session History, Top Tables/Indexes and their PDF reports. */
 export const DEVELOPER_DASHBOARDS = ['session-history', 'top-queries', 'top-tables', 'reporting'] as const;
 
-const ADMIN_INVARIANT_LOCK = 0x64735f61; // "ds_a": serializes changes that could remove the last administrator
-const LOGIN_CHOICE_LOCK = 0x64735f6c; // "ds_l": serializes the choice of a new user's unique login
-
 const inputSchema = z.object({
   password: userPasswordSchema.nullable().optional(),
   privilege: z.enum(['read', 'read write', 'admin'], 'must be one of read, read write, admin').optional(),
@@ -71,29 +69,45 @@ const NOT_FOUND = (email: string) => notFound(`User ${JSON.stringify(email)} not
 
 export function permissionsOf(user: Pick<UserEntity, 'privilege' | 'profile' | 'live360'>, roleCount: number): Permissions {
   return {
-    administer: canAdminister({ privilege: user.privilege, profile: user.profile, roleIds: new Array(roleCount) }),
+    administer: mayAdminister({ privilege: user.privilege, profile: user.profile, roleCount }),
     killSessions: user.privilege === 'read write' || user.privilege === 'admin',
     live360: user.live360,
     dashboards: [...(user.profile === 'developer' ? DEVELOPER_DASHBOARDS : ALL_DASHBOARDS)],
   };
 }
 
-/** What decides whether a user keeps the platform administrable. */
-interface AdministratorState {
-  privilege: Privilege;
-  profile: Profile;
-  roleCount: number;
-  ldap: boolean;
+/** What decides whether a user keeps the platform administrable (see {@link countsAsAdministrator}). */
+type AdministratorState = AdministrationState & { ldap: boolean };
+
+/**
+ * The token-revocation rule: a new password, or a switch to directory sign-in, revokes every token issued before
+ * (tokens carry the version they were issued at). Used by {@link UserService.update} and {@link resetPassword}.
+ */
+function tokenVersionAfter(user: Pick<UserEntity, 'tokenVersion' | 'ldap'>, change: { newPassword: boolean; ldap: boolean }): number {
+  return change.newPassword || (change.ldap && !user.ldap) ? user.tokenVersion + 1 : user.tokenVersion;
+}
+
+/** The account with this login (case-insensitive), or `null`. */
+export function findUserByLogin(manager: EntityManager, login: string, lock = false): Promise<UserEntity | null> {
+  const query = manager.getRepository(UserEntity).createQueryBuilder('u').where('lower(u.login) = lower(:login)', { login });
+  if (lock) query.setLock('pessimistic_write');
+  return query.getOne();
 }
 
 /**
- * True for an unrestricted administrator who can always sign in: may administer (admin, data admin, no role) and has
- * a local password. LDAP accounts do not count: they depend on the directory (LDAP_URL), and an outage or a
- * misconfiguration must never lock every administrator out (`reset-admin-password` makes one local again).
- * The SQL of {@link UserService.guardLastAdministrator} counts the same users.
+ * The operators' recovery (`reset-admin-password`): gives the account with this login a new local password (a
+ * directory account becomes local again) and revokes its earlier tokens, by the same password and revocation rules
+ * as {@link UserService.update}. Not a caller's request: whoever runs it holds the database credentials. The
+ * `users` trigger tells every replica (`ds_access_changed`). `null` when no account has this login.
  */
-export function countsAsAdministrator(state: AdministratorState): boolean {
-  return !state.ldap && canAdminister({ privilege: state.privilege, profile: state.profile, roleIds: new Array(state.roleCount) });
+export async function resetPassword(manager: EntityManager, login: string, password: string): Promise<UserEntity | null> {
+  const hash = await hashPassword(parseInput(userPasswordSchema, password, 'password'));
+  return manager.transaction(async (tx) => {
+    const user = await findUserByLogin(tx, login, true);
+    if (!user) return null;
+    Object.assign(user, { passwordHash: hash, ldap: false, tokenVersion: tokenVersionAfter(user, { newPassword: true, ldap: false }) });
+    return tx.save(user);
+  });
 }
 
 /** `Jean.Lapioffe@corp.com` → `jean.lapioffe`. */
@@ -165,7 +179,7 @@ export class UserService {
     const data = parseInput(inputSchema, input);
     const newHash = data.password == null ? undefined : await hashPassword(data.password);
     const updated = await inTransaction(ctx, async (tx) => {
-      await tx.manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_INVARIANT_LOCK]);
+      await lockForTransaction(tx.manager, ADMIN_INVARIANT_LOCK);
       const user = await this.findByEmail(tx.manager, email, true);
       if (!user) throw NOT_FOUND(email);
       const ldap = data.ldap ?? user.ldap;
@@ -184,7 +198,7 @@ export class UserService {
       };
       await this.guardLastAdministrator(tx.manager, user, { ...user, roleCount: currentRoleCount }, after);
 
-      const revokeTokens = newHash !== undefined || (ldap && !user.ldap);
+      const tokenVersion = tokenVersionAfter(user, { newPassword: newHash !== undefined, ldap });
       Object.assign(user, {
         privilege: after.privilege,
         profile: after.profile,
@@ -192,7 +206,7 @@ export class UserService {
         comment: data.comment === undefined ? user.comment : data.comment,
         ldap,
         passwordHash: ldap ? null : (newHash ?? user.passwordHash),
-        tokenVersion: revokeTokens ? user.tokenVersion + 1 : user.tokenVersion,
+        tokenVersion,
       });
       const saved = await tx.manager.save(user);
       if (roleIds !== undefined) {
@@ -208,7 +222,7 @@ export class UserService {
   async delete(ctx: RequestContext, email: string): Promise<UserEntity> {
     requireAdministrator(ctx);
     const deleted = await inTransaction(ctx, async (tx) => {
-      await tx.manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_INVARIANT_LOCK]);
+      await lockForTransaction(tx.manager, ADMIN_INVARIANT_LOCK);
       const user = await this.findByEmail(tx.manager, email, true);
       if (!user) throw NOT_FOUND(email);
       const roleCount = await tx.manager.countBy(UserRoleEntity, { userId: user.id });
@@ -259,7 +273,7 @@ export class UserService {
     const current = (await manager.find(UserRoleEntity, { where: { userId: user.id } })).map((r) => r.roleId).sort((a, b) => a - b);
     const changed = current.length !== roleIds.length || current.some((id, i) => id !== roleIds[i]);
     if (!changed) return { roleIds, unknown, changed };
-    await manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_INVARIANT_LOCK]);
+    await lockForTransaction(manager, ADMIN_INVARIANT_LOCK);
     const state = { privilege: user.privilege, profile: user.profile, ldap: user.ldap };
     await this.guardLastAdministrator(manager, user, { ...state, roleCount: current.length }, { ...state, roleCount: roleIds.length });
     await manager.delete(UserRoleEntity, { userId: user.id });
@@ -277,8 +291,7 @@ export class UserService {
   ): Promise<ConnectionPageResult> {
     requireSignedIn(ctx);
     const roles = await ctx.loaders.rolesOfUser.load(user.id);
-    const predicate = roles.length === 0 ? MATCH_EVERYTHING : [memberOf(roles.map((r) => r.id))];
-    return this.connections.pageOf(ctx, predicate, first, after, filter);
+    return this.connections.pageOf(ctx, visibilityOfRoles(roles.map((r) => r.id)), first, after, filter);
   }
 
   // ---------------------------------------------------------------- internals
@@ -319,13 +332,9 @@ export class UserService {
    */
   private async guardLastAdministrator(manager: EntityManager, user: UserEntity, before: AdministratorState, after: AdministratorState | null): Promise<void> {
     if (!countsAsAdministrator(before) || (after !== null && countsAsAdministrator(after))) return;
-    const [{ n }] = await manager.query(
-      `SELECT count(*)::int AS n FROM users u
-        WHERE u.id <> $1 AND u.privilege = 'admin' AND u.profile = 'data admin'
-          AND NOT u.ldap AND u.password_hash IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = u.id)`,
-      [user.id],
-    );
+    const [{ n }] = await manager.query<[{ n: number }]>(`SELECT count(*)::int AS n FROM users u WHERE u.id <> $1 AND ${countsAsAdministratorSql('u')}`, [
+      user.id,
+    ]);
     if (n === 0) {
       throw new AppError('LAST_ADMIN', `${user.login} is the last unrestricted administrator: it cannot be deleted, demoted, given a role or switched to LDAP`);
     }
@@ -335,7 +344,7 @@ export class UserService {
     const base = loginBase(fields.email);
     // Serializes login choice until commit: two new users sharing a local part (jean@a, jean@b) created at the same
     // instant would otherwise both pick `jean`, and one would fail. Callers run this inside their transaction.
-    await manager.query('SELECT pg_advisory_xact_lock($1)', [LOGIN_CHOICE_LOCK]);
+    await lockForTransaction(manager, LOGIN_CHOICE_LOCK);
     const taken: { login: string }[] = await manager.query(`SELECT lower(login) AS login FROM users WHERE lower(login) = $1 OR lower(login) LIKE $2`, [
       base,
       `${escapeLike(base)}%`,

@@ -1,6 +1,6 @@
 /**
- * Input rules shared by every adapter (CONTRACT section 1), written as zod schemas. A failure becomes one
- * BAD_USER_INPUT error whose message names the field, e.g. `port: must be between 1 and 65535`.
+ * Input rules shared by every adapter (docs/graphql.md, "The access model", and docs/rest.md), written as zod
+ * schemas. A failure becomes one BAD_USER_INPUT error whose message names the field, e.g. `port: must be between 1 and 65535`.
  */
 import { z } from 'zod';
 import { isWellFormedText, LONE_SURROGATE_PROBLEM } from '../access/tags';

@@ -22,6 +22,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import jwt from 'jsonwebtoken';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { authenticate } from '../context/authenticate';
+import { databaseUrls, runtimeUrlOf } from '../db/open-database';
 import type { Principal } from '../context/principal';
 import { createRequestContext } from '../context/request-context';
 import { AppError } from '../errors/app-error';
@@ -30,7 +31,7 @@ import { documentHash, type PersistedQueryConfig } from '../graphql/persisted-qu
 import type { LiveContext } from '../graphql/resolvers/subscription.resolver';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
-import { ChangeFeed } from './change-feed';
+import { SubscriptionChanges } from './change-feed';
 import { EventStream } from './event-stream';
 import { LiveVisibility, type Credential } from './live-visibility';
 
@@ -90,9 +91,9 @@ function credentialOf(token: string, principal: Principal): Credential | null {
 export function attachSubscriptions(server: Server, options: LiveSubscriptionsOptions): LiveSubscriptions {
   const { services, log } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
-  const listenUrl = services.config.listenDatabaseUrl ?? String((services.dataSource.options as { url?: string }).url);
+  const listenUrl = databaseUrls(services.config, runtimeUrlOf(services.dataSource)).listen;
   const engine = new LiveVisibility(services.dataSource, services.mappers.connection, { log });
-  const feed = new ChangeFeed(listenUrl, (change) => engine.onChange(change), log);
+  const feed = new SubscriptionChanges(services.changeFeed, listenUrl, (change) => engine.onChange(change), log);
   const states = new WeakMap<WebSocket, SocketState>();
   const socketsPerUser = new Map<number, number>();
   const limit = services.config.subscriptionsPerUser;

@@ -443,8 +443,11 @@ describe('administration is FORBIDDEN to everyone but unrestricted administrator
       // One refusal per field resolved (a list of connections gives one per node), all FORBIDDEN, and the same words
       // for visible, hidden and missing connections: the refusal says nothing about the connection named.
       expect(result.errors?.length).toBeGreaterThan(0);
+      // The service layer's message (src/services/authorization.ts), the same as REST's for the same caller.
       expect([...new Set(result.errors!.map((e) => `${e.extensions?.code}: ${e.message}`))]).toEqual([
-        'FORBIDDEN: Administration needs privilege ADMIN, profile DATA_ADMIN and no role',
+        RESTRICTED.includes(who as (typeof RESTRICTED)[number])
+          ? 'FORBIDDEN: Administration needs an account without roles: a role-restricted user cannot administer the platform'
+          : 'FORBIDDEN: Administration needs privilege "admin" and profile "data admin"',
       ]);
     });
   });

@@ -132,7 +132,15 @@ describe('METRICS_ENABLED=false', () => {
   afterAll(() => gw.stop());
 
   test('/metrics is not served; GraphQL works as before', async () => {
-    expect((await fetch(`${gw.url}/metrics`)).status).toBe(404);
+    // A JSON 404 like any unknown path, never Express's HTML page (docs/graphql.md, Errors).
+    const metrics = await fetch(`${gw.url}/metrics`);
+    expect({ status: metrics.status, type: metrics.headers.get('content-type'), body: await metrics.json() }).toEqual({
+      status: 404,
+      type: 'application/json; charset=utf-8',
+      body: { error: 'Not found: GET /metrics' },
+    });
+    const unknown = await fetch(`${gw.url}/nope`);
+    expect({ status: unknown.status, body: await unknown.json() }).toEqual({ status: 404, body: { error: 'Not found: GET /nope' } });
     expect((await gw.gqlOk(`query Me { me { login } }`, {}, await gw.token())).me.login).toBe('datasentinel');
   });
 });

@@ -6,11 +6,13 @@
  * answer the document does not describe rejects the call, so the test that made it fails.
  */
 import { request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import type { LooseJson } from '../support/gateway';
 import { openApiChecker, type Exchange } from '../support/openapi-check';
 
 const documentCheck = openApiChecker();
 
-export interface RestResponse<T = any> {
+/** `T`: the body's shape, loosely typed JSON by default (see LooseJson). */
+export interface RestResponse<T = LooseJson> {
   status: number;
   headers: IncomingHttpHeaders;
   text: string;
@@ -43,7 +45,7 @@ export class OpenApiMismatch extends Error {
 /** `check`: the document check (default: schema/openapi.json). */
 export function restClient(baseUrl: string, check: (exchange: Exchange) => string[] = documentCheck) {
   const base = new URL(baseUrl);
-  const call = <T = any>(method: string, path: string, options: RestOptions = {}): Promise<RestResponse<T>> =>
+  const call = <T = LooseJson>(method: string, path: string, options: RestOptions = {}): Promise<RestResponse<T>> =>
     new Promise((resolve, reject) => {
       const headers: OutgoingHttpHeaders = { ...options.headers };
       if (options.token) headers['user-token'] = options.token;
@@ -62,7 +64,7 @@ export function restClient(baseUrl: string, check: (exchange: Exchange) => strin
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          let body: any;
+          let body: unknown;
           if (/application\/json/.test(res.headers['content-type'] ?? '') && text !== '') body = JSON.parse(text);
           const problems = check({
             method,
@@ -74,7 +76,8 @@ export function restClient(baseUrl: string, check: (exchange: Exchange) => strin
             text,
           });
           if (problems.length > 0) reject(new OpenApiMismatch(problems));
-          else resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
+          // The caller names the shape it expects (T); the OpenAPI check above has already held the body to the document.
+          else resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: body as T });
         });
         res.on('error', reject);
       });
@@ -84,11 +87,11 @@ export function restClient(baseUrl: string, check: (exchange: Exchange) => strin
     });
   return {
     call,
-    get: <T = any>(path: string, options?: RestOptions) => call<T>('GET', path, options),
-    post: <T = any>(path: string, options?: RestOptions) => call<T>('POST', path, options),
-    put: <T = any>(path: string, options?: RestOptions) => call<T>('PUT', path, options),
-    patch: <T = any>(path: string, options?: RestOptions) => call<T>('PATCH', path, options),
-    delete: <T = any>(path: string, options?: RestOptions) => call<T>('DELETE', path, options),
+    get: <T = LooseJson>(path: string, options?: RestOptions) => call<T>('GET', path, options),
+    post: <T = LooseJson>(path: string, options?: RestOptions) => call<T>('POST', path, options),
+    put: <T = LooseJson>(path: string, options?: RestOptions) => call<T>('PUT', path, options),
+    patch: <T = LooseJson>(path: string, options?: RestOptions) => call<T>('PATCH', path, options),
+    delete: <T = LooseJson>(path: string, options?: RestOptions) => call<T>('DELETE', path, options),
   };
 }
 

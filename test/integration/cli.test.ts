@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { createRequestContext } from '../../src/context/request-context';
 import { createDataSource } from '../../src/db/data-source';
 import { createServices } from '../../src/services';
+import { verifyPassword } from '../../src/services/passwords';
 import { createTestDatabase, testServer, type TestDatabase } from '../support/database';
 
 const ADMIN_PASSWORD = 'cli-admin-password';
@@ -381,20 +382,65 @@ describe('reprobe', () => {
 });
 
 describe('a fresh database', () => {
-  test('the first CLI task creates the administrator, like the first start of the gateway', async () => {
+  test('the first CLI task applies the migrations and creates the administrator, like the first start of the gateway', async () => {
     const fresh = await createTestDatabase({ template: false });
     try {
       const overrides = { databaseUrl: fresh.url, adminPassword: undefined };
-      const early = await cli(['reprobe'], {}, overrides);
-      expect(early.code).toBe(1);
-      expect(early.err).toEqual(['the database has pending migrations: run `npm run migrate` first']);
-      expect((await cli(['migrate'], {}, overrides)).code).toBe(0);
       const run = await cli(['export'], {}, overrides);
       expect(run.code).toBe(0);
-      expect(run.out[0]).toMatch(/^Default administrator created: login "datasentinel", password "\S{20,}"$/);
-      expect(JSON.parse(run.out.slice(2).join('\n')).users).toEqual([expect.objectContaining({ login: 'datasentinel', privilege: 'admin' })]);
+      // Notes go to stderr: stdout is the export alone, valid JSON (`npm run --silent cli -- export > backup.json`).
+      expect(run.err[0]).toMatch(/^applied migrations: /);
+      expect(run.err[1]).toMatch(/^Default administrator created: login "datasentinel", password "\S{20,}"$/);
+      expect((JSON.parse(run.out.join('\n')) as { users: unknown[] }).users).toEqual([expect.objectContaining({ login: 'datasentinel', privilege: 'admin' })]);
+      const again = await cli(['export'], {}, overrides);
+      expect({ code: again.code, err: again.err }).toEqual({ code: 0, err: [] });
     } finally {
       await fresh.drop();
     }
+  });
+
+  test('with MIGRATE_ON_START=false a task refuses, as the gateway waits, until `migrate` has run', async () => {
+    const fresh = await createTestDatabase({ template: false });
+    try {
+      const overrides = { databaseUrl: fresh.url, adminPassword: undefined, migrateOnStart: false };
+      const early = await cli(['reprobe'], {}, overrides);
+      expect(early.code).toBe(1);
+      expect(early.err).toEqual(['the database has pending migrations and MIGRATE_ON_START is false: run `npm run cli -- migrate` first']);
+      expect((await cli(['migrate'], {}, overrides)).code).toBe(0);
+      const run = await cli(['export'], {}, overrides);
+      expect(run.code).toBe(0);
+      expect((JSON.parse(run.out.join('\n')) as { users: unknown[] }).users).toEqual([expect.objectContaining({ login: 'datasentinel' })]);
+    } finally {
+      await fresh.drop();
+    }
+  });
+});
+
+describe('reset-admin-password', () => {
+  test('goes through the user service: a local password again, every earlier token revoked', async () => {
+    await sql(
+      `INSERT INTO users (email, login, password_hash, privilege, profile, ldap, token_version)
+       VALUES ('reset.me@corp.test', 'reset.me', NULL, 'admin', 'data admin', true, 3)`,
+    );
+    const run = await cli(['reset-admin-password', 'Reset.Me'], {}, { adminPassword: 'a-new-password-1' });
+    expect(run).toMatchObject({ code: 0, err: [] });
+    expect(run.out).toEqual(['password of Reset.Me set from ADMIN_PASSWORD', 'every earlier token of this account is revoked']);
+    const [row] = await sql(`SELECT ldap, token_version, password_hash FROM users WHERE login = 'reset.me'`);
+    expect(row).toMatchObject({ ldap: false, token_version: 4 });
+    expect(await verifyPassword(row!.password_hash, 'a-new-password-1')).toBe(true);
+
+    const generated = await cli(['reset-admin-password', 'reset.me'], {}, { adminPassword: undefined });
+    expect(generated.code).toBe(0);
+    const password = /^new password for reset\.me: (\S{20,})$/.exec(generated.out[0]!)![1]!;
+    const [after] = await sql(`SELECT token_version, password_hash FROM users WHERE login = 'reset.me'`);
+    expect(after!.token_version).toBe(5);
+    expect(await verifyPassword(after!.password_hash, password)).toBe(true);
+  });
+
+  test('an unknown login changes nothing', async () => {
+    const before = await sql(`SELECT login, token_version, password_hash FROM users ORDER BY login`);
+    const run = await cli(['reset-admin-password', 'nobody-here'], {}, { adminPassword: 'a-new-password-1' });
+    expect(run).toMatchObject({ code: 1, out: [], err: ['no account with login "nobody-here"'] });
+    expect(await sql(`SELECT login, token_version, password_hash FROM users ORDER BY login`)).toEqual(before);
   });
 });

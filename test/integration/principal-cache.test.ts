@@ -2,6 +2,7 @@
 import { startGateway, type RunningGateway } from '../../src/gateway';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
+import { ChangeFeed } from '../../src/db/change-feed';
 import { PrincipalCache } from '../../src/services/principal-cache';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { gqlAt } from '../support/processes';
@@ -66,26 +67,28 @@ test('with the LISTEN connection gone, the cache is bypassed until it is back', 
 });
 
 test('the change barrier keeps running after concurrent bursts: every catch-up after one is a real round trip', async () => {
-  const cache = new PrincipalCache(db.url, 600_000);
-  await cache.start();
+  // The barrier belongs to the change feed; the principal cache subscribes to it as in the gateway.
+  const feed = new ChangeFeed(db.url, true);
+  const cache = new PrincipalCache(feed, 600_000);
+  await feed.start();
   try {
     expect(cache.active).toBe(true);
     for (let round = 0; round < 5; round += 1) {
       // A burst: one barrier in flight, the rest share one queued behind it.
-      const burst = await Promise.all(Array.from({ length: 8 }, () => cache.catchUp(cache.mark())));
+      const burst = await Promise.all(Array.from({ length: 8 }, () => feed.catchUp(feed.mark())));
       expect(burst).toEqual(Array(8).fill(true));
       // After the burst, a request arriving later needs its own barrier, which must really reach PostgreSQL.
-      const before = cache.stats.barriers;
-      expect(await cache.catchUp(cache.mark())).toBe(true);
-      expect(cache.stats.barriers).toBe(before + 1);
+      const before = feed.stats.barriers;
+      expect(await feed.catchUp(feed.mark())).toBe(true);
+      expect(feed.stats.barriers).toBe(before + 1);
       // And a notification committed before that catch-up has been processed when it returns.
       const invalidations = cache.stats.invalidations;
       await a.dataSource.query(`SELECT pg_notify('ds_access_changed', 'all')`);
-      expect(await cache.catchUp(cache.mark())).toBe(true);
+      expect(await feed.catchUp(feed.mark())).toBe(true);
       expect(cache.stats.invalidations).toBe(invalidations + 1);
     }
   } finally {
-    await cache.stop();
+    await feed.stop();
   }
 });
 

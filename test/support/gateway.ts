@@ -10,7 +10,14 @@ import { createTestDatabase, type TestDatabase } from './database';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
 
-export interface GraphQLResponse<T = Record<string, any>> {
+/**
+ * How a test reads a JSON body by default: tests assert exact shapes with `expect(...)`, and typing each body would
+ * only be a cast. Helpers that use a body themselves pass a real type instead (e.g. `gqlAt<GraphQLResponse<{ ... }>>`).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the one loosely typed JSON body, see above
+export type LooseJson = Record<string, any>;
+
+export interface GraphQLResponse<T = LooseJson> {
   data?: T | null;
   errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [k: string]: unknown } }[];
 }
@@ -23,9 +30,9 @@ export interface TestGateway {
   statements: string[];
   resetStatements(): void;
   /** POSTs a GraphQL operation; `token` goes in `Authorization: Bearer`. */
-  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResponse<T>>;
+  gql<T = LooseJson>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResponse<T>>;
   /** Like `gql`, but throws when the response has errors, and returns `data`. */
-  gqlOk<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<T>;
+  gqlOk<T = LooseJson>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<T>;
   /** A token for `login`/`password` (default: the administrator). */
   token(login?: string, password?: string): Promise<string>;
   stop(): Promise<void>;

@@ -11,9 +11,7 @@ import { createDataSource, migrateUp } from '../../src/db/data-source';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded-postgres';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __EMBEDDED_PG__: EmbeddedDatabase | undefined;
-  // eslint-disable-next-line no-var
   var __EMBEDDED_PG_DIR__: string | undefined;
 }
 

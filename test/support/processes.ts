@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { LooseJson } from './gateway';
 
 export const MAIN = join(__dirname, '../../dist/src/main.js');
 
@@ -84,10 +85,10 @@ export async function spawnGateway(env: Record<string, string>, timeoutMs = 30_0
   return { url, child: started.child, output: started.output, stop: started.stop };
 }
 
-/** POSTs a GraphQL operation to a gateway URL. */
-export async function gqlAt(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<any> {
+/** POSTs a GraphQL operation to a gateway URL; `T` is the answer's shape (loosely typed JSON by default, see LooseJson). */
+export async function gqlAt<T = LooseJson>(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
   const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-  return response.json();
+  return (await response.json()) as T;
 }

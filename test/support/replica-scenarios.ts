@@ -7,21 +7,33 @@
  */
 import { createTestDatabase, type TestDatabase } from './database';
 import { restClient } from '../e2e/rest-client';
+import type { GraphQLResponse, LooseJson } from './gateway';
 import { gqlAt, spawnGateway, type GatewayProcess } from './processes';
 
 export const ADMIN_PASSWORD = 'replica-test-admin';
 
-export const ok = (result: any) => {
-  if (result.errors) throw new Error(JSON.stringify(result.errors));
+/** The answer's data; throws with its errors when it has any. */
+export const ok = <T = LooseJson>(result: GraphQLResponse<T>): T => {
+  if (result.errors || !result.data) throw new Error(JSON.stringify(result.errors ?? result));
   return result.data;
 };
+/** The code of an answer's first error, or undefined when it has none. */
+const errorCode = (result: GraphQLResponse<unknown>) => result.errors?.[0]?.extensions?.code;
 export const signIn = async (url: string, login: string, password: string) =>
-  ok(await gqlAt(url, `mutation($l: String!, $p: String!) { createToken(login: $l, password: $p) { token } }`, { l: login, p: password })).createToken
-    .token as string;
+  ok(
+    await gqlAt<GraphQLResponse<{ createToken: { token: string } }>>(
+      url,
+      `mutation($l: String!, $p: String!) { createToken(login: $l, password: $p) { token } }`,
+      {
+        l: login,
+        p: password,
+      },
+    ),
+  ).createToken.token;
 export const visible = async (url: string, token: string) => {
-  const result = await gqlAt(url, `{ connections { nodes { name } } }`, {}, token);
-  if (result.errors) return result.errors[0].extensions.code as string;
-  return (result.data.connections.nodes as { name: string }[]).map((n) => n.name);
+  const result = await gqlAt<GraphQLResponse<{ connections: { nodes: { name: string }[] } }>>(url, `{ connections { nodes { name } } }`, {}, token);
+  if (result.errors) return errorCode(result);
+  return ok(result).connections.nodes.map((n) => n.name);
 };
 
 /** Environment of each replica for one database: the topology under test. */
@@ -110,16 +122,18 @@ export function replicaScenarios(topology: ReplicaTopology): Replicas {
     ok(await gqlAt(a.url, `mutation { createUser(email: "bob@corp.test", input: { password: "bob-password-1" }) { login } }`, {}, admin));
     const bob = await signIn(b.url, 'bob', 'bob-password-1');
     const rolesQuery = `{ roles { name } }`;
-    expect((await gqlAt(b.url, rolesQuery, {}, bob)).data.roles).toEqual([{ name: 'prod-only' }]);
+    expect(ok(await gqlAt<GraphQLResponse<{ roles: unknown }>>(b.url, rolesQuery, {}, bob)).roles).toEqual([{ name: 'prod-only' }]);
     ok(await gqlAt(a.url, `mutation { updateUser(email: "bob@corp.test", input: { privilege: READ }) { login } }`, {}, admin));
-    expect((await gqlAt(b.url, rolesQuery, {}, bob)).errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(errorCode(await gqlAt<GraphQLResponse<unknown>>(b.url, rolesQuery, {}, bob))).toBe('FORBIDDEN');
   });
 
   test('totals cached on B (membership counts) follow connection and rule changes made on A', async () => {
     const token = await signIn(b.url, 'datasentinel', ADMIN_PASSWORD);
     const counts = async () => {
-      const data = ok(await gqlAt(b.url, `{ roles { name connectionCount } }`, {}, token));
-      return Object.fromEntries((data.roles as { name: string; connectionCount: number }[]).map((r) => [r.name, r.connectionCount]));
+      const data = ok(
+        await gqlAt<GraphQLResponse<{ roles: { name: string; connectionCount: number }[] }>>(b.url, `{ roles { name connectionCount } }`, {}, token),
+      );
+      return Object.fromEntries(data.roles.map((r) => [r.name, r.connectionCount]));
     };
     ok(await gqlAt(a.url, `mutation { updateRole(name: "prod-only", access: [{ filters: [{ tag: "env", value: "prod" }] }]) { name } }`, {}, admin));
     for (let i = 0; i < 3; i += 1) expect(await counts()).toEqual({ 'prod-only': 2 });
@@ -142,15 +156,19 @@ export function replicaScenarios(topology: ReplicaTopology): Replicas {
     ok(await gqlAt(a.url, `mutation { createUser(email: "kim@corp.test", input: { password: "kim-password-1", privilege: READ }) { login } }`, {}, admin));
     const kim = await signIn(a.url, 'kim', 'kim-password-1');
     const createKey = async (name: string) =>
-      ok(await gqlAt(a.url, `mutation($n: String!) { createApiKey(name: $n) { secret apiKey { id } } }`, { n: name }, kim)).createApiKey as {
-        secret: string;
-        apiKey: { id: string };
-      };
+      ok(
+        await gqlAt<GraphQLResponse<{ createApiKey: { secret: string; apiKey: { id: string } } }>>(
+          a.url,
+          `mutation($n: String!) { createApiKey(name: $n) { secret apiKey { id } } }`,
+          { n: name },
+          kim,
+        ),
+      ).createApiKey;
     const first = await createKey('first');
     const second = await createKey('second');
     const meOnB = async (secret: string) => {
-      const result = await gqlAt(b.url, `{ me { login } }`, {}, secret);
-      return result.errors ? (result.errors[0].extensions.code as string) : (result.data.me.login as string);
+      const result = await gqlAt<GraphQLResponse<{ me: { login: string } }>>(b.url, `{ me { login } }`, {}, secret);
+      return result.errors ? errorCode(result) : ok(result).me.login;
     };
     const restOnB = async (secret: string) => (await fetch(`${b.url}/ds-api/pool/pg-instances`, { headers: { 'user-token': secret } })).status;
 
@@ -199,10 +217,11 @@ export function replicaScenarios(topology: ReplicaTopology): Replicas {
     const rita = { a: await signIn(a.url, 'rita', 'rita-password-1'), b: await signIn(b.url, 'rita', 'rita-password-1') };
     /** What dana gets from an administrators-only list: the role names, or the error code. */
     const adminList = async (url: string, token: string) => {
-      const result = await gqlAt(url, `{ roles { name } }`, {}, token);
-      return result.errors ? (result.errors[0].extensions.code as string) : 'ADMIN';
+      const result = await gqlAt<GraphQLResponse<unknown>>(url, `{ roles { name } }`, {}, token);
+      return result.errors ? errorCode(result) : 'ADMIN';
     };
-    const totalCount = async (url: string, token: string) => ok(await gqlAt(url, `{ connections { totalCount } }`, {}, token)).connections.totalCount as number;
+    const totalCount = async (url: string, token: string) =>
+      ok(await gqlAt<GraphQLResponse<{ connections: { totalCount: number } }>>(url, `{ connections { totalCount } }`, {}, token)).connections.totalCount;
     const burst = () =>
       Promise.all(
         Array.from({ length: BURST }, (_, i) => {

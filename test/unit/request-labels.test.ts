@@ -1,4 +1,5 @@
 import { parse } from 'graphql';
+import { REST_OPERATIONS } from '../../src/rest/routes';
 import { BoundedLabels, classifyRequest, operationNameOf, restRouteName } from '../../src/ops/request-labels';
 
 test('REST paths become route templates, never the names or emails they carry', () => {
@@ -32,4 +33,17 @@ test('the operation name comes from the parsed document', () => {
 test('at most N distinct labels are kept apart', () => {
   const labels = new BoundedLabels(2);
   expect([labels.label('a'), labels.label('b'), labels.label('c'), labels.label('a')]).toEqual(['a', 'b', 'other', 'a']);
+});
+
+test('every path of the REST route table is labelled with its own template, and nothing else is', () => {
+  const paths = [...new Set(REST_OPERATIONS.map((operation) => operation.path))];
+  for (const path of paths) {
+    // A sample request path: each parameter replaced by a value, with and without a trailing slash.
+    const sample = `/ds-api${path.replace(/:[A-Za-z]+/g, 'some.value%40x')}`;
+    expect(restRouteName('GET', sample)).toBe(`GET /ds-api${path}`);
+    expect(restRouteName('DELETE', `${sample.replace(/\/$/, '')}/`)).toBe(`DELETE /ds-api${path}`);
+  }
+  expect(restRouteName('GET', '/ds-api/openapi.json')).toBe('GET /ds-api/openapi.json');
+  expect(restRouteName('GET', '/ds-api/openapiXjson')).toBe('GET /ds-api/*');
+  expect(restRouteName('GET', '/ds-api/roles/a/b/c')).toBe('GET /ds-api/*');
 });

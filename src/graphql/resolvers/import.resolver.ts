@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
-import type { ImportResult } from '../../services/connection.service';
+import type { ImportResult } from '../../services/connections';
 import { ADMIN } from '../auth-checker';
 import type { GraphQLContext } from '../context';
 import { ImportConnectionInput, ImportConnectionsResult } from '../types/import.types';

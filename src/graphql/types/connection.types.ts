@@ -1,4 +1,6 @@
+import type { GraphQLScalarType } from 'graphql';
 import { Field, Float, InputType, Int, ObjectType } from 'type-graphql';
+import { MONITORING_SETTING_ROWS, type MonitoringSettingKind, type MonitoringSettings } from '../../services/connections';
 import { CollectionRateEnum } from './enums';
 import { AccessGroupInput, TagInput } from './tag.types';
 
@@ -27,32 +29,7 @@ export class ConnectionType {
   @Field(() => String, { nullable: true, description: 'Server version read by the last successful probe, e.g. `16.4`.' })
   pgVersion!: string | null;
 
-  @Field(() => CollectionRateEnum, { description: 'How often metrics are collected (vendor default LOW).' })
-  collectionRate!: CollectionRateEnum;
-
-  @Field({ description: 'Collect query samples.' })
-  samples!: boolean;
-
-  @Field({ description: 'Record lock waits longer than `lockMonitoringDelay` (default true).' })
-  lockMonitoring!: boolean;
-
-  @Field(() => Int, { description: 'Seconds a lock must last before it is recorded.' })
-  lockMonitoringDelay!: number;
-
-  @Field({ description: 'Collect table and index statistics for the Top Tables/Indexes dashboard (default true).' })
-  tableMonitoring!: boolean;
-
-  @Field({ description: 'Collect query statistics for the Top Queries dashboard (default true).' })
-  queryMonitoring!: boolean;
-
-  @Field({ description: 'Keep only queries above `queryMonitoringMinCalls` and `queryMonitoringMinTime` to save space (default false).' })
-  queryMonitoringOptimize!: boolean;
-
-  @Field(() => Int, { description: 'Minimum number of calls for a query to be recorded.' })
-  queryMonitoringMinCalls!: number;
-
-  @Field(() => Float, { description: 'Minimum total time (ms) for a query to be recorded.' })
-  queryMonitoringMinTime!: number;
+  // The monitoring settings are added from their table by applySettingFields (below).
 
   @Field({ description: 'When the connection was declared (ISO 8601, UTC).' })
   createdAt!: Date;
@@ -112,34 +89,15 @@ export class ConnectionFilter {
   search?: string | null;
 }
 
+// The settings' TypeScript properties (their GraphQL fields are added by applySettingFields): a class cannot
+// declare properties from a mapped type, an interface of the same name can.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+interface MonitoringSettingsInput extends Partial<MonitoringSettings> {}
+
 @InputType({ description: 'Monitoring settings; omitted ones keep their current value (or the default on create).' })
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 class MonitoringSettingsInput {
-  @Field(() => CollectionRateEnum, { nullable: true, description: 'Default LOW.' })
-  collectionRate?: CollectionRateEnum;
-
-  @Field({ nullable: true, description: 'Default false.' })
-  samples?: boolean;
-
-  @Field({ nullable: true, description: 'Default true.' })
-  lockMonitoring?: boolean;
-
-  @Field(() => Int, { nullable: true, description: 'Default 30 (seconds, 1-86400).' })
-  lockMonitoringDelay?: number;
-
-  @Field({ nullable: true, description: 'Default true.' })
-  tableMonitoring?: boolean;
-
-  @Field({ nullable: true, description: 'Default true.' })
-  queryMonitoring?: boolean;
-
-  @Field({ nullable: true, description: 'Default false.' })
-  queryMonitoringOptimize?: boolean;
-
-  @Field(() => Int, { nullable: true, description: 'Default 2.' })
-  queryMonitoringMinCalls?: number;
-
-  @Field(() => Float, { nullable: true, description: 'Default 1.' })
-  queryMonitoringMinTime?: number;
+  // The monitoring settings are added from their table by applySettingFields (below).
 
   @Field({ nullable: true, description: 'Default true. A disabled connection is not monitored nor probed.' })
   enabled?: boolean;
@@ -180,6 +138,27 @@ export class UpdateConnectionInput extends MonitoringSettingsInput {
   @Field(() => [TagInput], { nullable: true, description: 'The complete new list of user tags (`[]` removes them all).' })
   tags?: TagInput[];
 }
+
+/** The GraphQL type of each kind of setting. */
+const GRAPHQL_TYPE_OF_KIND: Record<MonitoringSettingKind, () => GraphQLScalarType | BooleanConstructor | typeof CollectionRateEnum> = {
+  rate: () => CollectionRateEnum,
+  boolean: () => Boolean,
+  int: () => Int,
+  number: () => Float,
+};
+
+/**
+ * Declares the monitoring settings as GraphQL fields, one per row of the settings table: on the `Connection` output
+ * type, and (optional) on the inputs of create, update and import. The same as writing `@Field` on each property.
+ */
+function applySettingFields(): void {
+  for (const setting of MONITORING_SETTING_ROWS) {
+    const type = GRAPHQL_TYPE_OF_KIND[setting.kind];
+    Field(type, { description: setting.description })(ConnectionType.prototype, setting.graphql);
+    Field(type, { nullable: true, description: setting.inputDescription })(MonitoringSettingsInput.prototype, setting.graphql);
+  }
+}
+applySettingFields();
 
 /** Options of every `first` argument: `first: Int = 50`, as the contract spells it. */
 export const FIRST_ARG = {

@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { parseTagString } from '../../access/tags';
 import { AppError } from '../../errors/app-error';
 import type { Services } from '../../services';
-import type { ConnectionInput } from '../../services/connection.service';
+import { MONITORING_SETTING_ROWS, SETTING_OF_REST_KEY, type ConnectionInput } from '../../services/connections';
 import { encodeCursor, MAX_PAGE_SIZE } from '../../services/pagination';
 import { jsonBody, parseBody } from '../body';
 import { ctxOf } from '../context';
@@ -18,20 +18,8 @@ import { connectionDto, PASSWORD_MASK, statusDto } from '../dto';
 import { pathParam } from '../params';
 import { connectionCreateBody, connectionUpdateBody } from '../schemas';
 
-/** REST monitoring keys → service field names. */
-const SETTINGS = {
-  'collection-rate': 'collectionRate',
-  samples: 'samples',
-  'lock-monitoring': 'lockMonitoring',
-  'lock-monitoring-delay': 'lockMonitoringDelay',
-  'table-monitoring': 'tableMonitoring',
-  'query-monitoring': 'queryMonitoring',
-  'query-monitoring-optimize': 'queryMonitoringOptimize',
-  'query-monitoring-min-calls': 'queryMonitoringMinCalls',
-  'query-monitoring-min-time': 'queryMonitoringMinTime',
-} as const;
-
-const REST_NAME_OF: Record<string, string> = Object.fromEntries(Object.entries(SETTINGS).map(([rest, field]) => [field, rest]));
+/** Service field names → REST monitoring keys (from the settings table). */
+const REST_NAME_OF: ReadonlyMap<string, string> = new Map(MONITORING_SETTING_ROWS.map((s) => [s.name, s.rest]));
 
 type Body = z.output<typeof connectionUpdateBody>;
 
@@ -53,7 +41,8 @@ function toInput(body: Body): ConnectionInput {
   };
   // Values are checked by the service (e.g. collection-rate must be low, medium or high).
   const settings = input as Record<string, unknown>;
-  for (const [rest, field] of Object.entries(SETTINGS)) settings[field] = body[rest as keyof typeof SETTINGS];
+  const values = body as Record<string, unknown>;
+  for (const [rest, field] of SETTING_OF_REST_KEY) settings[field] = values[rest];
   return input;
 }
 
@@ -63,8 +52,8 @@ async function inRestTerms<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (error) {
     const field = error instanceof AppError ? error.details.field : undefined;
-    if (error instanceof AppError && typeof field === 'string' && REST_NAME_OF[field]) {
-      const rest = REST_NAME_OF[field]!;
+    const rest = typeof field === 'string' ? REST_NAME_OF.get(field) : undefined;
+    if (error instanceof AppError && typeof field === 'string' && rest) {
       const message = error.message.startsWith(`${field}:`) ? `${rest}:${error.message.slice(field.length + 1)}` : error.message;
       throw new AppError(error.code, message, { ...error.details, field: rest });
     }

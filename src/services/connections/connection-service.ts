@@ -1,0 +1,150 @@
+/**
+ * Monitored connections: the one service the adapters (GraphQL resolvers, REST handlers, CLI) call. Reads are
+ * here; each other job has its own module in this folder, and this class only hands over to it:
+ * writes (connection-writes.ts), tag summaries and their caching (tag-summaries.ts), the value pager
+ * (value-pager.ts), bulk import (bulk-import.ts), probing (connection-probing.ts, through probe-pool.ts).
+ *
+ * Reads are always scoped to the caller (the request's loaders AND the caller's visibility into every query), so an
+ * invisible connection is indistinguishable from a missing one: the same `null`, the same NOT_FOUND message.
+ */
+import { normalizeAccessRule } from '../../access/access-rule';
+import { compileRules, MATCH_EVERYTHING, narrow, type ConnectionPredicate } from '../../access/predicate';
+import { visibility } from '../../context/principal';
+import type { RequestContext } from '../../context/request-context';
+import type { EntityRowMapper } from '../../db/row-mapper';
+import type { ConnectionEntity } from '../../entities/connection.entity';
+import { AppError } from '../../errors/app-error';
+import { requireAdministrator, requireSignedIn } from '../authorization';
+import { ConnectionPageResult } from '../connection-page';
+import type { ConnectionConditions, ConnectionQueries, TagKeyFilter } from '../connection-queries';
+import type { MembershipCache, TagSummary } from '../membership-cache';
+import { pageArgs } from '../pagination';
+import type { ProbeService } from '../probe.service';
+import type { SecretBox } from '../secret-box';
+import { defined } from '../validation';
+import { ConnectionImport } from './bulk-import';
+import { ConnectionProbing } from './connection-probing';
+import type { ConnectionFilterInput, ConnectionInput, ConnectionWrite, ImportItem, ImportResult } from './connection-types';
+import { connectionNotFound, ConnectionWrites } from './connection-writes';
+import { TagSummaries } from './tag-summaries';
+import { pageOfValues } from './value-pager';
+
+export class ConnectionService {
+  private readonly probing: ConnectionProbing;
+  private readonly writes: ConnectionWrites;
+  private readonly imports: ConnectionImport;
+  private readonly tagSummaries: TagSummaries;
+
+  constructor(
+    private readonly queries: ConnectionQueries,
+    probes: ProbeService,
+    secrets: SecretBox,
+    /** A mapper of every connection column (the password included), for the bulk import's INSERT. */
+    importMapper: EntityRowMapper<ConnectionEntity>,
+    membershipCache?: MembershipCache,
+  ) {
+    this.probing = new ConnectionProbing(probes, secrets);
+    this.writes = new ConnectionWrites(this.probing, secrets);
+    this.imports = new ConnectionImport(importMapper, this.probing, secrets);
+    this.tagSummaries = new TagSummaries(queries, membershipCache);
+  }
+
+  // ---------------------------------------------------------------- reads (any signed-in caller, scoped)
+
+  /** The caller's visible connections, optionally narrowed by a filter; sorted by name. */
+  list(ctx: RequestContext, first?: number | null, after?: string | null, filter?: ConnectionFilterInput | null): ConnectionPageResult {
+    requireSignedIn(ctx);
+    return this.pageOf(ctx, MATCH_EVERYTHING, first, after, filter);
+  }
+
+  /**
+   * A page of what `predicate` matches, within the caller's visibility (applied by the request's loaders).
+   * Used by role previews, `Role.connections` and `User.connections`.
+   */
+  pageOf(
+    ctx: RequestContext,
+    predicate: ConnectionPredicate,
+    first?: number | null,
+    after?: string | null,
+    filter?: ConnectionFilterInput | null,
+  ): ConnectionPageResult {
+    const page = pageArgs(first, after);
+    const access = filter?.access ? compileRules([normalizeAccessRule(filter.access, 'filter.access')]) : null;
+    const search = filter?.search ?? null;
+    if (search !== null && search.length > 200)
+      throw new AppError('BAD_USER_INPUT', 'filter.search: is longer than 200 characters', { field: 'filter.search' });
+    const conditions: ConnectionConditions = defined({
+      enabled: filter?.enabled ?? undefined,
+      connected: filter?.connected ?? undefined,
+      search: search ?? undefined,
+    });
+    return new ConnectionPageResult(ctx, narrow(predicate, access), conditions, page);
+  }
+
+  /** How many connections `predicate` matches within the caller's visibility. */
+  countOf(ctx: RequestContext, predicate: ConnectionPredicate): Promise<number> {
+    return ctx.loaders.connectionCount.load({ predicate });
+  }
+
+  /** A visible connection by name, or `null` when it does not exist or the caller may not see it. */
+  async get(ctx: RequestContext, name: string): Promise<ConnectionEntity | null> {
+    const principal = requireSignedIn(ctx);
+    const [found] = await this.queries.byNames(ctx.manager, visibility(principal), [name]);
+    return found ?? null;
+  }
+
+  /** Like {@link get}, but NOT_FOUND (the same message for a missing and an invisible connection) instead of `null`. */
+  async getOrThrow(ctx: RequestContext, name: string): Promise<ConnectionEntity> {
+    const found = await this.get(ctx, name);
+    if (!found) throw connectionNotFound(name);
+    return found;
+  }
+
+  /** Tag keys and values over the caller's visible connections, with how many carry each (see {@link TagSummaries}). */
+  tagSummary(ctx: RequestContext, filter: TagKeyFilter = {}): Promise<TagSummary> {
+    return this.tagSummaries.summary(ctx, filter);
+  }
+
+  /** Part of one key's values (see {@link pageOfValues}). */
+  pageOfValues<V extends { value: string }>(values: readonly V[], first?: number | null, after?: string | null): readonly V[] {
+    return pageOfValues(values, first, after);
+  }
+
+  // ---------------------------------------------------------------- writes (administrators)
+
+  create(ctx: RequestContext, name: string, input: ConnectionInput): Promise<ConnectionWrite> {
+    return this.writes.create(ctx, name, input);
+  }
+
+  update(ctx: RequestContext, name: string, input: ConnectionInput): Promise<ConnectionWrite> {
+    return this.writes.update(ctx, name, input);
+  }
+
+  disable(ctx: RequestContext, name: string): Promise<ConnectionWrite> {
+    return this.writes.disable(ctx, name);
+  }
+
+  enable(ctx: RequestContext, name: string): Promise<ConnectionWrite> {
+    return this.writes.enable(ctx, name);
+  }
+
+  delete(ctx: RequestContext, name: string): Promise<void> {
+    return this.writes.delete(ctx, name);
+  }
+
+  /** Bulk import, all or nothing (see {@link ConnectionImport.importMany}). */
+  importMany(ctx: RequestContext, items: readonly ImportItem[], options: { probe?: boolean } = {}): Promise<ImportResult> {
+    return this.imports.importMany(ctx, items, options);
+  }
+
+  /** Re-probes every enabled connection through the probe pool (operators' CLI). */
+  reprobeAll(ctx: RequestContext, onProgress?: (done: number, total: number) => void): Promise<{ connected: number; failed: number }> {
+    requireAdministrator(ctx);
+    return this.probing.reprobeAll(ctx.manager, onProgress);
+  }
+
+  /** Waits for background probes (bounded by the probe timeout each), for a clean shutdown. */
+  drain(): Promise<void> {
+    return this.probing.drain();
+  }
+}

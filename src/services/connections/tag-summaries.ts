@@ -1,0 +1,51 @@
+/**
+ * Tag summaries (tag keys and values over the caller's visible connections, with how many carry each) and their
+ * caching: a restricted caller's summary depends only on their roles' matches, so it is kept in the membership cache.
+ */
+import { tagKeyProblem } from '../../access/tags';
+import { visibility } from '../../context/principal';
+import type { RequestContext } from '../../context/request-context';
+import { badInput } from '../../errors/app-error';
+import { requireSignedIn } from '../authorization';
+import type { ConnectionQueries, TagKeyFilter } from '../connection-queries';
+import type { MembershipCache, TagSummary } from '../membership-cache';
+
+/** Most keys one tag summary may ask for. */
+const MAX_SUMMARY_KEYS = 100;
+
+export class TagSummaries {
+  constructor(
+    private readonly queries: ConnectionQueries,
+    private readonly membershipCache?: MembershipCache,
+  ) {}
+
+  /**
+   * Sorted by key, then value. `filter` narrows the keys (`keys`: only these; `automatic`: only automatic or only user
+   * keys). A restricted caller's summary is read from and kept in the membership cache, one entry per filter (never
+   * inside a transaction, whose uncommitted writes it cannot know). The answer is shared: callers must not modify it.
+   */
+  async summary(ctx: RequestContext, filter: TagKeyFilter = {}): Promise<TagSummary> {
+    const predicate = visibility(requireSignedIn(ctx));
+    const keys = filter.keys == null ? null : [...new Set(filter.keys)].sort();
+    if (keys && keys.length > MAX_SUMMARY_KEYS) throw badInput(`At most ${MAX_SUMMARY_KEYS} keys`, 'keys');
+    for (const key of keys ?? []) {
+      const problem = tagKeyProblem(key);
+      if (problem) throw badInput(`Invalid tag key ${JSON.stringify(key)}: ${problem}`, 'keys');
+    }
+    const normalized: TagKeyFilter = { keys, automatic: filter.automatic ?? null };
+    const variant = keys === null && normalized.automatic === null ? '' : JSON.stringify(normalized);
+    const membership = this.queries.pureMembership(predicate);
+    const view = membership && this.membershipCache ? await this.membershipCache.view(ctx.freshness.mark, ctx.manager) : null;
+    const cached = membership && view?.get('tags', membership.roleIds, variant);
+    if (cached) return cached;
+    const rows = await this.queries.tagSummary(ctx.manager, predicate, normalized);
+    const byKey = new Map<string, { value: string; count: number }[]>();
+    for (const row of rows) {
+      if (!byKey.has(row.key)) byKey.set(row.key, []);
+      byKey.get(row.key)!.push({ value: row.value, count: row.count });
+    }
+    const summary = [...byKey].map(([key, values]) => ({ key, values }));
+    if (membership && view) view.set('tags', membership.roleIds, summary, variant);
+    return summary;
+  }
+}
