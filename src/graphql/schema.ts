@@ -70,6 +70,12 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
 function describeRootTypes(schema: GraphQLSchema): GraphQLSchema {
   const query = schema.getQueryType();
   const mutation = schema.getMutationType();
+  const subscription = schema.getSubscriptionType();
+  if (subscription) {
+    subscription.description =
+      'Live changes over WebSocket (graphql-ws protocol) at /graphql, authenticated in `connection_init` with ' +
+      '`{"authorization": "Bearer <token or API key>"}`; see docs/dashboards.md.';
+  }
   if (query) {
     query.description =
       'Reads. Every query needs a token (`Authorization: Bearer <token>` or `user-token: <token>`). `me`, ' +

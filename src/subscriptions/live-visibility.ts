@@ -18,7 +18,8 @@
  * roles changed) and shared by every subscriber in it.
  */
 import type { DataSource } from 'typeorm';
-import { buildPrincipal, type Principal } from '../context/principal';
+import { isRoleMembership } from '../access/predicate';
+import { buildPrincipal, visibility, type Principal } from '../context/principal';
 import type { EntityRowMapper } from '../db/row-mapper';
 import type { ConnectionEntity } from '../entities/connection.entity';
 import type { Privilege, Profile } from '../entities/user.entity';
@@ -91,7 +92,23 @@ export interface LiveVisibilityOptions {
   log?: Pick<Logger, 'warn' | 'error' | 'debug'>;
 }
 
-const groupKeyOf = (principal: Principal): string => (principal.scope === null ? '*' : principal.roleIds.join(','));
+/**
+ * The roles whose matches the principal sees, `null` for everything: read from the principal's own visibility
+ * predicate (the one rule, src/access/predicate.ts `visibilityOfRoles`), so this engine cannot disagree with the
+ * queries. A predicate of any other shape is refused (fail closed) rather than guessed at.
+ */
+function scopeOf(principal: Principal): readonly number[] | null {
+  const predicate = visibility(principal);
+  if (predicate.length === 0) return null;
+  const term = predicate[0]!;
+  if (predicate.length === 1 && isRoleMembership(term)) return term.roleIds;
+  throw new Error('live subscriptions: unsupported visibility predicate');
+}
+
+const groupKeyOf = (principal: Principal): string => {
+  const roles = scopeOf(principal);
+  return roles === null ? '*' : `r:${roles.join(',')}`;
+};
 
 /**
  * Events turning `before` into `after`, over `ids` (every id of both when absent). A renamed connection is REMOVED
@@ -254,7 +271,7 @@ export class LiveVisibility {
 
       // 2. The visible sets the remaining subscribers need, recomputed in full or over the changed ids.
       const needed = new Map<string, readonly number[] | null>();
-      for (const principal of next.values()) needed.set(groupKeyOf(principal), principal.scope === null ? null : principal.roleIds);
+      for (const principal of next.values()) needed.set(groupKeyOf(principal), scopeOf(principal));
       const fullKeys = [...needed.keys()].filter((key) => full || !this.groups.has(key));
       const incrementalKeys = [...needed.keys()].filter((key) => !fullKeys.includes(key));
       const after = new Map<string, VisibleSet>();

@@ -18,6 +18,8 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { openLive, type LiveEvent, type LiveSocket } from '../support/live-client';
 import { gqlAt, spawnGateway, type GatewayProcess } from '../support/processes';
 
+/** Named to sort after every other connection: events of one batch come in name order, the canary's last. */
+const CANARY = 'zz-canary';
 const ADMIN_PASSWORD = 'live-property-admin-password';
 const NAMES = ['c0', 'c1', 'c2', 'c3', 'c4', 'c5'];
 const ROLES = ['r0', 'r1', 'r2'];
@@ -72,7 +74,7 @@ function matches(rule: Rule, tags: Tags): boolean {
 function visibleToUser(world: World): Set<string> {
   const seen = new Set<string>();
   for (const [name, tags] of world.connections) {
-    if (name === 'canary' || world.userRoles.some((role) => matches(world.rules.get(role)!, tags))) seen.add(name);
+    if (name === CANARY || world.userRoles.some((role) => matches(world.rules.get(role)!, tags))) seen.add(name);
   }
   return seen;
 }
@@ -102,7 +104,7 @@ async function sync(marks: number[], ...targets: LiveSocket[]): Promise<LiveEven
     flips += 1;
     const flipMarks = targets.map((s) => s.events.length);
     await sql.query(
-      `UPDATE connections SET user_tags = jsonb_build_array(jsonb_build_object('key', 'canary', 'value', 'yes'), jsonb_build_object('key', 'flip', 'value', $1::text)) WHERE name = 'canary'`,
+      `UPDATE connections SET user_tags = jsonb_build_array(jsonb_build_object('key', 'canary', 'value', 'yes'), jsonb_build_object('key', 'flip', 'value', $1::text)) WHERE name = 'zz-canary'`,
       [String(flips)],
     );
     const flip = String(flips);
@@ -110,7 +112,7 @@ async function sync(marks: number[], ...targets: LiveSocket[]): Promise<LiveEven
       await Promise.all(
         targets.map((s, i) =>
           s.waitFor(
-            (e) => e.name === 'canary' && e.kind === 'CHANGED' && Boolean(e.connection?.tags?.some((t) => t.key === 'flip' && t.value === flip)),
+            (e) => e.name === CANARY && e.kind === 'CHANGED' && Boolean(e.connection?.tags?.some((t) => t.key === 'flip' && t.value === flip)),
             flipMarks[i],
             attempt < 20 ? 1000 : 20_000,
           ),
@@ -121,7 +123,7 @@ async function sync(marks: number[], ...targets: LiveSocket[]): Promise<LiveEven
       if (attempt >= 20 || !/no matching event/.test((error as Error).message)) throw error;
     }
   }
-  return targets.map((s, i) => s.events.slice(marks[i]).filter((e) => e.name !== 'canary'));
+  return targets.map((s, i) => s.events.slice(marks[i]).filter((e) => e.name !== CANARY));
 }
 
 const userTags = (tags: Tags) => JSON.stringify(Object.entries(tags).map(([key, value]) => ({ key, value })));
@@ -196,9 +198,10 @@ beforeAll(async () => {
       }
     ).data.createToken.token;
   const adminToken = await signIn('datasentinel', ADMIN_PASSWORD);
-  await sql.query(`INSERT INTO connections (name, host, port, username, password_encrypted, user_tags) VALUES ('canary', 'h', 5432, 'u', 'v1.x', $1::jsonb)`, [
-    userTags({ canary: 'yes' }),
-  ]);
+  await sql.query(
+    `INSERT INTO connections (name, host, port, username, password_encrypted, user_tags) VALUES ('zz-canary', 'h', 5432, 'u', 'v1.x', $1::jsonb)`,
+    [userTags({ canary: 'yes' })],
+  );
   await sql.query(
     `INSERT INTO roles (name, access) VALUES ('canary-role', '[{"filters":[{"tag":"canary","value":"yes"}]}]'), ('r0', $1), ('r1', $1), ('r2', $1)`,
     [JSON.stringify(NOTHING)],
@@ -213,16 +216,16 @@ beforeAll(async () => {
   userId = ((await sql.query(`SELECT id FROM users WHERE login = 'una'`)).rows[0] as { id: number }).id;
   user = openLive(gateway.url, await signIn('una', 'una-password-1'));
   admin = openLive(gateway.url, adminToken);
-  built.set(user, new Set(['canary']));
-  built.set(admin, new Set(['canary']));
+  built.set(user, new Set([CANARY]));
+  built.set(admin, new Set([CANARY]));
   await sync([0, 0], user, admin);
   apply(
     user,
-    user.events.filter((e) => e.name !== 'canary'),
+    user.events.filter((e) => e.name !== CANARY),
   );
   apply(
     admin,
-    admin.events.filter((e) => e.name !== 'canary'),
+    admin.events.filter((e) => e.name !== CANARY),
   );
 }, 120_000);
 
@@ -234,12 +237,12 @@ afterAll(async () => {
 });
 
 it('events match an independent oracle over random worlds and change sequences', async () => {
-  let world: World = { connections: new Map([['canary', { canary: 'yes' }]]), rules: new Map(ROLES.map((r) => [r, NOTHING])), userRoles: [] };
+  let world: World = { connections: new Map([[CANARY, { canary: 'yes' }]]), rules: new Map(ROLES.map((r) => [r, NOTHING])), userRoles: [] };
   await fc.assert(
     fc.asyncProperty(worldArb, async ({ connections, rules, userRoles, steps }) => {
       // Reset to the generated world (itself a change, checked like any other).
       const resetMarks = [user.events.length, admin.events.length];
-      await sql.query(`DELETE FROM connections WHERE name <> 'canary'`);
+      await sql.query(`DELETE FROM connections WHERE name <> 'zz-canary'`);
       for (const [name, tags] of Object.entries(connections)) {
         await sql.query(`INSERT INTO connections (name, host, port, username, password_encrypted, user_tags) VALUES ($1, 'h', 5432, 'u', 'v1.x', $2::jsonb)`, [
           name,
@@ -249,7 +252,7 @@ it('events match an independent oracle over random worlds and change sequences',
       for (const [i, role] of ROLES.entries()) await sql.query(`UPDATE roles SET access = $2::jsonb WHERE name = $1`, [role, JSON.stringify(rules[i])]);
       await setUserRoles(userRoles);
       world = {
-        connections: new Map([['canary', { canary: 'yes' }], ...Object.entries(connections)]),
+        connections: new Map([[CANARY, { canary: 'yes' }], ...Object.entries(connections)]),
         rules: new Map(ROLES.map((r, i) => [r, rules[i]!])),
         userRoles,
       };

@@ -13,6 +13,8 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { openLive, type LiveEvent, type LiveSocket } from '../support/live-client';
 import { gqlAt, spawnGateway, type GatewayProcess } from '../support/processes';
 
+/** Named to sort after every other connection: events of one batch come in name order, the canary's last. */
+const CANARY = 'zz-canary';
 const ADMIN_PASSWORD = 'live-test-admin-password';
 const ok = <T = Record<string, unknown>>(result: unknown): T => {
   const { data, errors } = result as { data?: T; errors?: unknown };
@@ -62,7 +64,7 @@ async function sync(...targets: LiveSocket[]): Promise<void> {
     canaryFlips += 1;
     const marks = targets.map((s) => s.events.length);
     await sql.query(
-      `UPDATE connections SET user_tags = jsonb_build_array(jsonb_build_object('key', 'env', 'value', 'prod'), jsonb_build_object('key', 'canary', 'value', 'yes'), jsonb_build_object('key', 'flip', 'value', $1::text)) WHERE name = 'canary'`,
+      `UPDATE connections SET user_tags = jsonb_build_array(jsonb_build_object('key', 'env', 'value', 'prod'), jsonb_build_object('key', 'canary', 'value', 'yes'), jsonb_build_object('key', 'flip', 'value', $1::text)) WHERE name = 'zz-canary'`,
       [String(canaryFlips)],
     );
     const flip = String(canaryFlips);
@@ -70,7 +72,7 @@ async function sync(...targets: LiveSocket[]): Promise<void> {
       await Promise.all(
         targets.map((s, i) =>
           s.waitFor(
-            (e) => e.name === 'canary' && e.kind === 'CHANGED' && Boolean(e.connection?.tags?.some((t) => t.key === 'flip' && t.value === flip)),
+            (e) => e.name === CANARY && e.kind === 'CHANGED' && Boolean(e.connection?.tags?.some((t) => t.key === 'flip' && t.value === flip)),
             marks[i],
             attempt < 20 ? 1000 : 20_000,
           ),
@@ -83,7 +85,7 @@ async function sync(...targets: LiveSocket[]): Promise<void> {
   }
 }
 /** The events of `socket` from `from` on, without the canary's. */
-const since = (socket: LiveSocket, from: number) => socket.events.slice(from).filter((e) => e.name !== 'canary');
+const since = (socket: LiveSocket, from: number) => socket.events.slice(from).filter((e) => e.name !== CANARY);
 const summary = (events: LiveEvent[]) => events.map((e) => `${e.kind} ${e.name}${(e.kind === 'REMOVED') === (e.connection === null) ? '' : ' (connection?)'}`);
 
 beforeAll(async () => {
@@ -92,9 +94,9 @@ beforeAll(async () => {
   await sql.connect();
   const common = { DATABASE_URL: db.url, ADMIN_PASSWORD, PROBE_TIMEOUT_MS: '0' };
   a = await spawnGateway(common);
-  b = await spawnGateway({ ...common, SUBSCRIPTIONS_PER_USER: '3' });
+  b = await spawnGateway({ ...common, SUBSCRIPTIONS_PER_USER: '3', LOG_LEVEL: process.env.LIVE_DEBUG ? 'debug' : 'info' });
   admin = await signIn('datasentinel', ADMIN_PASSWORD);
-  await createConnection('canary', { env: 'prod', canary: 'yes' });
+  await createConnection(CANARY, { env: 'prod', canary: 'yes' });
   await createConnection('prod-1', { env: 'prod' });
   await createConnection('dev-1', { env: 'dev' });
   await adminDo(`mutation { createRole(name: "prod-only", access: [{ filters: [{ tag: "env", value: "prod" }] }]) { name } }`);
@@ -107,6 +109,14 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  if (process.env.LIVE_DEBUG)
+    console.log(
+      b
+        .output()
+        .split('\n')
+        .filter((l) => /subscriptions/.test(l))
+        .join('\n'),
+    );
   await Promise.all(sockets.map((s) => s.dispose().catch(() => undefined)));
   await Promise.all([a?.stop(), b?.stop()]);
   await sql?.end();

@@ -21,7 +21,7 @@ registerEnumType(ConnectionEventKindEnum, {
 
 @ObjectType('ConnectionEvent', { simpleResolvers: true, description: 'One change of the connections visible to the subscriber.' })
 export class ConnectionEventType {
-  @Field(() => ConnectionEventKindEnum)
+  @Field(() => ConnectionEventKindEnum, { description: 'What happened: the connection appeared, changed, or disappeared for the subscriber.' })
   kind!: ConnectionEventKindEnum;
 
   @Field({ description: 'Name of the connection (for REMOVED: the name the subscriber knew it by).' })
