@@ -9,6 +9,9 @@
  *   tags       the tag summary for the restricted user
  *   tagsUserKeys  the same for user keys only, 20 values per key (what a filter menu asks; its size does not grow with the fleet)
  *   preview    previewAccess of a three-group rule
+ *   explainAccess  why the dashboard user sees one connection (administrator; matches and misses of their 3 roles)
+ *   roleImpact     roleChangeImpact of `app-7` to the three-group preview rule: counts, first pages, affected users
+ *   audience   one connection's roles and the first page of the users who see it (of 3000)
  *   dashboardUncached  the dashboard on a gateway without per-replica caches (PRINCIPAL_CACHE_TTL_MS=0)
  *   dashboardTwoReplicas  the dashboard again, same total concurrency split over two gateway processes (one size)
  *   raw SQL    the very statements the gateway sends for the dashboard query (captured from a gateway instance),
@@ -45,7 +48,20 @@ interface Options {
 
 /** Alternating rounds of the dashboard and its raw SQL floor. */
 const ROUNDS = 5;
-const SCENARIOS = ['dashboard', 'dashboardFixed', 'tags', 'tagsUserKeys', 'preview', 'admin', 'dashboardUncached', 'dashboardTwoReplicas', 'rawSql'];
+const SCENARIOS = [
+  'dashboard',
+  'dashboardFixed',
+  'tags',
+  'tagsUserKeys',
+  'preview',
+  'explainAccess',
+  'roleImpact',
+  'audience',
+  'admin',
+  'dashboardUncached',
+  'dashboardTwoReplicas',
+  'rawSql',
+];
 
 interface Measure {
   rps: number;
@@ -71,6 +87,15 @@ const DASHBOARD = `query Dashboard { connections(first: 50) { totalCount pageInf
 const ADMIN = `query AdminRoles { roles { name connectionCount users { login } } }`;
 const TAGS = `query Tags { tags { key values { value count } } }`;
 const TAGS_USER_KEYS = `query TagMenu { tags(automatic: false) { key valueCount values(first: 20) { value count } } }`;
+const EXPLAIN = `query Explain($login: String!, $connection: String!) {
+  explainAccess(login: $login, connection: $connection) { visible reason matches { role group filters { tag value } } misses { role group filter { tag value } actual } }
+}`;
+const ROLE_IMPACT = `query RoleImpact($access: [AccessGroupInput!]!) {
+  roleChangeImpact(name: "app-7", access: $access) { addedCount removedCount added(first: 50) { nodes { name } } removed(first: 50) { nodes { name } } affectedUsers { login } }
+}`;
+const AUDIENCE = `query Audience($connection: String!) { connection(name: $connection) { name roles { name } visibleTo(first: 50) { totalCount nodes { login } } } }`;
+/** A connection of every fleet size that the dashboard user sees (application app-7). */
+const EXPLAINED = { login: 'bench.user', connection: 'pg-0000007' };
 const PREVIEW = `query Preview($access: [AccessGroupInput!]!) { previewAccess(access: $access, first: 50) { totalCount nodes { name } } }`;
 
 function parseArgs(argv: string[]): Options {
@@ -265,6 +290,9 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
       [TAGS, {}, userToken],
       [TAGS_USER_KEYS, {}, userToken],
       [PREVIEW, { access: PREVIEW_ACCESS }, adminToken],
+      [EXPLAIN, EXPLAINED, adminToken],
+      [ROLE_IMPACT, { access: PREVIEW_ACCESS }, adminToken],
+      [AUDIENCE, { connection: EXPLAINED.connection }, adminToken],
     ] as const) {
       const answer = await gqlAt(gateway.url, query, variables, token);
       if (answer.errors) throw new Error(`${query}: ${JSON.stringify(answer.errors)}`);
@@ -296,6 +324,9 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
     await measure('tags', userToken, TAGS);
     await measure('tagsUserKeys', userToken, TAGS_USER_KEYS);
     await measure('preview', adminToken, PREVIEW, { access: PREVIEW_ACCESS });
+    await measure('explainAccess', adminToken, EXPLAIN, EXPLAINED);
+    await measure('roleImpact', adminToken, ROLE_IMPACT, { access: PREVIEW_ACCESS });
+    await measure('audience', adminToken, AUDIENCE, { connection: EXPLAINED.connection });
     await measure('admin', adminToken, ADMIN);
     const peak = peakRssMb(gateway.pid);
     if (options.scenarios.has('dashboardUncached')) {

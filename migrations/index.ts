@@ -6,6 +6,7 @@ import { RoleMembership1732320000020 } from './1732320000020-RoleMembership';
 import { MembershipChangeNotifications1732320000030 } from './1732320000030-MembershipChangeNotifications';
 import { ApiKeys1732320000100 } from './1732320000100-ApiKeys';
 import { ConnectionChangeNotifications1732320000600 } from './1732320000600-ConnectionChangeNotifications';
+import { ConnectionOrderIndexes1732320000700 } from './1732320000700-ConnectionOrderIndexes';
 
 export const migrations = [
   InitialSchema1732320000000,
@@ -15,4 +16,5 @@ export const migrations = [
   MembershipChangeNotifications1732320000030,
   ApiKeys1732320000100,
   ConnectionChangeNotifications1732320000600,
+  ConnectionOrderIndexes1732320000700,
 ];

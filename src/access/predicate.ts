@@ -34,7 +34,16 @@ export interface RoleMembership {
   readonly roleIds: readonly number[];
 }
 
-export type PredicateTerm = SelectorSet | RoleMembership;
+/**
+ * What a term does NOT match: `NOT (term)`. Differences between two access sets ("what a new rule adds": the rule
+ * AND NOT the role's current matches) are written with it (src/services/governance/impact.ts). Never the driving
+ * term of a query: the term it negates is rendered as a condition on rows found otherwise.
+ */
+export interface Exclusion {
+  readonly exclude: SelectorSet | RoleMembership;
+}
+
+export type PredicateTerm = SelectorSet | RoleMembership | Exclusion;
 
 /**
  * What a query may return: the AND of several terms (e.g. the caller's roles AND a role's rule AND a filter).
@@ -43,7 +52,16 @@ export type PredicateTerm = SelectorSet | RoleMembership;
 export type ConnectionPredicate = readonly PredicateTerm[];
 
 export function isRoleMembership(term: PredicateTerm): term is RoleMembership {
-  return !Array.isArray(term);
+  return !Array.isArray(term) && 'roleIds' in term;
+}
+
+export function isExclusion(term: PredicateTerm): term is Exclusion {
+  return !Array.isArray(term) && 'exclude' in term;
+}
+
+/** `NOT (term)`: see {@link Exclusion}. */
+export function excluding(term: SelectorSet | RoleMembership): Exclusion {
+  return { exclude: term };
 }
 
 export function memberOf(roleIds: readonly number[]): RoleMembership {
@@ -126,15 +144,18 @@ export class SqlParams {
  */
 export function renderPredicate(predicate: ConnectionPredicate, alias: string, params: SqlParams): string {
   if (predicate.length === 0) return 'TRUE';
-  const parts = predicate.map((term) => {
-    if (isRoleMembership(term)) {
-      if (term.roleIds.length === 0) return 'FALSE';
-      return `EXISTS (SELECT 1 FROM role_connections rc WHERE rc.connection_id = ${alias}.id ` + `AND rc.role_id = ANY(${params.add(term.roleIds)}::int[]))`;
-    }
-    if (term.length === 0) return 'FALSE';
-    return term.map((selector) => `${alias}.tags @> ${params.add(JSON.stringify(selector))}::jsonb`).join(' OR ');
-  });
+  const parts = predicate.map((term) => renderTerm(term, alias, params));
   return `(${parts.map((p) => `(${p})`).join(' AND ')})`;
+}
+
+function renderTerm(term: PredicateTerm, alias: string, params: SqlParams): string {
+  if (isExclusion(term)) return `NOT (${renderTerm(term.exclude, alias, params)})`;
+  if (isRoleMembership(term)) {
+    if (term.roleIds.length === 0) return 'FALSE';
+    return `EXISTS (SELECT 1 FROM role_connections rc WHERE rc.connection_id = ${alias}.id ` + `AND rc.role_id = ANY(${params.add(term.roleIds)}::int[]))`;
+  }
+  if (term.length === 0) return 'FALSE';
+  return term.map((selector) => `${alias}.tags @> ${params.add(JSON.stringify(selector))}::jsonb`).join(' OR ');
 }
 
 /** Adds one more condition to a predicate (logical AND). */

@@ -12,17 +12,27 @@ import type { UserEntity } from '../entities/user.entity';
 import type { Services } from '../services';
 import type { ConnectionPageQuery, ConnectionQuery } from '../services/connection-queries';
 import type { Page } from '../services/pagination';
+import { audienceCounts, audiencePageKey, audiencePages, rolesOfConnections, type AudiencePageQuery } from '../services/governance/audience';
+import type { KeysetPage } from '../services/connections/order';
+import { createNodeLoaders, type NodeLoaders } from '../services/nodes';
 import { visibility, type Principal } from './principal';
 
-export interface Loaders {
+/** Besides these, objects by global id, each type under its visibility rule (src/services/nodes.ts). */
+export interface Loaders extends NodeLoaders {
   /** Roles held by a user, sorted by name. */
   rolesOfUser: DataLoader<number, RoleEntity[]>;
   /** Users holding a role, sorted by login; see {@link UsersOfRoleKey}. */
   usersOfRole: DataLoader<UsersOfRoleKey, UserEntity[], string>;
   /** A page of connections, within the caller's visibility. */
-  connectionPage: DataLoader<ConnectionPageQuery, Page<ConnectionEntity>, string>;
+  connectionPage: DataLoader<ConnectionPageQuery, KeysetPage<ConnectionEntity>, string>;
   /** A number of connections, within the caller's visibility. */
   connectionCount: DataLoader<ConnectionQuery, number, string>;
+  /** Roles matching a connection, sorted by name (administrators: src/services/governance/audience.ts). */
+  rolesOfConnection: DataLoader<number, RoleEntity[]>;
+  /** A page of the users who can see a connection, sorted by login (administrators). */
+  audiencePage: DataLoader<AudiencePageQuery, Page<UserEntity>, string>;
+  /** How many users can see a connection, by connection id (administrators). */
+  audienceCount: DataLoader<number, number>;
 }
 
 const queryKeys = new WeakMap<ConnectionQuery, string>();
@@ -58,6 +68,7 @@ export function createLoaders(services: Services, principal: Principal | null, f
   const scopedCount = (q: ConnectionQuery): ConnectionQuery => ({ ...q, predicate: [...scope, ...q.predicate] });
 
   return {
+    ...createNodeLoaders({ manager, mappers: services.mappers, connectionQueries: services.connectionQueries }, principal),
     rolesOfUser: new DataLoader((userIds) => services.assignments.rolesOfUsers(manager, userIds)),
     usersOfRole: new DataLoader<UsersOfRoleKey, UserEntity[], string>(
       async (keys) => {
@@ -77,7 +88,7 @@ export function createLoaders(services: Services, principal: Principal | null, f
       },
       { cacheKeyFn: (key) => `${key.roleId}|${propsKey(key.props)}` },
     ),
-    connectionPage: new DataLoader<ConnectionPageQuery, Page<ConnectionEntity>, string>(
+    connectionPage: new DataLoader<ConnectionPageQuery, KeysetPage<ConnectionEntity>, string>(
       (queries) => services.connectionQueries.pages(manager, queries.map(scopedPage)),
       {
         cacheKeyFn: queryKey,
@@ -87,5 +98,8 @@ export function createLoaders(services: Services, principal: Principal | null, f
       (queries) => services.connectionQueries.counts(manager, queries.map(scopedCount), () => services.membershipCache.view(freshness.mark, manager)),
       { cacheKeyFn: queryKey },
     ),
+    rolesOfConnection: new DataLoader((ids) => rolesOfConnections(manager, services.mappers.role, ids)),
+    audiencePage: new DataLoader((queries) => audiencePages(manager, services.mappers.user, queries), { cacheKeyFn: audiencePageKey }),
+    audienceCount: new DataLoader((ids) => audienceCounts(manager, ids)),
   };
 }

@@ -13,11 +13,15 @@ import { fieldNamesIn, memoized, selectionsAt } from './selection';
  * resolver missing from this table makes every page that selects it read whole rows: keep them in step.
  */
 export const CONNECTION_RESOLVER_PROPS: Readonly<Record<string, readonly string[]>> = {
+  id: ['name'],
   user: ['username'],
   tags: ['userTags', 'host', 'name', 'pgVersion'],
   tagString: ['userTags'],
   lastProbeError: ['lastProbeError'],
   lastProbeAt: ['lastProbeAt'],
+  // src/graphql/resolvers/governance.resolver.ts
+  roles: ['id'],
+  visibleTo: ['id'],
 };
 
 /**

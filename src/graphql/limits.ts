@@ -64,9 +64,12 @@ export const costEstimator: ComplexityEstimator = ({ type, field, args, childCom
   if (isLeafType(getNamedType(field.type))) return 1;
   if (field.name.startsWith('__') || type.name.startsWith('__')) return 1 + childComplexity;
   if (field.args.some((arg) => arg.name === 'first')) {
-    const first = typeof args.first === 'number' ? args.first : DEFAULT_PAGE_SIZE;
-    return 1 + Math.min(Math.max(first, 1), MAX_PAGE_SIZE) * childComplexity;
+    // `last` pages as many items as `first` would (and `first` keeps its default of 50 when only `last` is sent).
+    const size = typeof args.last === 'number' ? args.last : typeof args.first === 'number' ? args.first : DEFAULT_PAGE_SIZE;
+    return 1 + Math.min(Math.max(size, 1), MAX_PAGE_SIZE) * childComplexity;
   }
+  // `nodes(ids)`: one object per id.
+  if (Array.isArray(args.ids)) return 1 + Math.min(Math.max(args.ids.length, 1), MAX_PAGE_SIZE) * childComplexity;
   if (isListType(getNullableType(field.type))) {
     const insidePage = isObjectType(type) && 'pageInfo' in type.getFields();
     return 1 + (insidePage ? 1 : LIST_COST_FACTOR) * childComplexity;

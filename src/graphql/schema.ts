@@ -2,9 +2,12 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, getMetadataStorage } from 'type-graphql';
 import { authChecker } from './auth-checker';
+import { NodeResolver } from './node';
+import { installNodeTypeResolver } from './types/node.types';
 import { ApiKeyResolver } from './resolvers/api-key.resolver';
 import { ConnectionPageResolver } from './resolvers/connection-page.resolver';
 import { ConnectionResolver } from './resolvers/connection.resolver';
+import { AccessImpactResolver, ConnectionAudienceResolver, GovernanceResolver, UserPageResolver } from './resolvers/governance.resolver';
 import { ImportResolver } from './resolvers/import.resolver';
 import { RoleResolver } from './resolvers/role.resolver';
 import { SubscriptionResolver } from './resolvers/subscription.resolver';
@@ -21,6 +24,11 @@ export const resolvers = [
   UserResolver,
   TokenResolver,
   ApiKeyResolver,
+  GovernanceResolver,
+  AccessImpactResolver,
+  ConnectionAudienceResolver,
+  UserPageResolver,
+  NodeResolver,
   SubscriptionResolver,
 ] as const;
 
@@ -62,7 +70,9 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
     // type-graphql insists on a PubSub as soon as there is a subscription, although `connectionEvents` brings its own
     // event source (src/subscriptions/): this one is never used.
     pubSub: UNUSED_PUB_SUB,
-  }).then(describeRootTypes);
+  })
+    .then(describeRootTypes)
+    .then(installNodeTypeResolver);
   return cached;
 }
 

@@ -37,6 +37,7 @@ import { badInput, notFound, unauthenticated } from '../errors/app-error';
 import type { Logger } from '../logger';
 import type { AuthService } from './auth.service';
 import { requireSignedIn } from './authorization';
+import { parseGlobalId } from './global-id';
 import type { LoginThrottle } from './login-throttle';
 import type { PrincipalCache } from './principal-cache';
 import { ACCESS_CHANNEL, type ChangeFeed } from '../db/change-feed';
@@ -156,9 +157,12 @@ export class ApiKeyService {
    * Revokes a key at once on every replica. Administrators may revoke any key; other users only their own: a key
    * that does not exist or is someone else's is NOT_FOUND alike. Revoking a revoked key changes nothing.
    */
-  async revoke(ctx: RequestContext, id: string): Promise<boolean> {
+  async revoke(ctx: RequestContext, given: string): Promise<boolean> {
     const principal = requireSignedIn(ctx);
-    const missing = () => notFound(`No API key with id ${JSON.stringify(id)}`);
+    const missing = () => notFound(`No API key with id ${JSON.stringify(given)}`);
+    // `ApiKey.id` (a global id); the bare numeric id that pre-release builds showed is still taken.
+    const parsed = parseGlobalId(given);
+    const id = parsed?.type === 'ApiKey' ? parsed.key : given;
     if (!/^[1-9][0-9]{0,17}$/.test(id)) throw missing();
     const revoked = await inTransaction(ctx, async (tx) => {
       const key = await tx.manager.findOne(ApiKeyEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });

@@ -2,7 +2,7 @@ import type { ConnectionPredicate } from '../access/predicate';
 import type { RequestContext } from '../context/request-context';
 import type { ConnectionEntity } from '../entities/connection.entity';
 import type { ConnectionConditions, ConnectionPageQuery, ConnectionQuery } from './connection-queries';
-import type { Page, PageArgs } from './pagination';
+import type { ConnectionPaging, KeysetPage } from './connections/order';
 
 /**
  * A page of connections that has not been read yet: the items and the total are loaded only when asked for, through
@@ -20,7 +20,7 @@ export class ConnectionPageResult {
     private readonly ctx: RequestContext,
     readonly predicate: ConnectionPredicate,
     readonly conditions: ConnectionConditions,
-    readonly page: PageArgs,
+    readonly page: ConnectionPaging,
   ) {}
 
   /**
@@ -33,7 +33,7 @@ export class ConnectionPageResult {
     return this;
   }
 
-  items(): Promise<Page<ConnectionEntity>> {
+  items(): Promise<KeysetPage<ConnectionEntity>> {
     this.itemsQuery ??= { predicate: this.predicate, conditions: this.conditions, page: this.page, props: this.props };
     return this.ctx.loaders.connectionPage.load(this.itemsQuery);
   }

@@ -17,7 +17,19 @@ import { isRoleMembership, renderPredicate, SqlParams, type ConnectionPredicate,
 import type { ConnectionEntity } from '../entities/connection.entity';
 import type { EntityRowMapper } from '../db/row-mapper';
 import type { MembershipCacheView } from './membership-cache';
-import { toPage, type Page, type PageArgs } from './pagination';
+import { renderTagConditions, type TagCondition } from '../access/tag-conditions';
+import {
+  itemsWindow,
+  lookaroundWindow,
+  orderKeyText,
+  renderBounds,
+  renderOrderBy,
+  toKeysetPage,
+  type ConnectionPaging,
+  type KeysetPage,
+  type OrderPosition,
+  type ScanWindow,
+} from './connections/order';
 import { escapeLike } from './validation';
 
 /** Non-tag conditions of a connection filter. */
@@ -26,6 +38,8 @@ export interface ConnectionConditions {
   connected?: boolean | null;
   /** Case-insensitive substring of the name or the host. */
   search?: string | null;
+  /** Tag conditions (normalized by `normalizeTagConditions`), all of which must hold. */
+  tags?: readonly TagCondition[] | null;
 }
 
 /** Which tag keys a tag summary covers: `keys` only (when given), automatic or user keys only (when set). */
@@ -40,14 +54,15 @@ export interface ConnectionQuery {
 }
 
 export interface ConnectionPageQuery extends ConnectionQuery {
-  page: PageArgs;
+  page: ConnectionPaging;
   /** Entity properties to read (with `id` and `name`); all when absent. */
   props?: readonly string[];
 }
 
 function renderConditions(conditions: ConnectionConditions | undefined, params: SqlParams): string[] {
   const parts: string[] = [];
-  const { enabled, connected, search } = conditions ?? {};
+  const { enabled, connected, search, tags } = conditions ?? {};
+  if (tags?.length) parts.push(...renderTagConditions(tags, 'c', params));
   if (enabled != null) parts.push(`c.enabled = ${params.add(enabled)}`);
   if (connected != null) parts.push(`c.connected = ${params.add(connected)}`);
   if (search != null && search.trim() !== '') {
@@ -59,13 +74,13 @@ function renderConditions(conditions: ConnectionConditions | undefined, params: 
 
 /** Whether a query narrows by anything but a role membership (so the connection row must be read). */
 function needsConnectionRow(query: ConnectionQuery): boolean {
-  const { enabled, connected, search } = query.conditions ?? {};
-  return query.predicate.length > 0 || enabled != null || connected != null || (search != null && search.trim() !== '');
+  const { enabled, connected, search, tags } = query.conditions ?? {};
+  return query.predicate.length > 0 || !!tags?.length || enabled != null || connected != null || (search != null && search.trim() !== '');
 }
 
-function renderWhere(query: ConnectionQuery, params: SqlParams, after: string | null = null): string {
+function renderWhere(query: ConnectionQuery, params: SqlParams, window: ScanWindow | null = null): string {
   const parts = [renderPredicate(query.predicate, 'c', params), ...renderConditions(query.conditions, params)];
-  if (after !== null) parts.push(`c.name > ${params.add(after)}`);
+  if (window) parts.push(...renderBounds(window, 'c', (v) => params.add(v)));
   return parts.join(' AND ');
 }
 
@@ -79,20 +94,23 @@ function drivingMembership(predicate: ConnectionPredicate): { driver: RoleMember
   return { driver: predicate[best] as RoleMembership, rest: predicate.filter((_, i) => i !== best) };
 }
 
-/** `(name, connection_id)` of the driver's connections that satisfy the rest; in name order and cut when `limit` is set. */
-function renderMembershipMatches(driver: RoleMembership, rest: ConnectionQuery, params: SqlParams, page?: { after: string | null; limit: number }): string {
+/**
+ * `(name, connection_id)` of the driver's connections that satisfy the rest; when a window (of the name order) is
+ * given, only its part, in its order and cut at its limit.
+ */
+function renderMembershipMatches(driver: RoleMembership, rest: ConnectionQuery, params: SqlParams, window?: ScanWindow): string {
   if (driver.roleIds.length === 0) return `SELECT NULL::text AS name, NULL::integer AS connection_id WHERE FALSE`;
   const needsRow = needsConnectionRow(rest);
   const branch = (roleId: number) => {
     const where = [`rc.role_id = ${params.add(roleId)}`];
-    if (page?.after != null) where.push(`rc.name > ${params.add(page.after)}`);
+    if (window) where.push(...renderBounds(window, 'rc', (v) => params.add(v)));
     if (needsRow) where.push(renderWhere(rest, params));
     const join = needsRow ? 'JOIN connections c ON c.id = rc.connection_id' : '';
     const sql = `SELECT rc.name, rc.connection_id FROM role_connections rc ${join} WHERE ${where.join(' AND ')}`;
-    return page ? `(${sql} ORDER BY rc.name LIMIT ${params.add(page.limit)})` : `(${sql})`;
+    return window ? `(${sql} ${renderOrderBy(window, 'rc')} LIMIT ${params.add(window.limit)})` : `(${sql})`;
   };
   const union = driver.roleIds.map(branch).join(' UNION ');
-  return page ? `SELECT u.name, u.connection_id FROM (${union}) AS u ORDER BY u.name LIMIT ${params.add(page.limit)}` : union;
+  return window ? `SELECT u.name, u.connection_id FROM (${union}) AS u ${renderOrderBy(window, 'u')} LIMIT ${params.add(window.limit)}` : union;
 }
 
 export class ConnectionQueries {
@@ -107,33 +125,45 @@ export class ConnectionQueries {
    * One statement for many page requests; results in request order. The statement reads the union of the
    * requests' properties (all columns if one of them needs all): every branch of a UNION ALL has the same columns.
    */
-  async pages(manager: EntityManager, queries: readonly ConnectionPageQuery[]): Promise<Page<ConnectionEntity>[]> {
+  async pages(manager: EntityManager, queries: readonly ConnectionPageQuery[]): Promise<KeysetPage<ConnectionEntity>[]> {
     if (queries.length === 0) return [];
     const props = queries.every((q) => q.props) ? new Set(queries.flatMap((q) => [...q.props!, 'id', 'name'])) : undefined;
     const columns = props ? this.mapper.selectList('c', props) : this.columns;
     const params = new SqlParams();
-    const branches = queries.map((q, i) => {
-      const membership = drivingMembership(q.predicate);
-      if (membership) {
-        const matches = renderMembershipMatches(membership.driver, { predicate: membership.rest, conditions: q.conditions }, params, {
-          after: q.page.after,
-          limit: q.page.first + 1,
-        });
-        return `(SELECT ${i} AS batch_index, ${columns} FROM (${matches}) AS p JOIN connections c ON c.id = p.connection_id)`;
-      }
-      return (
-        `(SELECT ${i} AS batch_index, ${columns} FROM connections c WHERE ${renderWhere(q, params, q.page.after)} ` +
-        `ORDER BY c.name LIMIT ${params.add(q.page.first + 1)})`
-      );
+    // Each page is one branch, plus one for its look-around when it starts at a cursor (batch_part 1).
+    const branches = queries.flatMap((q, i) => {
+      const windows: [number, ScanWindow][] = [[0, itemsWindow(q.page)]];
+      const around = lookaroundWindow(q.page);
+      if (around) windows.push([1, around]);
+      return windows.map(([part, window]) => this.pageBranch(q, window, i, part, columns, params));
     });
     const rows: Record<string, unknown>[] = await manager.query(branches.join(' UNION ALL '), params.values);
-    const buckets: ConnectionEntity[][] = queries.map(() => []);
-    for (const row of rows) buckets[Number(row.batch_index)]!.push(this.mapper.map(row, props));
-    // Names use the "C" collation, so plain code-unit order is the database's order.
-    return buckets.map((bucket, i) => {
-      bucket.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      return toPage(bucket, queries[i]!.page.first);
-    });
+    const items: { item: ConnectionEntity; position: OrderPosition }[][] = queries.map(() => []);
+    const found = queries.map(() => false);
+    for (const row of rows) {
+      const i = Number(row.batch_index);
+      if (Number(row.batch_part) === 1) found[i] = true;
+      else {
+        const item = this.mapper.map(row, props);
+        items[i]!.push({ item, position: { key: String(row.order_key), name: item.name } });
+      }
+    }
+    return queries.map((q, i) => toKeysetPage(q.page, items[i]!, found[i]!));
+  }
+
+  /**
+   * One window of one page query as a `UNION ALL` branch. A role membership drives the name order (its index holds
+   * each role's connections in name order); other orders read the order's index of `connections` and leave the
+   * planner to check the membership (a semi-join) or to collect the visible set and sort it, whichever is cheaper.
+   */
+  private pageBranch(q: ConnectionPageQuery, window: ScanWindow, index: number, part: number, columns: string, params: SqlParams): string {
+    const select = `SELECT ${index} AS batch_index, ${columns}, ${part} AS batch_part, (${orderKeyText(window.order, 'c')}) COLLATE "C" AS order_key`;
+    const membership = window.order.field === 'NAME' ? drivingMembership(q.predicate) : null;
+    if (membership) {
+      const matches = renderMembershipMatches(membership.driver, { predicate: membership.rest, conditions: q.conditions }, params, window);
+      return `(${select} FROM (${matches}) AS p JOIN connections c ON c.id = p.connection_id)`;
+    }
+    return `(${select} FROM connections c WHERE ${renderWhere(q, params, window)} ${renderOrderBy(window, 'c')} LIMIT ${params.add(window.limit)})`;
   }
 
   /**
@@ -236,6 +266,7 @@ export class ConnectionQueries {
     manager: EntityManager,
     predicate: ConnectionPredicate,
     filter: TagKeyFilter = {},
+    conditions?: ConnectionConditions,
   ): Promise<{ key: string; value: string; count: number }[]> {
     const params = new SqlParams();
     const keyConditions: string[] = [];
@@ -243,9 +274,9 @@ export class ConnectionQueries {
     if (filter.automatic != null) keyConditions.push(`${filter.automatic ? '' : 'NOT '}t.key = ANY(${params.add([...AUTOMATIC_TAG_KEYS])}::text[])`);
     const membership = drivingMembership(predicate);
     const source = membership
-      ? `(${renderMembershipMatches(membership.driver, { predicate: membership.rest }, params)}) AS v JOIN connections c ON c.id = v.connection_id`
+      ? `(${renderMembershipMatches(membership.driver, { predicate: membership.rest, conditions }, params)}) AS v JOIN connections c ON c.id = v.connection_id`
       : `connections c`;
-    const where = [membership ? 'TRUE' : renderPredicate(predicate, 'c', params), ...keyConditions].join(' AND ');
+    const where = [membership ? 'TRUE' : renderWhere({ predicate, conditions }, params), ...keyConditions].join(' AND ');
     const sql =
       `SELECT t.key, t.value, count(*)::int AS count FROM ${source} CROSS JOIN LATERAL jsonb_each_text(c.tags) AS t ` +
       `WHERE ${where} GROUP BY t.key, t.value ` +

@@ -26,6 +26,8 @@ import { openSecretBox } from './key-rotation';
 import { SettingsService } from './settings.service';
 import { MembershipCache } from './membership-cache';
 import { UserService } from './user.service';
+import { createGovernance, type Governance } from './governance';
+import { NodeService } from './nodes';
 
 export interface Services {
   dataSource: DataSource;
@@ -48,9 +50,13 @@ export interface Services {
   apiKeys: ApiKeyService;
   /** The LISTEN connection every cache subscribes to, and the freshness marks of requests (src/db/change-feed.ts). */
   changeFeed: ChangeFeed;
+  /** Objects by global id (`node`, `nodes`), each under its own visibility rule. */
+  nodes: NodeService;
   principalCache: PrincipalCache;
   /** Membership counts (dashboard totals, role counts), exact through the change feed's notifications. */
   membershipCache: MembershipCache;
+  /** Explanations of access decisions, a connection's audience, impacts of changes (src/services/governance/). */
+  governance: Governance;
   /** Stops background work (the change feed's LISTEN connection). The data source is the caller's to close. */
   close(): Promise<void>;
 }
@@ -81,6 +87,7 @@ export async function createServices(dataSource: DataSource, config: Config, log
   await auth.init();
   // Failed key checks share the per-address counter (and its table) with password sign-ins.
   const apiKeyThrottle = new LoginThrottle(dataSource, config.loginThrottle);
+  const roles = new RoleService(connections, accessChanged);
   const apiKeys = new ApiKeyService(dataSource, auth, principalCache, changeFeed, apiKeyThrottle, config.principalCacheTtlMs, accessChanged, log);
   await changeFeed.start();
   return {
@@ -93,12 +100,14 @@ export async function createServices(dataSource: DataSource, config: Config, log
     auth,
     probes,
     connections,
-    roles: new RoleService(connections, accessChanged),
+    roles,
     users,
     apiKeys,
     changeFeed,
+    nodes: new NodeService(),
     principalCache,
     membershipCache,
+    governance: createGovernance({ connections, roles, users, userMapper: mappers.user }),
     close: async () => {
       await connections.drain();
       await changeFeed.stop();

@@ -14,6 +14,7 @@ import { isForeignKeyViolation, isUniqueViolation } from '../db/pg-errors';
 import { requireAdministrator } from './authorization';
 import type { ConnectionPageResult } from './connection-page';
 import type { ConnectionService } from './connections';
+import type { PagingInput } from './connections/order';
 import { nameSchema, parseInput } from './validation';
 
 const NOT_FOUND = (name: string) => notFound(`Role ${JSON.stringify(name)} not found`);
@@ -93,8 +94,8 @@ export class RoleService {
   }
 
   /** What the role's filters match now, within the caller's visibility. */
-  connectionsOf(ctx: RequestContext, role: RoleEntity, first?: number | null, after?: string | null): ConnectionPageResult {
-    return this.connections.pageOf(ctx, [memberOf([role.id])], first, after);
+  connectionsOf(ctx: RequestContext, role: RoleEntity, paging: PagingInput = {}): ConnectionPageResult {
+    return this.connections.pageOf(ctx, [memberOf([role.id])], paging);
   }
 
   connectionCountOf(ctx: RequestContext, role: RoleEntity): Promise<number> {
@@ -102,9 +103,9 @@ export class RoleService {
   }
 
   /** Dry run of a rule: what a role with this access would match, without saving anything. */
-  preview(ctx: RequestContext, access: AccessGroup[], first?: number | null, after?: string | null): ConnectionPageResult {
+  preview(ctx: RequestContext, access: AccessGroup[], paging: PagingInput = {}): ConnectionPageResult {
     requireAdministrator(ctx);
     const rule = normalizeAccessRule(access);
-    return this.connections.pageOf(ctx, [compileRules([rule])], first, after);
+    return this.connections.pageOf(ctx, [compileRules([rule])], paging);
   }
 }

@@ -21,6 +21,7 @@ import { isForeignKeyViolation, isUniqueViolation } from '../db/pg-errors';
 import { requireAdministrator, requireSignedIn } from './authorization';
 import type { ConnectionFilterInput, ConnectionService } from './connections';
 import type { ConnectionPageResult } from './connection-page';
+import type { PagingInput } from './connections/order';
 import { hashPassword } from './passwords';
 import { commentSchema, emailSchema, escapeLike, parseInput, userPasswordSchema } from './validation';
 
@@ -219,6 +220,22 @@ export class UserService {
     return updated;
   }
 
+  /**
+   * The checks {@link update} makes before it replaces a user's roles (same order, same errors: NOT_FOUND, an unknown
+   * role, LAST_ADMIN), with nothing written and no lock taken; for impact previews (src/services/governance/impact.ts).
+   * @returns the user, the role ids they hold now and the ids they would hold.
+   */
+  async checkRolesReplacement(ctx: RequestContext, email: string, roles: string[]): Promise<{ user: UserEntity; current: number[]; next: number[] }> {
+    requireAdministrator(ctx);
+    const data = parseInput(inputSchema, { roles });
+    const user = await this.findByEmail(ctx.manager, email);
+    if (!user) throw NOT_FOUND(email);
+    const next = await this.resolveRoles(ctx.manager, data.roles ?? [], false);
+    const current = (await ctx.manager.find(UserRoleEntity, { where: { userId: user.id } })).map((r) => r.roleId);
+    await this.guardLastAdministrator(ctx.manager, user, { ...user, roleCount: current.length }, { ...user, roleCount: next.length });
+    return { user, current, next };
+  }
+
   async delete(ctx: RequestContext, email: string): Promise<UserEntity> {
     requireAdministrator(ctx);
     const deleted = await inTransaction(ctx, async (tx) => {
@@ -282,16 +299,10 @@ export class UserService {
   }
 
   /** What `user` can see, within what the caller can see. */
-  async connectionsOf(
-    ctx: RequestContext,
-    user: UserEntity,
-    first?: number | null,
-    after?: string | null,
-    filter?: ConnectionFilterInput | null,
-  ): Promise<ConnectionPageResult> {
+  async connectionsOf(ctx: RequestContext, user: UserEntity, paging: PagingInput = {}, filter?: ConnectionFilterInput | null): Promise<ConnectionPageResult> {
     requireSignedIn(ctx);
     const roles = await ctx.loaders.rolesOfUser.load(user.id);
-    return this.connections.pageOf(ctx, visibilityOfRoles(roles.map((r) => r.id)), first, after, filter);
+    return this.connections.pageOf(ctx, visibilityOfRoles(roles.map((r) => r.id)), paging, filter);
   }
 
   // ---------------------------------------------------------------- internals
@@ -302,10 +313,11 @@ export class UserService {
     return query.getOne();
   }
 
-  private async resolveRoles(manager: EntityManager, names: string[]): Promise<number[]> {
+  /** `lock`: hold the roles (FOR SHARE) until commit, so a concurrent delete cannot remove one before it is assigned. */
+  private async resolveRoles(manager: EntityManager, names: string[], lock = true): Promise<number[]> {
     const unique = [...new Set(names)];
     if (unique.length === 0) return [];
-    const roles = await manager.find(RoleEntity, { where: { name: In(unique) }, lock: { mode: 'pessimistic_read' } });
+    const roles = await manager.find(RoleEntity, { where: { name: In(unique) }, ...(lock ? { lock: { mode: 'pessimistic_read' as const } } : {}) });
     const missing = unique.filter((n) => !roles.some((r) => r.name === n));
     if (missing.length > 0) throw badInput(`roles: unknown role ${missing.map((n) => JSON.stringify(n)).join(', ')}`, 'roles');
     return roles.map((r) => r.id);

@@ -10,6 +10,7 @@ import type { Config } from '../../src/config';
 import { createRequestContext } from '../../src/context/request-context';
 import { API_KEY_SCAN_PATTERN } from '../../src/services/api-key.service';
 import type { ThrottleRule } from '../../src/security-config';
+import { parseGlobalId } from '../../src/services/global-id';
 import { startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway';
 import { restClient, type RestClient } from './rest-client';
 
@@ -42,6 +43,8 @@ async function gql(
   return (await response.json()) as GraphQLResponse;
 }
 
+/** The database id inside a key's global id (`ApiKey.id`). */
+const dbId = (id: string) => parseGlobalId(id)!.key;
 const codeOf = (result: GraphQLResponse) => result.errors?.[0]?.extensions?.code ?? 'OK';
 /** The secret with its last hex digit changed (always to a different one: one secret in 16 ends in `0`). */
 const tampered = (secret: string) => `${secret.slice(0, -1)}${secret.endsWith('0') ? '1' : '0'}`;
@@ -134,7 +137,7 @@ describe('the secret', () => {
       const text = rows.map((r) => r.row).join('\n');
       expect({ table_name, leaked: text.includes(random) || text.toLowerCase().includes(random) }).toEqual({ table_name, leaked: false });
     }
-    const [stored] = await gw.gateway.dataSource.query(`SELECT prefix, encode(secret_hash, 'hex') AS digest FROM api_keys WHERE id = $1`, [key.id]);
+    const [stored] = await gw.gateway.dataSource.query(`SELECT prefix, encode(secret_hash, 'hex') AS digest FROM api_keys WHERE id = $1`, [dbId(key.id)]);
     expect(stored).toEqual({ prefix: key.prefix, digest: createHash('sha256').update(key.secret).digest('hex') });
   });
 });
@@ -253,7 +256,7 @@ describe('read-only keys', () => {
     const services = gw.gateway.services;
     const [{ id }] = await gw.gateway.dataSource.query(`SELECT id FROM users WHERE login = 'datasentinel'`);
     const owner = await services.auth.loadPrincipal(id, null);
-    const ctx = createRequestContext(services, { ...owner!, apiKey: { id: readOnly.id, readOnly: true } });
+    const ctx = createRequestContext(services, { ...owner!, apiKey: { id: dbId(readOnly.id), readOnly: true } });
     const input = { host: 'h', port: 5432, user: 'u', password: 'p' };
     await expect(services.connections.create(ctx, 'ro-service', input)).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(services.users.update(ctx, 'ben@corp.test', { privilege: 'admin' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
@@ -331,7 +334,7 @@ describe('management', () => {
   test('a revocation written straight in SQL reaches the cached key through NOTIFY alone', async () => {
     const key = await createKey(admin, 'sql-revoked');
     for (let i = 0; i < 3; i += 1) expect(codeOf(await gql(`{ me { login } }`, {}, key.secret))).toBe('OK');
-    await gw.gateway.dataSource.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [key.id]);
+    await gw.gateway.dataSource.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [dbId(key.id)]);
     expect(codeOf(await gql(`{ me { login } }`, {}, key.secret))).toBe('UNAUTHENTICATED');
   });
 
@@ -342,7 +345,7 @@ describe('management', () => {
     const listed = await gw.gqlOk(`{ apiKeys { id expiresAt } }`, {}, admin);
     expect(listed.apiKeys.find((k: { id: string }) => k.id === key.id).expiresAt).toBe(expiresAt);
     expect(codeOf(await gql(`{ me { login } }`, {}, key.secret))).toBe('OK');
-    await gw.gateway.dataSource.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [key.id]);
+    await gw.gateway.dataSource.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [dbId(key.id)]);
     const refused = await gql(`{ me { login } }`, {}, key.secret);
     expect(refused.errors?.[0]).toEqual(
       expect.objectContaining({ message: 'API key expired: create a new one', extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) }),
@@ -363,13 +366,13 @@ describe('management', () => {
     await gw.gqlOk(`mutation { deleteUser(email: "dora@corp.test") }`, {}, admin);
     expect(codeOf(await gql(`{ me { login } }`, {}, key.secret))).toBe('UNAUTHENTICATED');
     expect((await api.get('/ds-api/pool/pg-instances', { token: key.secret })).status).toBe(401);
-    expect(await gw.gateway.dataSource.query(`SELECT id FROM api_keys WHERE id = $1`, [key.id])).toEqual([]);
+    expect(await gw.gateway.dataSource.query(`SELECT id FROM api_keys WHERE id = $1`, [dbId(key.id)])).toEqual([]);
   });
 
   test('lastUsedAt: set on first use, then not written again within the minute', async () => {
     const key = await createKey(admin, 'stamped');
     const lastUsed = async () =>
-      (await gw.gateway.dataSource.query(`SELECT last_used_at FROM api_keys WHERE id = $1`, [key.id]))[0].last_used_at as Date | null;
+      (await gw.gateway.dataSource.query(`SELECT last_used_at FROM api_keys WHERE id = $1`, [dbId(key.id)]))[0].last_used_at as Date | null;
     expect(await lastUsed()).toBeNull();
     expect(codeOf(await gql(`{ me { login } }`, {}, key.secret))).toBe('OK');
     const first = await lastUsed();
@@ -418,7 +421,7 @@ describe('sign-in throttling', () => {
     const revoked = await create('revoked');
     const expired = await create('expired');
     await throttled.gqlOk(`mutation($id: ID!) { revokeApiKey(id: $id) }`, { id: revoked.apiKey.id }, adminToken);
-    await throttled.gateway.dataSource.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [expired.apiKey.id]);
+    await throttled.gateway.dataSource.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [dbId(expired.apiKey.id)]);
 
     // A valid key never uses up the budget.
     for (let i = 0; i < 6; i += 1) expect(await me(good.secret, '198.51.100.7')).toBe('OK');

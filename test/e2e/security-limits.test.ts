@@ -186,6 +186,12 @@ describe('defaults are generous enough for real clients', () => {
     VisibleConnections: { first: 500 },
     ConnectionByName: { name: 'sales-production' },
     CreateApiKey: { name: 'grafana-dashboards', readOnly: true },
+    ExplainAccess: { login: 'jean.lapioffe', connection: 'sales-production' },
+    ConnectionAudience: { name: 'sales-production', first: 500 },
+    RoleChangeImpact: { name: 'sales-role', access: [{ filters: [{ tag: 'server', value: server.host }] }], first: 500 },
+    UserRolesImpact: { email: 'jean.lapioffe@corp.com', roles: [], first: 500 },
+    OrderedConnections: { last: 500, orderBy: { field: 'UPDATED_AT', direction: 'DESC' }, filter: { tags: [{ key: 'application', op: 'EXISTS' }] } },
+    NodesById: { ids: Array.from({ length: 500 }, (_, i) => String(i + 1)) },
   };
   const dir = join(__dirname, '../../examples/operations');
   // administration.graphql first: it creates what the dashboard operations read.

@@ -131,3 +131,80 @@ test('every Connection field with its own resolver is listed with the properties
     .sort();
   expect(Object.keys(CONNECTION_RESOLVER_PROPS).sort()).toEqual(withResolvers);
 });
+
+test('a page of connections with their roles and audience costs the same number of statements for 2 connections and for 100', async () => {
+  if (worldSize < 40) await growWorld(40);
+  const query = `query($first: Int) {
+    connections(first: $first) { nodes { name roles { name connectionCount } visibleTo(first: 3) { totalCount pageInfo { hasNextPage endCursor } nodes { login roles { name } } } } }
+  }`;
+  type Answer = { connections: { nodes: { roles: unknown[]; visibleTo: { totalCount: number } }[] } };
+  const two = await countStatements(query, { first: 2 });
+  const hundred = await countStatements(query, { first: 100 });
+  expect((two.data as Answer).connections.nodes).toHaveLength(2);
+  const nodes = (hundred.data as Answer).connections.nodes;
+  expect(nodes).toHaveLength(100);
+  // Every connection has at least its team's role, and users who see it.
+  expect(nodes.every((c) => c.roles.length > 0 && c.visibleTo.totalCount > 0)).toBe(true);
+  expect(hundred.count).toBe(two.count);
+  // caller, the page, roles of the connections, their counts, the audience pages, their counts, roles of those users
+  expect(hundred.count).toBeLessThanOrEqual(7);
+});
+
+test('an impact preview costs a constant number of statements', async () => {
+  if (worldSize < 40) await growWorld(40);
+  const query = `{ roleChangeImpact(name: "role-000", access: [{ filters: [{ tag: "env", value: "prod" }] }]) {
+    addedCount removedCount added(first: 20) { totalCount nodes { name } } removed(first: 20) { totalCount nodes { name } } affectedUsers { login }
+  } }`;
+  const answer = await countStatements(query);
+  const impact = (answer.data as { roleChangeImpact: { addedCount: number; removedCount: number; affectedUsers: unknown[] } }).roleChangeImpact;
+  expect(impact.addedCount).toBeGreaterThan(20);
+  expect(impact.removedCount).toBeGreaterThan(0);
+  expect(impact.affectedUsers.length).toBeGreaterThan(0);
+  // caller, the role, the batched pages, the batched counts, the affected users
+  expect(answer.count).toBeLessThanOrEqual(5);
+});
+
+test('nodes(ids) costs the same number of statements for 3 connections and for 100, and for every type at once', async () => {
+  if (worldSize < 40) await growWorld(40);
+  const everything = await countStatements(`{ connections(first: 100) { nodes { id } } roles { id } users { id } }`);
+  const connectionIds: string[] = everything.data.connections.nodes.map((n: { id: string }) => n.id);
+  const NODES = `query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on Connection { name tags { key value } } ... on Role { name } ... on User { login } } }`;
+  const three = await countStatements(NODES, { ids: connectionIds.slice(0, 3) });
+  const hundred = await countStatements(NODES, { ids: connectionIds });
+  expect(three.data.nodes).toHaveLength(3);
+  expect(hundred.data.nodes.filter((n: unknown) => n !== null)).toHaveLength(100);
+  expect(hundred.count).toBe(three.count);
+  // caller, one batched lookup
+  expect(hundred.count).toBeLessThanOrEqual(2);
+  const mixedIds = [
+    ...connectionIds.slice(0, 50),
+    ...everything.data.roles.map((r: { id: string }) => r.id),
+    ...everything.data.users.map((u: { id: string }) => u.id),
+  ];
+  const mixed = await countStatements(NODES, { ids: mixedIds });
+  expect(mixed.data.nodes.every((n: unknown) => n !== null)).toBe(true);
+  // caller, then one statement per type (connections, roles, users)
+  expect(mixed.count).toBeLessThanOrEqual(4);
+  const single = await countStatements(`query($id: ID!) { a: node(id: $id) { id } b: node(id: $id) { id } }`, { id: connectionIds[0] });
+  expect(single.count).toBeLessThanOrEqual(2);
+});
+
+test('ordered and backward pages cost the same number of statements as name-ordered ones, nested or not', async () => {
+  if (worldSize < 40) await growWorld(40);
+  const ORDERED = `query($first: Int, $last: Int, $orderBy: ConnectionOrder, $before: String) {
+    connections(first: $first, last: $last, before: $before, orderBy: $orderBy, filter: { tags: [{ key: "env", op: IN, values: ["prod", "shared"] }] }) {
+      totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id name host } }
+    }
+    roles { name connections(last: 2, orderBy: { field: CREATED_AT, direction: DESC }) { totalCount pageInfo { hasPreviousPage } nodes { name } } }
+  }`;
+  const small = await countStatements(ORDERED, { first: 1, orderBy: { field: 'HOST', direction: 'DESC' } });
+  const large = await countStatements(ORDERED, { first: 100, orderBy: { field: 'UPDATED_AT' } });
+  const backward = await countStatements(ORDERED, { last: 50, before: large.data.connections.pageInfo.endCursor, orderBy: { field: 'UPDATED_AT' } });
+  expect(large.data.connections.edges).toHaveLength(100);
+  expect(backward.data.connections.edges).toHaveLength(50);
+  expect(large.data.roles).toHaveLength(40);
+  expect(large.count).toBe(small.count);
+  expect(backward.count).toBe(small.count);
+  // caller, roles, then a batched page and a batched count per nesting level
+  expect(large.count).toBeLessThanOrEqual(6);
+});

@@ -35,7 +35,7 @@ const g = (...pairs: string[]): AccessGroup => ({
 
 /** Names and total the caller sees in `connections`, in the order the gateway returns them. */
 async function visible(ctx: RequestContext): Promise<{ names: string[]; total: number }> {
-  const page = services.connections.list(ctx, 500);
+  const page = services.connections.list(ctx, { first: 500 });
   return { names: (await page.items()).items.map((c) => c.name), total: await page.totalCount() };
 }
 
@@ -168,9 +168,9 @@ describe.each(CASES.map(([label, access, expected], i) => ({ label, access, expe
 
   test('previewAccess and the role match exactly these connections', async () => {
     const ctx = await admin();
-    const preview = services.roles.preview(ctx, access(), 500);
+    const preview = services.roles.preview(ctx, access(), { first: 500 });
     const stored = (await services.roles.get(ctx, role))!;
-    const rolePage = services.roles.connectionsOf(ctx, stored, 500);
+    const rolePage = services.roles.connectionsOf(ctx, stored, { first: 500 });
     expect({
       preview: (await preview.items()).items.map((c) => c.name),
       previewTotal: await preview.totalCount(),
@@ -185,7 +185,7 @@ describe.each(CASES.map(([label, access, expected], i) => ({ label, access, expe
     const summary = await services.connections.tagSummary(ctx);
     const instances = summary.find((s) => s.key === 'pg_instance')?.values.map((v) => v.value.slice(v.value.indexOf('@') + 1)) ?? [];
     const me = await services.users.me(ctx);
-    const own = await services.users.connectionsOf(ctx, me, 500);
+    const own = await services.users.connectionsOf(ctx, me, { first: 500 });
     expect({
       list: await visible(ctx),
       lookups: Object.fromEntries(lookups),

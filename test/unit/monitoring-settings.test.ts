@@ -37,6 +37,7 @@ test('every setting is a column of the entity, of its kind', () => {
 
 const NOT_SETTINGS = {
   Connection: [
+    'id',
     'name',
     'host',
     'port',

@@ -1,6 +1,8 @@
 import type { AccessRule } from '../../src/access/access-rule';
 import {
   compileRules,
+  excluding,
+  isExclusion,
   isRoleMembership,
   MATCH_EVERYTHING,
   memberOf,
@@ -145,5 +147,29 @@ describe('role memberships', () => {
     expect(isRoleMembership(memberOf([1]))).toBe(true);
     expect(isRoleMembership([{ a: '1' }])).toBe(false);
     expect(isRoleMembership([])).toBe(false);
+  });
+});
+
+describe('exclusions', () => {
+  test('render as NOT of the term they exclude, a selector set or a membership', () => {
+    const params = new SqlParams();
+    expect(renderPredicate([[{ env: 'prod' }, { dc: 'lyon' }], excluding(memberOf([4]))], 'c', params)).toBe(
+      '((c.tags @> $1::jsonb OR c.tags @> $2::jsonb) AND (NOT (EXISTS (SELECT 1 FROM role_connections rc WHERE rc.connection_id = c.id AND rc.role_id = ANY($3::int[])))))',
+    );
+    expect(renderPredicate([memberOf([4]), excluding([{ env: 'prod' }, { dc: 'lyon' }])], 'c', new SqlParams())).toBe(
+      '((EXISTS (SELECT 1 FROM role_connections rc WHERE rc.connection_id = c.id AND rc.role_id = ANY($1::int[]))) AND (NOT (c.tags @> $2::jsonb OR c.tags @> $3::jsonb)))',
+    );
+  });
+
+  test('excluding nothing excludes nothing', () => {
+    expect(renderPredicate([excluding([])], 'c', new SqlParams())).toBe('((NOT (FALSE)))');
+    expect(renderPredicate([excluding(memberOf([]))], 'c', new SqlParams())).toBe('((NOT (FALSE)))');
+  });
+
+  test('are never taken for a role membership (that would turn NOT into a grant)', () => {
+    expect(isRoleMembership(excluding(memberOf([1])))).toBe(false);
+    expect(isExclusion(excluding(memberOf([1])))).toBe(true);
+    expect(isExclusion(memberOf([1]))).toBe(false);
+    expect(isExclusion([{ a: '1' }])).toBe(false);
   });
 });

@@ -179,7 +179,18 @@ describe('cost estimate', () => {
   test('every example operation and the GraphiQL introspection query fit the default cost', async () => {
     const schema = await buildGatewaySchema();
     const dir = join(__dirname, '../../examples/operations');
-    const variables = { first: 500, login: 'x', password: 'x', name: 'x', email: 'x@y.z', access: [], input: {} };
+    const variables = {
+      first: 500,
+      login: 'x',
+      password: 'x',
+      name: 'x',
+      email: 'x@y.z',
+      access: [],
+      input: {},
+      connection: 'x',
+      roles: [],
+      ids: Array.from({ length: 500 }, () => 'x'),
+    };
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.graphql'))) {
       const document = parse(readFileSync(join(dir, file), 'utf8'));
       for (const d of document.definitions) {

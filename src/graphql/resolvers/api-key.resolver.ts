@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { globalIdOf } from '../../services/global-id';
 import type { ApiKeyEntity } from '../../entities/api-key.entity';
 import type { CreatedApiKey } from '../../services/api-key.service';
 import type { GraphQLContext } from '../context';
@@ -30,5 +31,10 @@ export class ApiKeyResolver {
   })
   revokeApiKey(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID, { description: 'The `id` of the key.' }) id: string): Promise<boolean> {
     return ctx.services.apiKeys.revoke(ctx, id);
+  }
+
+  @FieldResolver(() => ID, { description: 'Opaque global identifier (`node(id)`); pass it to `revokeApiKey`.' })
+  id(@Root() key: ApiKeyEntity): string {
+    return globalIdOf('ApiKey', key.id);
   }
 }

@@ -1,7 +1,7 @@
 import { FieldResolver, Int, Resolver, Root } from 'type-graphql';
 import type { ConnectionEntity } from '../../entities/connection.entity';
 import type { ConnectionPageResult } from '../../services/connection-page';
-import { encodeCursor } from '../../services/pagination';
+import { encodeOrderCursor } from '../../services/connections/order';
 import { ConnectionEdge, ConnectionPage, ConnectionType, PageInfo } from '../types/connection.types';
 
 /** Resolves the parts of a page lazily, so `totalCount` is computed only when selected. */
@@ -9,8 +9,8 @@ import { ConnectionEdge, ConnectionPage, ConnectionType, PageInfo } from '../typ
 export class ConnectionPageResolver {
   @FieldResolver(() => [ConnectionEdge])
   async edges(@Root() page: ConnectionPageResult): Promise<{ cursor: string; node: ConnectionEntity }[]> {
-    const { items } = await page.items();
-    return items.map((node) => ({ cursor: encodeCursor(node.name), node }));
+    const { items, positions } = await page.items();
+    return items.map((node, i) => ({ cursor: encodeOrderCursor(page.page.order, positions[i]!), node }));
   }
 
   @FieldResolver(() => [ConnectionType])
@@ -20,9 +20,9 @@ export class ConnectionPageResolver {
 
   @FieldResolver(() => PageInfo)
   async pageInfo(@Root() page: ConnectionPageResult): Promise<PageInfo> {
-    const { items, hasNextPage } = await page.items();
-    const last = items[items.length - 1];
-    return { hasNextPage, endCursor: last ? encodeCursor(last.name) : null };
+    const { positions, hasNextPage, hasPreviousPage } = await page.items();
+    const cursor = (i: number) => (positions.length ? encodeOrderCursor(page.page.order, positions[i]!) : null);
+    return { hasNextPage, hasPreviousPage, startCursor: cursor(0), endCursor: cursor(positions.length - 1) };
   }
 
   @FieldResolver(() => Int)

@@ -1,30 +1,24 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Authorized, Ctx, FieldResolver, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { automaticTags, formatTagString } from '../../access/tags';
 import type { ConnectionEntity } from '../../entities/connection.entity';
 import type { ConnectionPageResult } from '../../services/connection-page';
 import { ADMIN } from '../auth-checker';
 import { projected } from '../connection-projection';
 import type { GraphQLContext } from '../context';
-import {
-  AFTER_ARG,
-  ConnectionFilter,
-  ConnectionPage,
-  FIRST_ARG,
-  ConnectionType,
-  CreateConnectionInput,
-  UpdateConnectionInput,
-} from '../types/connection.types';
+import { globalIdOf } from '../../services/global-id';
+import { pagingInput } from '../paging';
+import { ConnectionPagingArgs } from '../types/relay.types';
+import { ConnectionFilter, ConnectionPage, ConnectionType, CreateConnectionInput, UpdateConnectionInput } from '../types/connection.types';
 import { Tag } from '../types/tag.types';
 
 @Resolver(() => ConnectionType)
 export class ConnectionResolver {
   @Authorized()
-  @Query(() => ConnectionPage, { description: 'The connections the caller can see, sorted by name.' })
+  @Query(() => ConnectionPage, { description: 'The connections the caller can see, sorted by name unless `orderBy` says otherwise.' })
   connections(
     @Ctx() ctx: GraphQLContext,
-    @Arg('first', () => Int, FIRST_ARG) first: number | null,
-    @Arg('after', () => String, AFTER_ARG) after: string | null,
+    @Args(() => ConnectionPagingArgs) paging: ConnectionPagingArgs,
     @Arg('filter', () => ConnectionFilter, {
       nullable: true,
       description: 'Optional conditions (tags, enabled, connected, search); omit to list everything visible.',
@@ -32,7 +26,7 @@ export class ConnectionResolver {
     filter: ConnectionFilter | null,
     @Info() info: GraphQLResolveInfo,
   ): ConnectionPageResult {
-    return projected(ctx.services.connections.list(ctx, first, after, filter), info, ctx.services.mappers.connection);
+    return projected(ctx.services.connections.list(ctx, pagingInput(paging, info), filter), info, ctx.services.mappers.connection);
   }
 
   @Authorized()
@@ -96,6 +90,11 @@ export class ConnectionResolver {
 
   // The entity properties each field resolver below reads are listed in CONNECTION_RESOLVER_PROPS
   // (connection-projection.ts): pages that select only listed fields read only those columns.
+
+  @FieldResolver(() => ID, { description: 'Opaque global identifier (Relay `Node`); `node(id)` finds the connection again.' })
+  id(@Root() connection: ConnectionEntity): string {
+    return globalIdOf('Connection', connection.name);
+  }
 
   @FieldResolver(() => String, { description: 'PostgreSQL role used for monitoring.' })
   user(@Root() connection: ConnectionEntity): string {

@@ -1,12 +1,15 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Authorized, Ctx, FieldResolver, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RoleEntity } from '../../entities/role.entity';
 import type { UserEntity } from '../../entities/user.entity';
 import type { ConnectionPageResult } from '../../services/connection-page';
 import { ADMIN } from '../auth-checker';
 import { projected } from '../connection-projection';
 import type { GraphQLContext } from '../context';
-import { AFTER_ARG, ConnectionPage, FIRST_ARG } from '../types/connection.types';
+import { globalIdOf } from '../../services/global-id';
+import { pagingInput } from '../paging';
+import { ConnectionPage } from '../types/connection.types';
+import { ConnectionPagingArgs } from '../types/relay.types';
 import { RoleType } from '../types/role.types';
 import { AccessGroupInput } from '../types/tag.types';
 import { plainSelection } from '../selection';
@@ -32,11 +35,10 @@ export class RoleResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('access', () => [AccessGroupInput], { description: 'The access rule to try, exactly as `createRole` would take it.' })
     access: AccessGroupInput[],
-    @Arg('first', () => Int, FIRST_ARG) first: number | null,
-    @Arg('after', () => String, AFTER_ARG) after: string | null,
+    @Args(() => ConnectionPagingArgs) paging: ConnectionPagingArgs,
     @Info() info: GraphQLResolveInfo,
   ): ConnectionPageResult {
-    return projected(ctx.services.roles.preview(ctx, access, first, after), info, ctx.services.mappers.connection);
+    return projected(ctx.services.roles.preview(ctx, access, pagingInput(paging, info)), info, ctx.services.mappers.connection);
   }
 
   @Authorized(ADMIN)
@@ -67,6 +69,11 @@ export class RoleResolver {
     return true;
   }
 
+  @FieldResolver(() => ID, { description: 'Opaque global identifier (Relay `Node`); `node(id)` finds the role again.' })
+  id(@Root() role: RoleEntity): string {
+    return globalIdOf('Role', role.name);
+  }
+
   @Authorized(ADMIN)
   @FieldResolver(() => [UserType], { description: 'Users holding this role, sorted by login (administrators only).' })
   users(@Ctx() ctx: GraphQLContext, @Root() role: RoleEntity, @Info() info: GraphQLResolveInfo): Promise<UserEntity[]> {
@@ -80,11 +87,10 @@ export class RoleResolver {
   connections(
     @Ctx() ctx: GraphQLContext,
     @Root() role: RoleEntity,
-    @Arg('first', () => Int, FIRST_ARG) first: number | null,
-    @Arg('after', () => String, AFTER_ARG) after: string | null,
+    @Args(() => ConnectionPagingArgs) paging: ConnectionPagingArgs,
     @Info() info: GraphQLResolveInfo,
   ): ConnectionPageResult {
-    return projected(ctx.services.roles.connectionsOf(ctx, role, first, after), info, ctx.services.mappers.connection);
+    return projected(ctx.services.roles.connectionsOf(ctx, role, pagingInput(paging, info)), info, ctx.services.mappers.connection);
   }
 
   @FieldResolver(() => Int, { description: 'How many connections the filters match now (within what the caller can see).' })

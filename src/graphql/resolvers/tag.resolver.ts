@@ -1,6 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
 import { isAutomaticTagKey } from '../../access/tags';
 import type { GraphQLContext } from '../context';
+import { ConnectionFilter } from '../types/connection.types';
 import { TagSummary, TagValueCount } from '../types/tag.types';
 
 @Resolver(() => TagSummary)
@@ -20,8 +21,14 @@ export class TagResolver {
         'Only automatic keys (true) or only user keys (false); omit for both. `false` leaves out `pg_instance` and `server`, which have one value per connection.',
     })
     automatic: boolean | null,
+    @Arg('filter', () => ConnectionFilter, {
+      nullable: true,
+      description:
+        'Count only the visible connections this filter lets through, as `connections(filter:)` does (tag conditions included), so a filter menu narrows its own choices.',
+    })
+    filter: ConnectionFilter | null,
   ): Promise<TagSummary[]> {
-    const summary = await ctx.services.connections.tagSummary(ctx, { keys, automatic });
+    const summary = await ctx.services.connections.tagSummary(ctx, { keys, automatic }, filter);
     return summary.map((s) => ({ key: s.key, automatic: isAutomaticTagKey(s.key), valueCount: s.values.length, values: s.values }));
   }
 

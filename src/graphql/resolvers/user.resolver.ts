@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Authorized, Ctx, FieldResolver, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RoleEntity } from '../../entities/role.entity';
 import type { UserEntity } from '../../entities/user.entity';
 import type { ConnectionPageResult } from '../../services/connection-page';
@@ -7,7 +7,9 @@ import { permissionsOf, type Permissions as PermissionSet } from '../../services
 import { ADMIN } from '../auth-checker';
 import { projected } from '../connection-projection';
 import type { GraphQLContext } from '../context';
-import { AFTER_ARG, ConnectionFilter, ConnectionPage, FIRST_ARG } from '../types/connection.types';
+import { pagingInput } from '../paging';
+import { ConnectionFilter, ConnectionPage } from '../types/connection.types';
+import { ConnectionPagingArgs } from '../types/relay.types';
 import { RoleType } from '../types/role.types';
 import { CreateUserInput, Permissions, UpdateUserInput, UserType } from '../types/user.types';
 
@@ -80,8 +82,7 @@ export class UserResolver {
   connections(
     @Ctx() ctx: GraphQLContext,
     @Root() user: UserEntity,
-    @Arg('first', () => Int, FIRST_ARG) first: number | null,
-    @Arg('after', () => String, AFTER_ARG) after: string | null,
+    @Args(() => ConnectionPagingArgs) paging: ConnectionPagingArgs,
     @Arg('filter', () => ConnectionFilter, {
       nullable: true,
       description: 'Optional conditions (tags, enabled, connected, search); omit for everything this user can see.',
@@ -89,6 +90,6 @@ export class UserResolver {
     filter: ConnectionFilter | null,
     @Info() info: GraphQLResolveInfo,
   ): Promise<ConnectionPageResult> {
-    return projected(ctx.services.users.connectionsOf(ctx, user, first, after, filter), info, ctx.services.mappers.connection);
+    return projected(ctx.services.users.connectionsOf(ctx, user, pagingInput(paging, info), filter), info, ctx.services.mappers.connection);
   }
 }

@@ -1,14 +1,16 @@
 import { Field, ID, ObjectType } from 'type-graphql';
+import { NodeInterface } from './node.types';
 import { UserType } from './user.types';
 
 @ObjectType('ApiKey', {
+  implements: NodeInterface,
   simpleResolvers: true,
   description:
     "A named, long-lived credential for an integration. It acts as its owner with the owner's current roles and " +
     'privileges; a password change does not revoke it. The secret is shown once, by `createApiKey`, and never stored.',
 })
 export class ApiKeyType {
-  @Field(() => ID, { description: 'Opaque identifier; pass it to `revokeApiKey`.' })
+  @Field(() => ID, { description: 'Opaque global identifier (`node(id)`); pass it to `revokeApiKey`.' })
   id!: string;
 
   @Field({ description: 'What the key is for, as its owner named it (e.g. `ansible-nightly`).' })

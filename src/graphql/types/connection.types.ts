@@ -2,9 +2,12 @@ import type { GraphQLScalarType } from 'graphql';
 import { Field, Float, InputType, Int, ObjectType } from 'type-graphql';
 import { MONITORING_SETTING_ROWS, type MonitoringSettingKind, type MonitoringSettings } from '../../services/connections';
 import { CollectionRateEnum } from './enums';
+import { NodeInterface } from './node.types';
+import { TagCondition } from './relay.types';
 import { AccessGroupInput, TagInput } from './tag.types';
 
 @ObjectType('Connection', {
+  implements: NodeInterface,
   simpleResolvers: true,
   description: 'A monitored PostgreSQL instance (agentless connection). Its password is write-only and is never returned.',
 })
@@ -45,6 +48,15 @@ export class PageInfo {
 
   @Field(() => String, { nullable: true, description: 'Cursor of the last item of this page; null on an empty page.' })
   endCursor!: string | null;
+
+  @Field({
+    description:
+      'True when items come before this page: fetch them with `last` and `before: startCursor`. Exact in both directions (reading forward, true when an item sorts at or before `after`).',
+  })
+  hasPreviousPage!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Cursor of the first item of this page; null on an empty page.' })
+  startCursor!: string | null;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'One connection of a page with its cursor (Relay style); use `nodes` when cursors are not needed.' })
@@ -87,6 +99,12 @@ export class ConnectionFilter {
 
   @Field(() => String, { nullable: true, description: 'Case-insensitive substring of the name or the host.' })
   search?: string | null;
+
+  @Field(() => [TagCondition], {
+    nullable: true,
+    description: 'Tag conditions, all of which must hold (AND), e.g. `[{key: "environment", op: IN, values: ["production", "staging"]}]` (at most 20).',
+  })
+  tags?: TagCondition[] | null;
 }
 
 // The settings' TypeScript properties (their GraphQL fields are added by applySettingFields): a class cannot

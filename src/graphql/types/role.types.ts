@@ -1,7 +1,9 @@
 import { Field, ObjectType } from 'type-graphql';
+import { NodeInterface } from './node.types';
 import { AccessGroup } from './tag.types';
 
 @ObjectType('Role', {
+  implements: NodeInterface,
   simpleResolvers: true,
   description: 'A named access rule. Users holding roles see only the connections their roles match (union).',
 })

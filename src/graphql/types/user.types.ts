@@ -1,5 +1,6 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { PrivilegeEnum, ProfileEnum } from './enums';
+import { NodeInterface } from './node.types';
 
 @ObjectType({ simpleResolvers: true, description: 'What a user may do, derived from privilege, profile, roles and Live360 access.' })
 export class Permissions {
@@ -16,9 +17,11 @@ export class Permissions {
   dashboards!: string[];
 }
 
-@ObjectType('User', { simpleResolvers: true, description: 'A person who signs in to the platform. Passwords are never returned.' })
+@ObjectType('User', { implements: NodeInterface, simpleResolvers: true, description: 'A person who signs in to the platform. Passwords are never returned.' })
 export class UserType {
-  @Field(() => ID, { description: 'Stable numeric identifier (the vendor API shows it); use `email` in mutations.' })
+  @Field(() => ID, {
+    description: 'Stable numeric identifier (the vendor API shows it), and the global id of the user (`node(id)`); use `email` in mutations.',
+  })
   id!: number;
 
   @Field({ description: "Derived from the email's local part and made unique; users sign in with login or email." })

@@ -69,7 +69,7 @@ export function connectionHandlers(services: Services) {
       const all = [];
       let after: string | null = null;
       for (;;) {
-        const page = await services.connections.list(ctx, MAX_PAGE_SIZE, after).items();
+        const page = await services.connections.list(ctx, { first: MAX_PAGE_SIZE, after }).items();
         all.push(...page.items);
         if (!page.hasNextPage || page.items.length === 0) break;
         after = encodeCursor(page.items[page.items.length - 1]!.name);

@@ -7,22 +7,20 @@
  * Reads are always scoped to the caller (the request's loaders AND the caller's visibility into every query), so an
  * invisible connection is indistinguishable from a missing one: the same `null`, the same NOT_FOUND message.
  */
-import { normalizeAccessRule } from '../../access/access-rule';
-import { compileRules, MATCH_EVERYTHING, narrow, type ConnectionPredicate } from '../../access/predicate';
+import { MATCH_EVERYTHING, type ConnectionPredicate } from '../../access/predicate';
 import { visibility } from '../../context/principal';
 import type { RequestContext } from '../../context/request-context';
 import type { EntityRowMapper } from '../../db/row-mapper';
 import type { ConnectionEntity } from '../../entities/connection.entity';
-import { AppError } from '../../errors/app-error';
 import { requireAdministrator, requireSignedIn } from '../authorization';
 import { ConnectionPageResult } from '../connection-page';
-import type { ConnectionConditions, ConnectionQueries, TagKeyFilter } from '../connection-queries';
+import type { ConnectionQueries, TagKeyFilter } from '../connection-queries';
 import type { MembershipCache, TagSummary } from '../membership-cache';
-import { pageArgs } from '../pagination';
 import type { ProbeService } from '../probe.service';
 import type { SecretBox } from '../secret-box';
-import { defined } from '../validation';
 import { ConnectionImport } from './bulk-import';
+import { applyConnectionFilter } from './filter';
+import { connectionPaging, type PagingInput } from './order';
 import { ConnectionProbing } from './connection-probing';
 import type { ConnectionFilterInput, ConnectionInput, ConnectionWrite, ImportItem, ImportResult } from './connection-types';
 import { connectionNotFound, ConnectionWrites } from './connection-writes';
@@ -51,34 +49,20 @@ export class ConnectionService {
 
   // ---------------------------------------------------------------- reads (any signed-in caller, scoped)
 
-  /** The caller's visible connections, optionally narrowed by a filter; sorted by name. */
-  list(ctx: RequestContext, first?: number | null, after?: string | null, filter?: ConnectionFilterInput | null): ConnectionPageResult {
+  /** The caller's visible connections, optionally narrowed by a filter; sorted by name unless `paging.orderBy` says otherwise. */
+  list(ctx: RequestContext, paging: PagingInput = {}, filter?: ConnectionFilterInput | null): ConnectionPageResult {
     requireSignedIn(ctx);
-    return this.pageOf(ctx, MATCH_EVERYTHING, first, after, filter);
+    return this.pageOf(ctx, MATCH_EVERYTHING, paging, filter);
   }
 
   /**
    * A page of what `predicate` matches, within the caller's visibility (applied by the request's loaders).
    * Used by role previews, `Role.connections` and `User.connections`.
    */
-  pageOf(
-    ctx: RequestContext,
-    predicate: ConnectionPredicate,
-    first?: number | null,
-    after?: string | null,
-    filter?: ConnectionFilterInput | null,
-  ): ConnectionPageResult {
-    const page = pageArgs(first, after);
-    const access = filter?.access ? compileRules([normalizeAccessRule(filter.access, 'filter.access')]) : null;
-    const search = filter?.search ?? null;
-    if (search !== null && search.length > 200)
-      throw new AppError('BAD_USER_INPUT', 'filter.search: is longer than 200 characters', { field: 'filter.search' });
-    const conditions: ConnectionConditions = defined({
-      enabled: filter?.enabled ?? undefined,
-      connected: filter?.connected ?? undefined,
-      search: search ?? undefined,
-    });
-    return new ConnectionPageResult(ctx, narrow(predicate, access), conditions, page);
+  pageOf(ctx: RequestContext, predicate: ConnectionPredicate, paging: PagingInput = {}, filter?: ConnectionFilterInput | null): ConnectionPageResult {
+    const page = connectionPaging(paging);
+    const terms = applyConnectionFilter(predicate, filter);
+    return new ConnectionPageResult(ctx, terms.predicate, terms.conditions, page);
   }
 
   /** How many connections `predicate` matches within the caller's visibility. */
@@ -101,8 +85,8 @@ export class ConnectionService {
   }
 
   /** Tag keys and values over the caller's visible connections, with how many carry each (see {@link TagSummaries}). */
-  tagSummary(ctx: RequestContext, filter: TagKeyFilter = {}): Promise<TagSummary> {
-    return this.tagSummaries.summary(ctx, filter);
+  tagSummary(ctx: RequestContext, filter: TagKeyFilter = {}, connectionFilter?: ConnectionFilterInput | null): Promise<TagSummary> {
+    return this.tagSummaries.summary(ctx, filter, connectionFilter);
   }
 
   /** Part of one key's values (see {@link pageOfValues}). */

@@ -1,8 +1,6 @@
 /** What the connection services take and return, shared by the adapters (GraphQL, REST, CLI). */
-import type { AccessGroup } from '../../access/access-rule';
 import type { TagPair } from '../../access/tags';
 import type { ConnectionEntity } from '../../entities/connection.entity';
-import type { ConnectionConditions } from '../connection-queries';
 import type { ProbeOutcome } from '../probe.service';
 import type { MonitoringSettings } from './monitoring-settings';
 
@@ -15,9 +13,7 @@ export interface ConnectionInput extends Partial<MonitoringSettings> {
   enabled?: boolean;
 }
 
-export interface ConnectionFilterInput extends ConnectionConditions {
-  access?: AccessGroup[] | null;
-}
+export type { ConnectionFilterInput } from './filter';
 
 /** The result of a write: the connection as stored, and what the probe said (REST words its answer after it). */
 export interface ConnectionWrite {

@@ -9,6 +9,7 @@ import { badInput } from '../../errors/app-error';
 import { requireSignedIn } from '../authorization';
 import type { ConnectionQueries, TagKeyFilter } from '../connection-queries';
 import type { MembershipCache, TagSummary } from '../membership-cache';
+import { applyConnectionFilter, isEmptyFilter, type ConnectionFilterInput } from './filter';
 
 /** Most keys one tag summary may ask for. */
 const MAX_SUMMARY_KEYS = 100;
@@ -24,8 +25,9 @@ export class TagSummaries {
    * keys). A restricted caller's summary is read from and kept in the membership cache, one entry per filter (never
    * inside a transaction, whose uncommitted writes it cannot know). The answer is shared: callers must not modify it.
    */
-  async summary(ctx: RequestContext, filter: TagKeyFilter = {}): Promise<TagSummary> {
-    const predicate = visibility(requireSignedIn(ctx));
+  async summary(ctx: RequestContext, filter: TagKeyFilter = {}, connectionFilter?: ConnectionFilterInput | null): Promise<TagSummary> {
+    const visible = visibility(requireSignedIn(ctx));
+    const terms = applyConnectionFilter(visible, connectionFilter);
     const keys = filter.keys == null ? null : [...new Set(filter.keys)].sort();
     if (keys && keys.length > MAX_SUMMARY_KEYS) throw badInput(`At most ${MAX_SUMMARY_KEYS} keys`, 'keys');
     for (const key of keys ?? []) {
@@ -34,11 +36,12 @@ export class TagSummaries {
     }
     const normalized: TagKeyFilter = { keys, automatic: filter.automatic ?? null };
     const variant = keys === null && normalized.automatic === null ? '' : JSON.stringify(normalized);
-    const membership = this.queries.pureMembership(predicate);
+    // A connection filter makes the answer specific to it: computed each time, never cached.
+    const membership = isEmptyFilter(terms, visible) ? this.queries.pureMembership(visible) : null;
     const view = membership && this.membershipCache ? await this.membershipCache.view(ctx.freshness.mark, ctx.manager) : null;
     const cached = membership && view?.get('tags', membership.roleIds, variant);
     if (cached) return cached;
-    const rows = await this.queries.tagSummary(ctx.manager, predicate, normalized);
+    const rows = await this.queries.tagSummary(ctx.manager, terms.predicate, normalized, terms.conditions);
     const byKey = new Map<string, { value: string; count: number }[]>();
     for (const row of rows) {
       if (!byKey.has(row.key)) byKey.set(row.key, []);
