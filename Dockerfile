@@ -10,6 +10,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
+COPY examples/dashboard ./examples/dashboard
+COPY scripts/build-dashboard.mjs ./scripts/build-dashboard.mjs
 RUN npm run build
 
 FROM node:24-bookworm-slim AS runtime

@@ -6,6 +6,7 @@ import { RoleMembership1732320000020 } from './1732320000020-RoleMembership';
 import { MembershipChangeNotifications1732320000030 } from './1732320000030-MembershipChangeNotifications';
 import { ApiKeys1732320000100 } from './1732320000100-ApiKeys';
 import { AuditEvents1732320000500 } from './1732320000500-AuditEvents';
+import { ConnectionChangeNotifications1732320000600 } from './1732320000600-ConnectionChangeNotifications';
 import { ConnectionOrderIndexes1732320000700 } from './1732320000700-ConnectionOrderIndexes';
 
 export const migrations = [
@@ -16,5 +17,6 @@ export const migrations = [
   MembershipChangeNotifications1732320000030,
   ApiKeys1732320000100,
   AuditEvents1732320000500,
+  ConnectionChangeNotifications1732320000600,
   ConnectionOrderIndexes1732320000700,
 ];

@@ -56,6 +56,8 @@ export interface Config extends SecurityConfig, OpsConfig {
   graphqlJitMinUses: number;
   /** AUDIT_RETENTION_DAYS: age (days) past which `audit-purge` deletes audit events; unset: kept forever. */
   auditRetentionDays?: number;
+  /** Open subscription sockets per user and replica (SUBSCRIPTIONS_PER_USER); the next one is refused (4429). */
+  subscriptionsPerUser: number;
 }
 
 /** The email of the default administrator when ADMIN_EMAIL is unset (the only default: bootstrap takes it from here). */
@@ -118,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       () => (nonEmpty(env, 'AUDIT_RETENTION_DAYS') === undefined ? undefined : integer(env, 'AUDIT_RETENTION_DAYS', 0, 1, 36_500)),
       undefined,
     ),
+    subscriptionsPerUser: problems.read(() => integer(env, 'SUBSCRIPTIONS_PER_USER', 10, 1, 10_000), 10),
   };
   // A fallback only lets the other variables be checked: any problem refuses the whole configuration.
   problems.throwIfAny();

@@ -20,6 +20,7 @@ import { graphqlRequestGate } from './graphql/request-gate';
 import { PLAYGROUND_ASSETS_PATH, PLAYGROUND_INIT_PATH, PLAYGROUND_INIT_SCRIPT, playgroundAssetsDir, playgroundHtml } from './graphql/playground';
 import { PLAYGROUND_SESSION_PATH, PLAYGROUND_SESSION_SCRIPT } from './graphql/playground-session';
 import { buildGatewaySchema } from './graphql/schema';
+import { mountDashboardExample } from './http/dashboard-example';
 import { corsPolicy, playgroundContentSecurityPolicy, securityHeaders } from './http/security';
 import { BODY_LIMIT_BYTES, transportError } from './http/transport-errors';
 import { AppError } from './errors/app-error';
@@ -31,6 +32,7 @@ import { DEFAULT_CACHE_BOUNDS, DEFAULT_GRAPHQL_LIMITS } from './security-config'
 import { Readiness } from './ops/readiness';
 import { createRestRouter } from './rest/router';
 import type { Services } from './services';
+import { attachSubscriptions } from './subscriptions/websocket-server';
 
 export interface HttpGateway {
   app: express.Express;
@@ -172,6 +174,19 @@ export async function createHttpGateway(services: Services, log: Logger, options
     onCompile: (operationName) => log.debug({ operation: operationName ? truncateOperationName(operationName) : undefined }, 'query compiled'),
   });
   const hideSchemaDetails = !(config.graphqlIntrospection ?? true);
+  const formatError = createErrorFormatter((error) => log.error({ err: error }, 'internal error in a GraphQL operation'), {
+    hideSuggestions: hideSchemaDetails,
+  });
+  // Subscriptions (graphql-ws) on the same port and path, under the same limits: src/subscriptions/websocket-server.ts.
+  const live = attachSubscriptions(server, {
+    schema,
+    services,
+    limiter: gate.limiter,
+    persistedQueries,
+    log,
+    formatError,
+    accepting: () => !readiness.shuttingDown,
+  });
   const apollo = new ApolloServer<GraphQLContext>({
     // The schema and how operations run (graphql-jit for repeated read queries): src/graphql/executor.ts.
     gateway: executionGateway(schema, executor),
@@ -184,7 +199,7 @@ export async function createHttpGateway(services: Services, log: Logger, options
     includeStacktraceInErrorResponses: false,
     // main.ts owns SIGINT/SIGTERM: it drains HTTP, then closes the change feed, the pool and the embedded server.
     stopOnTerminationSignals: false,
-    formatError: createErrorFormatter((error) => log.error({ err: error }, 'internal error in a GraphQL operation'), { hideSuggestions: hideSchemaDetails }),
+    formatError,
     plugins: [
       // Runs after close() has drained requests (below): it stops the listener and ends the idle sockets.
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: 2000 }),
@@ -215,6 +230,9 @@ export async function createHttpGateway(services: Services, log: Logger, options
       },
     }),
   );
+
+  // The live dashboard example (docs/dashboards.md), when built.
+  mountDashboardExample(app);
 
   // REST compatibility API (docs/rest.md): its own JSON errors, `{"error": "..."}`.
   app.use('/ds-api', createRestRouter(services, log));
@@ -257,6 +275,8 @@ export async function createHttpGateway(services: Services, log: Logger, options
     inFlight: () => inFlight.size,
     close: async (graceMs = 0) => {
       readiness.set('shutting down');
+      // Subscribers reconnect to another replica at once; a socket has no "last request" to drain.
+      await live.close();
       // Requests already in flight answer with `Connection: close` too (later ones get it from the first middleware).
       for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
       const deadline = Date.now() + graceMs;

@@ -25,7 +25,9 @@ import { checkNotificationDelivery } from './notification-check';
 export const ACCESS_CHANNEL = 'ds_access_changed';
 /** Sent by migration MembershipChangeNotifications when the materialized access relation changes. */
 export const MEMBERSHIP_CHANNEL = 'ds_membership_changed';
-export type ChangeChannel = typeof ACCESS_CHANNEL | typeof MEMBERSHIP_CHANNEL;
+/** Sent by migration ConnectionChangeNotifications with the ids of changed connections (live subscriptions). */
+export const CONNECTION_CHANNEL = 'ds_connection_changed';
+export type ChangeChannel = typeof ACCESS_CHANNEL | typeof MEMBERSHIP_CHANNEL | typeof CONNECTION_CHANNEL;
 
 export class ChangeFeed {
   private client: Client | null = null;
@@ -141,11 +143,13 @@ export class ChangeFeed {
     client.on('error', (error) => lost(error.message));
     client.on('end', () => lost('connection ended'));
     client.on('notification', (message) => {
-      if (message.channel === ACCESS_CHANNEL || message.channel === MEMBERSHIP_CHANNEL) this.publish(message.channel, message.payload ?? 'all');
+      if (message.channel === ACCESS_CHANNEL || message.channel === MEMBERSHIP_CHANNEL || message.channel === CONNECTION_CHANNEL) {
+        this.publish(message.channel, message.payload ?? 'all');
+      }
     });
     await client.connect();
     try {
-      await client.query(`LISTEN ${ACCESS_CHANNEL}; LISTEN ${MEMBERSHIP_CHANNEL}`);
+      await client.query(`LISTEN ${ACCESS_CHANNEL}; LISTEN ${MEMBERSHIP_CHANNEL}; LISTEN ${CONNECTION_CHANNEL}`);
       // A LISTEN through a transaction pooler "works" but hears nothing: refuse to trust such a connection.
       await checkNotificationDelivery(client, this.databaseUrl);
     } catch (error) {

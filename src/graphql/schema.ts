@@ -11,6 +11,7 @@ import { ConnectionResolver } from './resolvers/connection.resolver';
 import { AccessImpactResolver, ConnectionAudienceResolver, GovernanceResolver, UserPageResolver } from './resolvers/governance.resolver';
 import { ImportResolver } from './resolvers/import.resolver';
 import { RoleResolver } from './resolvers/role.resolver';
+import { SubscriptionResolver } from './resolvers/subscription.resolver';
 import { TagResolver } from './resolvers/tag.resolver';
 import { TokenResolver } from './resolvers/token.resolver';
 import { UserResolver } from './resolvers/user.resolver';
@@ -32,9 +33,17 @@ export const resolvers = [
   AuditEventResolver,
   AuditEventPageResolver,
   NodeResolver,
+  SubscriptionResolver,
 ] as const;
 
 let cached: Promise<GraphQLSchema> | undefined;
+
+const UNUSED_PUB_SUB = {
+  publish: (): void => undefined,
+  subscribe: (): AsyncIterable<never> => {
+    throw new Error('No subscription of this schema uses topics');
+  },
+};
 
 type MetadataStorage = ReturnType<typeof getMetadataStorage>;
 
@@ -62,6 +71,9 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
     authChecker,
     // Validation lives in the service layer, shared with REST; type-graphql only maps types.
     validate: false,
+    // type-graphql insists on a PubSub as soon as there is a subscription, although `connectionEvents` brings its own
+    // event source (src/subscriptions/): this one is never used.
+    pubSub: UNUSED_PUB_SUB,
   })
     .then(describeRootTypes)
     .then(installNodeTypeResolver);
@@ -72,6 +84,12 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
 function describeRootTypes(schema: GraphQLSchema): GraphQLSchema {
   const query = schema.getQueryType();
   const mutation = schema.getMutationType();
+  const subscription = schema.getSubscriptionType();
+  if (subscription) {
+    subscription.description =
+      'Live changes over WebSocket (graphql-ws protocol) at /graphql, authenticated in `connection_init` with ' +
+      '`{"authorization": "Bearer <token or API key>"}`; see docs/dashboards.md.';
+  }
   if (query) {
     query.description =
       'Reads. Every query needs a token (`Authorization: Bearer <token>` or `user-token: <token>`). `me`, ' +

@@ -67,3 +67,6 @@ export function corsPolicy(origins: readonly string[]): RequestHandler {
     maxAge: 600,
   });
 }
+
+/** The live dashboard example (`/examples/dashboard`): its bundle, its stylesheet, and GraphQL over HTTP and WebSocket to the gateway. */
+export const dashboardContentSecurityPolicy = (): RequestHandler => pageContentSecurityPolicy({ workers: false, forms: false });
