@@ -155,7 +155,14 @@ export class ApiKeyService {
         ...tx.acting,
         action: 'apikey.create',
         target: created.id,
-        after: { name: created.name, prefix: created.prefix, owner: owner.login, readOnly: created.readOnly, expiresAt: created.expiresAt, secret: SECRET_MASK },
+        after: {
+          name: created.name,
+          prefix: created.prefix,
+          owner: owner.login,
+          readOnly: created.readOnly,
+          expiresAt: created.expiresAt,
+          secret: SECRET_MASK,
+        },
       });
       return created;
     });

@@ -115,7 +115,10 @@ async function run(jit: boolean, token: string | null, query: string, variables:
   const document = parse(query);
   expect(validate(schema, document)).toEqual([]);
   const operation = getOperationAST(document)!;
-  const context = { ...(await authenticate(gw.gateway.services, token ? { authorization: `Bearer ${token}` } : {}, undefined, undefined, 'graphql')), services: gw.gateway.services };
+  const context = {
+    ...(await authenticate(gw.gateway.services, token ? { authorization: `Bearer ${token}` } : {}, undefined, undefined, 'graphql')),
+    services: gw.gateway.services,
+  };
   const execute = createExecutor(schema, { jit, minUses: 1 });
   const request = { document, operation, operationName: null, context, request: { query, variables } } as unknown as GatewayGraphQLRequestContext;
   const result: ExecutionResult = await execute(request);
@@ -160,7 +163,10 @@ test('a document runs on graphql-js until its minUses-th run, then compiled', as
   const operation = getOperationAST(document)!;
   const results: unknown[] = [];
   for (let i = 0; i < 4; i += 1) {
-    const context = { ...(await authenticate(gw.gateway.services, { authorization: `Bearer ${tokens.admin}` }, undefined, undefined, 'graphql')), services: gw.gateway.services };
+    const context = {
+      ...(await authenticate(gw.gateway.services, { authorization: `Bearer ${tokens.admin}` }, undefined, undefined, 'graphql')),
+      services: gw.gateway.services,
+    };
     results.push(await execute({ document, operation, operationName: 'Twice', context, request: { query } } as unknown as GatewayGraphQLRequestContext));
     expect(compiledRuns).toEqual(i < 2 ? [] : ['Twice']);
   }
@@ -170,7 +176,10 @@ test('a document runs on graphql-js until its minUses-th run, then compiled', as
   const introspection = parse(`{ __schema { queryType { name } } }`);
   for (const doc of [mutation, introspection]) {
     for (let i = 0; i < 4; i += 1) {
-      const context = { ...(await authenticate(gw.gateway.services, { authorization: `Bearer ${tokens.admin}` }, undefined, undefined, 'graphql')), services: gw.gateway.services };
+      const context = {
+        ...(await authenticate(gw.gateway.services, { authorization: `Bearer ${tokens.admin}` }, undefined, undefined, 'graphql')),
+        services: gw.gateway.services,
+      };
       await execute({ document: doc, operation: getOperationAST(doc)!, operationName: null, context, request: {} } as unknown as GatewayGraphQLRequestContext);
     }
   }
