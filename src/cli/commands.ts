@@ -12,10 +12,10 @@ import { buildGatewaySchema } from '../graphql/schema';
 import { breakingChangesSince, newestRelease, RELEASED_SCHEMA_DIR } from '../graphql/schema-compat';
 import { packageInfo } from '../rest/handlers/meta';
 import { OPENAPI_PATH, openApiText } from '../rest/openapi';
-import { DEFAULT_ADMIN_LOGIN } from '../services/bootstrap';
+import { DEFAULT_ADMIN_LOGIN, ensureDefaultAdministrator } from '../services/bootstrap';
 import { resetPassword } from '../services/user.service';
 import { runAuditCommand } from './audit-commands';
-import { runOperatorCommand } from './operator-commands';
+import { migrateAsTheGatewayWould, runOperatorCommand } from './operator-commands';
 import { runLdapCheck } from './ldap-check-command';
 import { runRotateEncryptionKey } from './rotate-key-command';
 import { withDatabase, withDatabaseUrls } from './database';
@@ -177,7 +177,20 @@ export async function runCommand(command: string, args: string[], config: Config
       const login = args[0] ?? DEFAULT_ADMIN_LOGIN;
       const generated = config.adminPassword ? undefined : randomBytes(18).toString('base64url');
       const password = config.adminPassword ?? generated!;
-      return withDatabase(config, async (dataSource) => {
+      return withDatabase(config, async (dataSource, url) => {
+        await migrateAsTheGatewayWould(config, dataSource, url, io);
+        // On a fresh database this is the first start: the default administrator is created, with this password.
+        if (login === DEFAULT_ADMIN_LOGIN) {
+          const bootstrap = await ensureDefaultAdministrator(dataSource, { password, email: config.adminEmail });
+          if (bootstrap.created) {
+            io.out(
+              generated
+                ? `default administrator ${login} created, password: ${generated}`
+                : `default administrator ${login} created, password from ADMIN_PASSWORD`,
+            );
+            return 0;
+          }
+        }
         // Through the user service: the same password rule and token revocation as updateUser / PUT users.
         const user = await resetPassword(dataSource.manager, login, password, { log: new AuditLog(), acting: CLI_ACTING });
         if (!user) {

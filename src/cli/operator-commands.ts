@@ -70,7 +70,7 @@ async function administratorContext(services: Services, login: string): Promise<
  * MIGRATIONS_DATABASE_URL when set, under the replicas' lock), so a command on a fresh database works as the first
  * start would; with MIGRATE_ON_START=false the command refuses, as the gateway waits, until `migrate` has run.
  */
-async function migrateAsTheGatewayWould(config: Config, dataSource: DataSource, url: string, io: CliIo): Promise<void> {
+export async function migrateAsTheGatewayWould(config: Config, dataSource: DataSource, url: string, io: CliIo): Promise<void> {
   if ((await pendingMigrations(dataSource)).length === 0) return;
   if (!config.migrateOnStart) throw new Failure('the database has pending migrations and MIGRATE_ON_START is false: run `npm run cli -- migrate` first');
   const urls = databaseUrls(config, url);

@@ -400,6 +400,28 @@ describe('a fresh database', () => {
     }
   });
 
+  test('reset-admin-password as the first command creates the administrator with that password', async () => {
+    const fresh = await createTestDatabase({ template: false });
+    try {
+      const run = await cli(['reset-admin-password'], {}, { databaseUrl: fresh.url, adminPassword: 'first-password-1' });
+      expect(run.code).toBe(0);
+      expect(run.err[0]).toMatch(/^applied migrations: /);
+      expect(run.out).toEqual(['default administrator datasentinel created, password from ADMIN_PASSWORD']);
+      const client = new Client({ connectionString: fresh.url });
+      await client.connect();
+      try {
+        const users = await client.query<{ login: string; privilege: string }>(`SELECT login, privilege FROM users`);
+        expect(users.rows).toEqual([{ login: 'datasentinel', privilege: 'admin' }]);
+      } finally {
+        await client.end();
+      }
+      const again = await cli(['reset-admin-password'], {}, { databaseUrl: fresh.url, adminPassword: 'second-password-2' });
+      expect(again.out).toEqual(['password of datasentinel set from ADMIN_PASSWORD', 'every earlier token of this account is revoked']);
+    } finally {
+      await fresh.drop();
+    }
+  });
+
   test('with MIGRATE_ON_START=false a task refuses, as the gateway waits, until `migrate` has run', async () => {
     const fresh = await createTestDatabase({ template: false });
     try {
