@@ -137,6 +137,29 @@ describeWithTools('directory sign-in against a real slapd', SLAPD_TOOLS, () => {
     expect(await outcome('alice', ALICE_PASSWORD, '192.0.2.10')).toBe('OK');
   });
 
+  test('directory sign-ins are audited, success and failure, on the adapter’s channel, never with the password', async () => {
+    expect(await outcome('alice', 'wrong-directory-guess', '192.0.2.11')).toBe('UNAUTHENTICATED');
+    expect(await outcome('alice', ALICE_PASSWORD, '192.0.2.11')).toBe('OK');
+    type Event = { action: string; actor: string; channel: string; target: string; after: Record<string, unknown> | null };
+    const events = (
+      await gw.gqlOk<{ auditEvents: { nodes: Event[] } }>(
+        `{ auditEvents(filter: { target: "alice" }, first: 2) { nodes { action actor channel target after } } }`,
+        {},
+        admin,
+      )
+    ).auditEvents.nodes;
+    // Newest first: the success, then the failure just before it.
+    expect(events.map((e) => [e.action, e.channel, e.target])).toEqual([
+      ['auth.sign-in', 'graphql', 'alice'],
+      ['auth.sign-in-failure', 'graphql', 'alice'],
+    ]);
+    expect(events[0]!.actor).toBe('alice');
+    expect(events[0]!.after).toMatchObject({ directory: true });
+    const serialized = JSON.stringify(events);
+    expect(serialized).not.toContain('wrong-directory-guess');
+    expect(serialized).not.toContain(ALICE_PASSWORD);
+  });
+
   test('an empty password is refused before any connection to the directory (this slapd, like many, accepts empty-password binds)', async () => {
     const before = slapd.connections();
     expect(await outcome('alice', '', '192.0.2.11')).toBe('UNAUTHENTICATED');
