@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     DATABASE_URL: databaseUrl,
     ADMIN_PASSWORD,
     PROBE_TIMEOUT_MS: '0',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'info', // spawnGateway waits for the "ready at" line
     SUBSCRIPTIONS_PER_USER: String(Math.min(subscribers, 10_000)),
   });
   const sockets: Socket[] = [];
@@ -116,19 +116,26 @@ async function main(): Promise<void> {
     );
     const userToken = await tokenAt(gateway.url, 'live.user', USER_PASSWORD);
     const visible = dataOf(
-      await gqlAt<{ connections: { nodes: { name: string; port: number }[] } }>(
+      await gqlAt<{ connections: { nodes: { name: string; tags: { key: string; value: string; automatic: boolean }[] }[] } }>(
         gateway.url,
-        `query($first: Int) { connections(first: $first) { nodes { name port } } }`,
+        `query($first: Int) { connections(first: $first) { nodes { name tags { key value automatic } } } }`,
         { first: changes + 1 },
         userToken,
       ),
     ).connections.nodes;
     if (visible.length < changes + 1) throw new Error(`the user sees only ${visible.length} connections`);
-    const update = (name: string, port: number) =>
+    // A change of user tags that keeps the match (one more key): CHANGED for every subscriber, and no probe.
+    const update = (connection: (typeof visible)[number], mark: number) =>
       gqlAt(
         gateway.url,
-        `mutation($name: String!, $port: Int!) { updateConnection(name: $name, input: { port: $port }) { name } }`,
-        { name, port },
+        `mutation($name: String!, $tags: [TagInput!]!) { updateConnection(name: $name, input: { tags: $tags }) { name } }`,
+        {
+          name: connection.name,
+          tags: [
+            ...connection.tags.filter((t) => !t.automatic && t.key !== 'bench').map(({ key, value }) => ({ key, value })),
+            { key: 'bench', value: String(mark) },
+          ],
+        },
         adminToken,
       ).then(dataOf);
 
@@ -136,13 +143,13 @@ async function main(): Promise<void> {
     for (let i = 0; i < subscribers; i += 1) sockets.push(openSocket(gateway.url, userToken));
     // The protocol does not confirm a subscription: a canary change tells when every socket is listening.
     const canary = visible[changes]!;
-    for (let port = 40_000; ; port += 1) {
-      await update(canary.name, port);
+    for (let mark = 1; ; mark += 1) {
+      await update(canary, mark);
       try {
         await until(() => sockets.every((s) => s.arrivals.has(canary.name)), 2000, 'the canary');
         break;
       } catch {
-        if (port > 40_030) throw new Error('some sockets never received the canary event');
+        if (mark > 30) throw new Error('some sockets never received the canary event');
       }
     }
 
@@ -152,7 +159,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < changes; i += 1) {
       const target = visible[i]!;
       answered.set(target.name, performance.now());
-      await update(target.name, target.port === 6000 ? 6001 : 6000);
+      await update(target, i);
     }
     const expected = subscribers * changes;
     const received = () => sockets.reduce((n, s) => n + [...answered.keys()].reduce((m, name) => m + (s.arrivals.get(name)?.length ?? 0), 0), 0);

@@ -2,6 +2,7 @@
  * Every Query and Mutation of CONTRACT section 2, as an administrator: exact results, defaults, and every documented
  * error code with a message that names the field or pair at fault. A rejected input writes nothing.
  */
+import { Client } from 'pg';
 import { ALL_DASHBOARDS, DEVELOPER_DASHBOARDS } from '../../src/services/user.service';
 import { encodeCursor } from '../../src/services/pagination';
 import { ADMIN_PASSWORD, startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway';
@@ -866,5 +867,40 @@ describe('the last unrestricted administrator (a gateway of its own)', () => {
     expect((await updateUser(ADMIN_EMAIL, { privilege: 'ADMIN' }, restored)).data?.updateUser.privilege).toBe('ADMIN');
     expect(await deleteUser('restricted.admin@corp.com', admin)).toEqual({ data: { deleteUser: true } });
     expect(errorsOf(await deleteUser(ADMIN_EMAIL))).toEqual(LAST('datasentinel'));
+  });
+});
+
+describe('an update that probes nothing', () => {
+  let gw: TestGateway;
+  let token: string;
+  beforeAll(async () => {
+    gw = await startTestGateway({ probeTimeoutMs: 0 });
+    token = await gw.token();
+  });
+  afterAll(async () => {
+    await gw?.stop();
+  });
+
+  test('never opens the stored password: a tag change works even when that password can no longer be opened', async () => {
+    await gw.gqlOk(
+      `mutation { createConnection(name: "sealed-away", input: { host: "pg.invalid", port: 5432, user: "u", password: "p" }) { name } }`,
+      {},
+      token,
+    );
+    const client = new Client({ connectionString: gw.database.url });
+    await client.connect();
+    try {
+      // What a lost or wrong ENCRYPTION_KEY looks like to the gateway: a sealed value nothing opens.
+      await client.query(`UPDATE connections SET password_encrypted = 'v1.bench.none.none.none' WHERE name = 'sealed-away'`);
+    } finally {
+      await client.end();
+    }
+    const updated = await gw.gql(
+      `mutation { updateConnection(name: "sealed-away", input: { tags: [{ key: "team", value: "core" }] }) { tagString } }`,
+      {},
+      token,
+    );
+    expect(updated.errors).toBeUndefined();
+    expect(updated.data).toEqual({ updateConnection: { tagString: 'team=core' } });
   });
 });

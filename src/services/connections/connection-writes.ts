@@ -133,17 +133,19 @@ export class ConnectionWrites {
       return {
         entity: next,
         needsProbe: probeNow,
-        password: data.password ?? this.secrets.open(current.passwordEncrypted, connectionBinding(current.name)),
+        // Opened only for a probe: an update that probes nothing never needs (nor fails on) the stored password.
+        password: probeNow ? (data.password ?? this.secrets.open(current.passwordEncrypted, connectionBinding(current.name))) : undefined,
       };
     });
-    const probe = needsProbe
-      ? await this.probing.probeAndRecord(ctx.manager, entity.id, entity.probeGeneration, {
-          host: entity.host,
-          port: entity.port,
-          user: entity.username,
-          password,
-        })
-      : null;
+    const probe =
+      needsProbe && password !== undefined
+        ? await this.probing.probeAndRecord(ctx.manager, entity.id, entity.probeGeneration, {
+            host: entity.host,
+            port: entity.port,
+            user: entity.username,
+            password,
+          })
+        : null;
     return { connection: await this.reload(ctx.manager, entity.id), probe };
   }
 
