@@ -13,27 +13,37 @@ export async function spawnGateway(env: Record<string, string>): Promise<Gateway
   // BENCH_NODE_ARGS: extra node flags for the gateway, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // The gateway runs as `npm start` runs it (package.json): a smaller young generation, for a lower peak RSS.
-  const child = spawn(process.execPath, ['--max-semi-space-size=4', ...nodeArgs, main], {
+  return spawnServer('gateway', ['--max-semi-space-size=4', ...nodeArgs, main], env, /ready at (http:\/\/[^\s"]+)\/graphql/);
+}
+
+/**
+ * Starts `node <args>` with a minimal environment and resolves with the base URL once its output matches `ready`
+ * (whose first group is that URL). Also starts the bench's peer (bench/peer-process.ts).
+ */
+export async function spawnServer(what: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<GatewayChild> {
+  const child = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stderr!.on('data', (c) => (output += c));
+  child.stderr!.on('data', (c) => {
+    if (output.length <= 100_000) output += c;
+  });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill('SIGKILL'); // never leave a half-started gateway behind
-      reject(new Error(`gateway did not start:\n${output}`));
+      child.kill('SIGKILL'); // never leave a half-started server behind
+      reject(new Error(`${what} did not start:\n${output}`));
     }, 60_000);
     child.stdout!.on('data', (chunk) => {
       if (output.length > 100_000) return; // request logs keep flowing; only the start matters here
       output += chunk;
-      const match = /ready at (http:\/\/[^\s"]+)\/graphql/.exec(output);
+      const match = ready.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);
       }
     });
-    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${output}`)));
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}:\n${output}`)));
   });
   return {
     url,

@@ -17,6 +17,11 @@
  *   raw SQL    the very statements the gateway sends for the dashboard query (captured from a gateway instance),
  *              replayed through `pg` at the same concurrency: the floor the gateway is compared with. The dashboard
  *              and the floor alternate over 5 rounds; each figure is the median of its rounds.
+ *   peer       the same dashboard served by PostGraphile v5 with row-level security on the same database (bench/peer/:
+ *              its own package.json, installed on demand with `npm ci --prefix bench/peer`; the policy in
+ *              bench/peer/rls.sql). Before measuring, the peer must give the gateway's answer (totalCount, hasNextPage,
+ *              first 50 names) for both dashboard users. It alternates with the dashboard in the same rounds; its peak
+ *              RSS is the peer process's.
  * Latencies are each response's exact duration (autocannon's own percentiles are whole milliseconds). Peak RSS is
  * the gateway process's VmHWM. Uses DATABASE_URL when set, else an embedded PostgreSQL.
  *
@@ -33,6 +38,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded
 import { startGateway } from '../src/gateway';
 import { createLogger } from '../src/logger';
 import { DASHBOARD_ROLES, FIXED_ROLES, PREVIEW_ACCESS, seedWorld } from './world';
+import { applyPeerPolicy, ensurePeerInstalled, PEER_DASHBOARD, spawnPeer, type PeerChild } from './peer-process';
 import { spawnGateway, gqlAt, dataOf, tokenAt } from './process';
 
 interface Options {
@@ -61,6 +67,7 @@ const SCENARIOS = [
   'dashboardUncached',
   'dashboardTwoReplicas',
   'rawSql',
+  'peer',
 ];
 
 interface Measure {
@@ -248,6 +255,42 @@ function peakRssMb(pid: number): number {
   return match ? Math.round(Number(match[1]) / 1024) : NaN;
 }
 
+interface DashboardPage {
+  totalCount: number;
+  pageInfo: { hasNextPage: boolean };
+  nodes: { name: string }[];
+}
+
+/**
+ * The peer must answer each dashboard user as the gateway does (same count, same next-page flag, same first 50
+ * names) before it is measured: a faster wrong answer compares nothing. Returns the peer token of the first user.
+ */
+async function verifyPeer(gatewayUrl: string, peer: PeerChild, databaseUrl: string, callers: { login: string; token: string }[]): Promise<string> {
+  const db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+  const ids = await db.query<{ login: string; id: number }>('SELECT login, id FROM users WHERE login = ANY($1)', [callers.map((c) => c.login)]);
+  await db.end();
+  const tokens: string[] = [];
+  for (const { login, token } of callers) {
+    const id = ids.rows.find((row) => row.login === login)?.id;
+    if (id === undefined) throw new Error(`peer check: no user ${login}`);
+    const peerToken = peer.tokenFor(id);
+    tokens.push(peerToken);
+    const page = `totalCount pageInfo { hasNextPage } nodes { name }`;
+    const ours = dataOf(await gqlAt<{ connections: DashboardPage }>(gatewayUrl, `{ connections(first: 50) { ${page} } }`, {}, token)).connections;
+    const theirs = dataOf(
+      await gqlAt<{ allConnections: DashboardPage }>(peer.url, `{ allConnections(first: 50, orderBy: NAME_ASC) { ${page} } }`, {}, peerToken),
+    ).allConnections;
+    const summary = (p: DashboardPage) => ({ totalCount: p.totalCount, hasNextPage: p.pageInfo.hasNextPage, names: p.nodes.map((n) => n.name).sort() });
+    const [a, b] = [summary(ours), summary(theirs)];
+    if (JSON.stringify(a) !== JSON.stringify(b)) {
+      throw new Error(`the peer disagrees with the gateway for ${login}:\ngateway ${JSON.stringify(a)}\npeer    ${JSON.stringify(b)}`);
+    }
+    if (a.names.length === 0) throw new Error(`peer check: ${login} sees no connection, which compares nothing`);
+  }
+  return tokens[0]!;
+}
+
 async function runSize(serverUrl: string, size: number, options: Options): Promise<SizeResult> {
   const database = 'ds_bench';
   const admin = new Client({ connectionString: urlFor(serverUrl, 'postgres') });
@@ -258,12 +301,16 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
   const databaseUrl = urlFor(serverUrl, database);
 
   const gateway = await spawnGateway({ DATABASE_URL: databaseUrl, ADMIN_PASSWORD, PROBE_TIMEOUT_MS: '0', LOG_LEVEL: 'info', DATABASE_POOL_SIZE: '10' });
+  let peer: PeerChild | undefined;
   try {
     const db = new Client({ connectionString: databaseUrl });
     await db.connect();
     const seedStarted = Date.now();
     await seedWorld(db, size);
     const seedSeconds = (Date.now() - seedStarted) / 1000;
+    // The peer's policy is on the table for every scenario of a run that has it; the gateway, the table's owner, is
+    // not subject to it.
+    if (options.scenarios.has('peer')) await applyPeerPolicy(db);
     await db.end();
 
     const adminToken = await tokenAt(gateway.url, 'datasentinel', ADMIN_PASSWORD);
@@ -298,27 +345,48 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
       if (answer.errors) throw new Error(`${query}: ${JSON.stringify(answer.errors)}`);
     }
 
+    let peerToken = '';
+    if (options.scenarios.has('peer')) {
+      peer = await spawnPeer(databaseUrl);
+      peerToken = await verifyPeer(gateway.url, peer, databaseUrl, [
+        { login: 'bench.user', token: userToken },
+        { login: 'bench.core', token: fixedToken },
+      ]);
+      await load(peer.url, peerToken, PEER_DASHBOARD, {}, options, 3); // warm-up, as the gateway's below
+    }
+
     const scenarios: Record<string, Measure> = {};
     await load(gateway.url, userToken, DASHBOARD, {}, options, 3); // warm-up (the process is new: V8 and graphql-jit compile on first use)
     const measure = async (name: string, token: string, query: string, variables: Record<string, unknown> = {}) => {
       if (!options.scenarios.has(name)) return;
       scenarios[name] = { ...(await load(gateway.url, token, query, variables, options)), peakRssMb: peakRssMb(gateway.pid) };
     };
-    // The dashboard and its raw SQL floor alternate over ROUNDS rounds, and each figure is the median of its rounds:
-    // on a shared machine, speed drifts over a run, and the ratio must compare like with like.
+    // The dashboard and what it is compared with (its raw SQL floor, the peer) alternate over ROUNDS rounds, and each
+    // figure is the median of its rounds: on a shared machine, speed drifts over a run, and the ratios must compare
+    // like with like.
     const statements = await captureDashboardStatements(databaseUrl);
-    if (options.scenarios.has('dashboard') && options.scenarios.has('rawSql')) {
+    const running = peer;
+    const companions: { name: string; run: () => Promise<Measure> }[] = [];
+    if (options.scenarios.has('rawSql')) companions.push({ name: 'rawSql', run: () => rawFloor(databaseUrl, statements, options) });
+    if (running) {
+      companions.push({
+        name: 'peer',
+        run: async () => ({ ...(await load(running.url, peerToken, PEER_DASHBOARD, {}, options)), peakRssMb: peakRssMb(running.pid) }),
+      });
+    }
+    if (options.scenarios.has('dashboard') && companions.length) {
       const dashboard: Measure[] = [];
-      const raw: Measure[] = [];
+      const rounds = new Map<string, Measure[]>(companions.map((c) => [c.name, []]));
       for (let round = 0; round < ROUNDS; round += 1) {
         dashboard.push(await load(gateway.url, userToken, DASHBOARD, {}, options));
-        raw.push(await rawFloor(databaseUrl, statements, options));
+        for (const companion of companions) rounds.get(companion.name)!.push(await companion.run());
       }
       scenarios.dashboard = { ...medianMeasure(dashboard), peakRssMb: peakRssMb(gateway.pid) };
-      scenarios.rawSql = medianMeasure(raw);
+      for (const [name, measures] of rounds) scenarios[name] = medianMeasure(measures);
+      if (running) scenarios.peer!.peakRssMb = peakRssMb(running.pid);
     } else {
       await measure('dashboard', userToken, DASHBOARD);
-      if (options.scenarios.has('rawSql')) scenarios.rawSql = await rawFloor(databaseUrl, statements, options);
+      for (const companion of companions) scenarios[companion.name] = await companion.run();
     }
     await measure('dashboardFixed', fixedToken, DASHBOARD);
     await measure('tags', userToken, TAGS);
@@ -367,6 +435,7 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
     if (options.scenarios.size === SCENARIOS.length) await explain(databaseUrl, size, statements);
     return { size, visible, seedSeconds, scenarios, peakRssMb: peak };
   } finally {
+    await peer?.stop();
     await gateway.stop();
   }
 }
@@ -432,16 +501,17 @@ function table(results: SizeResult[], options: Options): string {
   }
   lines.push(
     '',
-    `| connections | dashboard p50 / raw SQL p50 | dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | fixed-set dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | uncached dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | peak RSS (MB) | seed (s) |`,
-    `| ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    `| connections | dashboard p50 / raw SQL p50 | dashboard req/s / peer req/s | dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | fixed-set dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | uncached dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | peak RSS (MB) | seed (s) |`,
+    `| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
   );
   // A ratio whose terms were not both measured (a partial run) shows as a dash.
   const ratio = (a: Measure | undefined, b: Measure | undefined) => (a && b ? `${(a.p50 / b.p50).toFixed(2)}x` : '–');
+  const throughput = (a: Measure | undefined, b: Measure | undefined) => (a && b ? `${(a.rps / b.rps).toFixed(1)}x` : '–');
   const first = results[0]!.scenarios;
   for (const r of results) {
     const s = r.scenarios;
     lines.push(
-      `| ${r.size.toLocaleString('en')} | ${ratio(s.dashboard, s.rawSql)} | ${ratio(s.dashboard, first.dashboard)} | ${ratio(s.dashboardFixed, first.dashboardFixed)} | ${ratio(s.dashboardUncached, first.dashboardUncached)} | ${r.peakRssMb} | ${r.seedSeconds.toFixed(1)} |`,
+      `| ${r.size.toLocaleString('en')} | ${ratio(s.dashboard, s.rawSql)} | ${throughput(s.dashboard, s.peer)} | ${ratio(s.dashboard, first.dashboard)} | ${ratio(s.dashboardFixed, first.dashboardFixed)} | ${ratio(s.dashboardUncached, first.dashboardUncached)} | ${r.peakRssMb} | ${r.seedSeconds.toFixed(1)} |`,
     );
   }
   lines.push(
@@ -463,6 +533,7 @@ async function main(): Promise<void> {
   const results: SizeResult[] = [];
   let ratio: Awaited<ReturnType<typeof importRatio>> | undefined;
   try {
+    if (options.scenarios.has('peer')) ensurePeerInstalled(); // before any seeding: a failed install fails fast
     for (const size of options.sizes) {
       process.stderr.write(`bench: ${size.toLocaleString('en')} connections…\n`);
       results.push(await runSize(serverUrl, size, options));
@@ -479,6 +550,8 @@ async function main(): Promise<void> {
       await admin.connect();
       await admin.query('DROP DATABASE IF EXISTS ds_bench WITH (FORCE)');
       await admin.query('DROP DATABASE IF EXISTS ds_bench_import WITH (FORCE)');
+      // The peer's role (bench/peer/rls.sql) is the server's, not the database's.
+      if (options.scenarios.has('peer')) await admin.query('DROP ROLE IF EXISTS bench_peer');
       await admin.end();
     }
     await embedded?.stop();
