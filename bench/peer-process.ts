@@ -46,3 +46,26 @@ export async function spawnPeer(databaseUrl: string): Promise<PeerChild> {
   );
   return { ...child, tokenFor: (userId) => jwt.sign({ user_id: userId }, secret, { algorithm: 'HS256', audience: 'bench-peer', expiresIn: '12h' }) };
 }
+
+/**
+ * EXPLAIN ANALYZE of the two statements the peer sends for the dashboard (its page and its count, as PostGraphile
+ * writes them), run as a peer request runs: role bench_peer and the caller's id in `jwt.claims.user_id`.
+ */
+export async function explainPeer(db: Client, userId: number): Promise<string> {
+  const statements = [
+    'SELECT name, host, port::text, connected::text, tags::text FROM public.connections ORDER BY name ASC LIMIT 51',
+    'SELECT count(*)::text FROM public.connections',
+  ];
+  const parts: string[] = [];
+  await db.query('BEGIN');
+  try {
+    await db.query(`SELECT set_config('role', 'bench_peer', true), set_config('jwt.claims.user_id', $1, true)`, [String(userId)]);
+    for (const sql of statements) {
+      const plan = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${sql}`);
+      parts.push(`-- peer (PostGraphile, row-level security), user ${userId}: ${sql}\n${plan.rows.map((r) => r['QUERY PLAN']).join('\n')}`);
+    }
+  } finally {
+    await db.query('ROLLBACK');
+  }
+  return parts.join('\n\n');
+}

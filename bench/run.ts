@@ -38,7 +38,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded
 import { startGateway } from '../src/gateway';
 import { createLogger } from '../src/logger';
 import { DASHBOARD_ROLES, FIXED_ROLES, PREVIEW_ACCESS, seedWorld } from './world';
-import { applyPeerPolicy, ensurePeerInstalled, PEER_DASHBOARD, spawnPeer, type PeerChild } from './peer-process';
+import { applyPeerPolicy, ensurePeerInstalled, explainPeer, PEER_DASHBOARD, spawnPeer, type PeerChild } from './peer-process';
 import { spawnGateway, gqlAt, dataOf, tokenAt } from './process';
 
 interface Options {
@@ -233,7 +233,7 @@ async function rawFloor(databaseUrl: string, statements: { sql: string; params: 
 }
 
 /** EXPLAIN ANALYZE of the dashboard's statements, kept next to the results to show index use. */
-async function explain(databaseUrl: string, size: number, statements: { sql: string; params: unknown[] }[]): Promise<void> {
+async function explain(databaseUrl: string, size: number, statements: { sql: string; params: unknown[] }[], peerUserId?: number): Promise<void> {
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
   const parts: string[] = [];
@@ -244,6 +244,7 @@ async function explain(databaseUrl: string, size: number, statements: { sql: str
       `-- ${sql.replace(/\s+/g, ' ').slice(0, 300)}…\n-- parameters: ${JSON.stringify(params).slice(0, 300)}\n${plan.rows.map((r) => r['QUERY PLAN']).join('\n')}`,
     );
   }
+  if (peerUserId !== undefined) parts.push(await explainPeer(db, peerUserId));
   await db.end();
   mkdirSync(join(__dirname, '../../bench/results'), { recursive: true });
   writeFileSync(join(__dirname, `../../bench/results/explain-${size}.txt`), `${parts.join('\n\n')}\n`);
@@ -263,19 +264,24 @@ interface DashboardPage {
 
 /**
  * The peer must answer each dashboard user as the gateway does (same count, same next-page flag, same first 50
- * names) before it is measured: a faster wrong answer compares nothing. Returns the peer token of the first user.
+ * names) before it is measured: a faster wrong answer compares nothing. Returns the first user's id and peer token.
  */
-async function verifyPeer(gatewayUrl: string, peer: PeerChild, databaseUrl: string, callers: { login: string; token: string }[]): Promise<string> {
+async function verifyPeer(
+  gatewayUrl: string,
+  peer: PeerChild,
+  databaseUrl: string,
+  callers: { login: string; token: string }[],
+): Promise<{ userId: number; token: string }> {
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
   const ids = await db.query<{ login: string; id: number }>('SELECT login, id FROM users WHERE login = ANY($1)', [callers.map((c) => c.login)]);
   await db.end();
-  const tokens: string[] = [];
+  const tokens: { userId: number; token: string }[] = [];
   for (const { login, token } of callers) {
     const id = ids.rows.find((row) => row.login === login)?.id;
     if (id === undefined) throw new Error(`peer check: no user ${login}`);
     const peerToken = peer.tokenFor(id);
-    tokens.push(peerToken);
+    tokens.push({ userId: id, token: peerToken });
     const page = `totalCount pageInfo { hasNextPage } nodes { name }`;
     const ours = dataOf(await gqlAt<{ connections: DashboardPage }>(gatewayUrl, `{ connections(first: 50) { ${page} } }`, {}, token)).connections;
     const theirs = dataOf(
@@ -346,12 +352,13 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
     }
 
     let peerToken = '';
+    let peerUserId: number | undefined;
     if (options.scenarios.has('peer')) {
       peer = await spawnPeer(databaseUrl);
-      peerToken = await verifyPeer(gateway.url, peer, databaseUrl, [
+      ({ token: peerToken, userId: peerUserId } = await verifyPeer(gateway.url, peer, databaseUrl, [
         { login: 'bench.user', token: userToken },
         { login: 'bench.core', token: fixedToken },
-      ]);
+      ]));
       await load(peer.url, peerToken, PEER_DASHBOARD, {}, options, 3); // warm-up, as the gateway's below
     }
 
@@ -432,7 +439,7 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
         await second.stop();
       }
     }
-    if (options.scenarios.size === SCENARIOS.length) await explain(databaseUrl, size, statements);
+    if (options.scenarios.size === SCENARIOS.length) await explain(databaseUrl, size, statements, peerUserId);
     return { size, visible, seedSeconds, scenarios, peakRssMb: peak };
   } finally {
     await peer?.stop();
