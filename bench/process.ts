@@ -26,8 +26,11 @@ export async function spawnServer(what: string, args: string[], env: Record<stri
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  // The end of its output, for when it stops unasked: a crash must not show up as a bare `fetch failed`.
+  let tail = '';
   child.stderr!.on('data', (c) => {
     if (output.length <= 100_000) output += c;
+    tail = (tail + c).slice(-8_000);
   });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -35,6 +38,7 @@ export async function spawnServer(what: string, args: string[], env: Record<stri
       reject(new Error(`${what} did not start:\n${output}`));
     }, 60_000);
     child.stdout!.on('data', (chunk) => {
+      tail = (tail + chunk).slice(-8_000);
       if (output.length > 100_000) return; // request logs keep flowing; only the start matters here
       output += chunk;
       const match = ready.exec(output);
@@ -45,12 +49,17 @@ export async function spawnServer(what: string, args: string[], env: Record<stri
     });
     child.once('exit', (code) => reject(new Error(`${what} exited with ${code}:\n${output}`)));
   });
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    if (!stopping) process.stderr.write(`bench: the ${what} (pid ${child.pid}) exited with ${code ?? signal}:\n${tail}\n`);
+  });
   return {
     url,
     pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        stopping = true;
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),

@@ -20,8 +20,9 @@
  *   peer       the same dashboard served by PostGraphile v5 with row-level security on the same database (bench/peer/:
  *              its own package.json, installed on demand with `npm ci --prefix bench/peer`; the policy in
  *              bench/peer/rls.sql). Before measuring, the peer must give the gateway's answer (totalCount, hasNextPage,
- *              first 50 names) for both dashboard users. It alternates with the dashboard in the same rounds; its peak
- *              RSS is the peer process's.
+ *              first 50 names) for both dashboard users. It alternates with the dashboard in the same rounds, each
+ *              round of it long enough for about 8 requests per client (more than --duration when it is slow); its
+ *              peak RSS is the peer process's.
  * Latencies are each response's exact duration (autocannon's own percentiles are whole milliseconds). Peak RSS is
  * the gateway process's VmHWM. Uses DATABASE_URL when set, else an embedded PostgreSQL.
  *
@@ -145,6 +146,8 @@ async function load(
   variables: Record<string, unknown>,
   options: Options,
   duration = options.duration,
+  /** Run until this many responses have come, however long it takes (instead of for `duration` seconds). */
+  amount?: number,
 ): Promise<Measure> {
   const instance = autocannon({
     url: `${url}/graphql`,
@@ -152,7 +155,8 @@ async function load(
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query, variables }),
     connections: options.connections,
-    duration,
+    ...(amount ? { amount } : { duration }),
+    timeout: 60, // seconds; autocannon's 10 s would turn the slowest peer answers at a million connections into errors
   });
   // autocannon's own percentiles are whole milliseconds (an HDR histogram with 1 ms resolution): too coarse for a
   // 10 ms request compared with a 3 ms floor. Each response's exact duration comes with its 'response' event.
@@ -161,7 +165,8 @@ async function load(
     latencies.push(responseTime),
   );
   const result = await instance;
-  return { rps: result.requests.average, ...percentiles(latencies), errors: result.errors + result.non2xx };
+  const rps = amount ? result.requests.total / result.duration : result.requests.average;
+  return { rps, ...percentiles(latencies), errors: result.errors + result.non2xx };
 }
 
 /** The median of each figure over alternating rounds. */
@@ -353,13 +358,20 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
 
     let peerToken = '';
     let peerUserId: number | undefined;
+    let peerDuration = options.duration;
     if (options.scenarios.has('peer')) {
       peer = await spawnPeer(databaseUrl);
       ({ token: peerToken, userId: peerUserId } = await verifyPeer(gateway.url, peer, databaseUrl, [
         { login: 'bench.user', token: userToken },
         { login: 'bench.core', token: fixedToken },
       ]));
-      await load(peer.url, peerToken, PEER_DASHBOARD, {}, options, 3); // warm-up, as the gateway's below
+      // Warm-up, as the gateway's below, but counted in responses: at a million connections, one peer request under
+      // load can outlast the whole warm-up. Its latency sets the peer's measuring time: long enough for each of the
+      // concurrent clients to complete about 8 requests, so that the ones cut off at the end weigh little.
+      const warm = await load(peer.url, peerToken, PEER_DASHBOARD, {}, options, undefined, options.connections * 3);
+      peerDuration = Math.max(options.duration, Math.ceil((8 * warm.p50) / 1000));
+      if (peerDuration > options.duration)
+        process.stderr.write(`bench: the peer answers in ${warm.p50.toFixed(0)} ms; measured for ${peerDuration} s a round\n`);
     }
 
     const scenarios: Record<string, Measure> = {};
@@ -378,7 +390,7 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
     if (running) {
       companions.push({
         name: 'peer',
-        run: async () => ({ ...(await load(running.url, peerToken, PEER_DASHBOARD, {}, options)), peakRssMb: peakRssMb(running.pid) }),
+        run: async () => ({ ...(await load(running.url, peerToken, PEER_DASHBOARD, {}, options, peerDuration)), peakRssMb: peakRssMb(running.pid) }),
       });
     }
     if (options.scenarios.has('dashboard') && companions.length) {
@@ -513,7 +525,7 @@ function table(results: SizeResult[], options: Options): string {
   );
   // A ratio whose terms were not both measured (a partial run) shows as a dash.
   const ratio = (a: Measure | undefined, b: Measure | undefined) => (a && b ? `${(a.p50 / b.p50).toFixed(2)}x` : '–');
-  const throughput = (a: Measure | undefined, b: Measure | undefined) => (a && b ? `${(a.rps / b.rps).toFixed(1)}x` : '–');
+  const throughput = (a: Measure | undefined, b: Measure | undefined) => (a && b?.rps ? `${(a.rps / b.rps).toFixed(1)}x` : '–');
   const first = results[0]!.scenarios;
   for (const r of results) {
     const s = r.scenarios;
