@@ -514,7 +514,7 @@ function table(results: SizeResult[], options: Options): string {
   for (const r of results) {
     for (const [name, m] of Object.entries(r.scenarios)) {
       lines.push(
-        `| ${r.size.toLocaleString('en')} | ${r.visible.toLocaleString('en')} | ${name} | ${m.rps.toFixed(0)} | ${m.p50.toFixed(2)} | ${m.p99.toFixed(2)} | ${m.errors} | ${m.peakRssMb ?? ''} |`,
+        `| ${r.size.toLocaleString('en')} | ${r.visible.toLocaleString('en')} | ${name} | ${m.rps.toFixed(m.rps < 10 ? 1 : 0)} | ${m.p50.toFixed(2)} | ${m.p99.toFixed(2)} | ${m.errors} | ${m.peakRssMb ?? ''} |`,
       );
     }
   }
