@@ -227,11 +227,20 @@ export class ConnectionQueries {
         // Index-only when nothing else narrows: one scan of the roles' ranges, counting distinct connections
         // (a sort-based DISTINCT on the integer id is about three times cheaper than a UNION of the ranges).
         const needsRow = needsConnectionRow(rest);
-        const where = [`rc.role_id = ANY(${params.add(membership.driver.roleIds)}::int[])`];
+        const roles = params.add(membership.driver.roleIds);
+        const where = [`rc.role_id = ANY(${roles}::int[])`];
         if (needsRow) where.push(renderWhere(rest, params));
+        const distinct =
+          `SELECT count(DISTINCT rc.connection_id)::int FROM role_connections rc ` +
+          `${needsRow ? 'JOIN connections c ON c.id = rc.connection_id' : ''} WHERE ${where.join(' AND ')}`;
+        // Several roles and nothing else: when their rules name no per-connection key, the signatures they match
+        // give the same set without the DISTINCT (each connection has one signature), about twice as fast on
+        // large sets. PostgreSQL runs only the branch the CASE takes (each is an init plan, run when first used).
         branches.push(
-          `SELECT ${i} AS batch_index, NULL::int AS role_id, count(DISTINCT rc.connection_id)::int AS n FROM role_connections rc ` +
-            `${needsRow ? 'JOIN connections c ON c.id = rc.connection_id' : ''} WHERE ${where.join(' AND ')}`,
+          needsRow
+            ? `SELECT ${i} AS batch_index, NULL::int AS role_id, (${distinct}) AS n`
+            : `SELECT ${i} AS batch_index, NULL::int AS role_id, CASE WHEN ${rolesUsePerConnectionKeys(roles, params)} THEN (${distinct}) ` +
+                `ELSE (SELECT count(*)::int FROM connections c WHERE c.signature_id = ANY(ARRAY(${signaturesOfRoles(roles)}))) END AS n`,
         );
       } else if (signatureDecided(q)) {
         // Index-only: the matching signatures (a few thousand rows at most in a typical fleet), then their
@@ -405,6 +414,22 @@ function perConnectionValues(key: string, page: TagValuePage | null, params: Sql
     `(SELECT ${keyParam} AS key, ${value} AS value, ${count} AS count, ${valueCount} AS value_count FROM connections c ` +
     `WHERE NOT (${dense}) AND c.signature_id = ANY(ARRAY(SELECT id FROM visible_signatures)) AND ${after} ${groupBy} ORDER BY ${value} LIMIT ${limit})`;
   return `${inOrder} UNION ALL ${sorted} UNION ALL ${marker}`;
+}
+
+/** The ids of the signatures that roles (`roles`: an int[] parameter) match, through the SQL twin of their rules. */
+function signaturesOfRoles(roles: string): string {
+  return (
+    `SELECT DISTINCT s.id FROM (SELECT DISTINCT ds_group_selector(g) AS selector FROM roles r CROSS JOIN LATERAL jsonb_array_elements(r.access) AS g ` +
+    `WHERE r.id = ANY(${roles}::int[])) AS x JOIN tag_signatures s ON s.tags @> x.selector`
+  );
+}
+
+/** True when a group of these roles names a key signatures leave out: their matches cannot be read by signature. */
+function rolesUsePerConnectionKeys(roles: string, params: SqlParams): string {
+  return (
+    `EXISTS (SELECT 1 FROM roles r CROSS JOIN LATERAL jsonb_array_elements(r.access) AS g ` +
+    `WHERE r.id = ANY(${roles}::int[]) AND ds_group_selector(g) ?| ${params.add([...PER_CONNECTION_TAG_KEYS])}::text[])`
+  );
 }
 
 /** One row of a tag summary: `value` (and `count`) null for a key none of whose values is in the page. */
