@@ -239,3 +239,44 @@ it('statements per batch are one constant, whatever the number of subscribers', 
     200: { join: 3, resync: 4, incremental: 4 },
   });
 });
+
+/**
+ * What the live tests' `sync` relies on (test/e2e/subscriptions.test.ts, subscriptions-property.test.ts): a batch
+ * shows the rows of the ids it took, as of its snapshot, and no other row's change, even one committed before.
+ * So the latest version of a canary row can come before a change made just before it (a flipped canary cannot close
+ * a sync), while a row that never was notified is shown only by its own notification or a full recomputation (a new
+ * canary row can).
+ */
+it('a batch shows the rows of the ids it took, as of its snapshot; other changes wait for their own notification', async () => {
+  const engine = new LiveVisibility(ds, new EntityRowMapper(ds, ConnectionEntity, { exclude: ['passwordEncrypted'] }), { coalesceMs: 0 });
+  const root = new Recorder({ kind: 'token', userId: adminId, tokenVersion: 1, expiresAt: Date.now() + 3_600_000 }, null);
+  try {
+    await engine.add(root);
+    const retag = (name: string, value: string) =>
+      ds.query(`UPDATE connections SET user_tags = user_tags || jsonb_build_array(jsonb_build_object('key', 'mark', 'value', $2::text)) WHERE name = $1`, [
+        name,
+        value,
+      ]);
+    const batch = async (change: Change) => {
+      root.events = [];
+      const delivered = root.expectDelivery();
+      engine.onChange(change);
+      await delivered;
+      return root.events.flat().map((e) => `${e.kind} ${e.name} ${e.connection?.userTags.find((t) => t.key === 'mark')?.value ?? '-'}`);
+    };
+    await retag('c-t05-a', 'first');
+    await retag('c-t06-a', 'second');
+    // Only c-t06-a's notification is in: its batch's snapshot has c-t05-a's change too, and does not show it.
+    expect(await batch({ type: 'connections', ids: [ids.get('c-t06-a')!] })).toEqual(['CHANGED c-t06-a second']);
+    await ds.query(`INSERT INTO connections (name, host, port, username, password_encrypted) VALUES ('zz-new', 'db.test', 5432, 'm', 'v1.none')`);
+    const newId = ((await ds.query(`SELECT id FROM connections WHERE name = 'zz-new'`)) as { id: number }[])[0]!.id;
+    // c-t05-a's notification: the new row, committed before this batch, is not shown either.
+    expect(await batch({ type: 'connections', ids: [ids.get('c-t05-a')!] })).toEqual(['CHANGED c-t05-a first']);
+    // Its own notification shows it, as a full recomputation would.
+    expect(await batch({ type: 'connections', ids: [newId] })).toEqual(['ADDED zz-new -']);
+    await ds.query(`DELETE FROM connections WHERE name = 'zz-new'`);
+    expect(await batch({ type: 'resync' })).toEqual(['REMOVED zz-new -']);
+  } finally {
+    await engine.close();
+  }
+});
