@@ -24,8 +24,16 @@ import { LRUCache } from 'lru-cache';
 import type { EntityManager } from 'typeorm';
 import { MEMBERSHIP_CHANNEL, type ChangeFeed } from '../db/change-feed';
 
-/** Tag keys with their values and how many connections carry each, sorted by key then value. */
-export type TagSummary = readonly { key: string; values: readonly { value: string; count: number }[] }[];
+/**
+ * Tag keys with their number of distinct values and their values (with how many connections carry each), sorted by
+ * key then value. `page`: the values are only that page of each key's values; absent, they are all of them.
+ */
+export type TagSummary = readonly {
+  key: string;
+  valueCount: number;
+  values: readonly { value: string; count: number }[];
+  page?: { first: number; after: string | null };
+}[];
 
 export interface MembershipValues {
   count: number;
