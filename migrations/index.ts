@@ -8,6 +8,7 @@ import { ApiKeys1732320000100 } from './1732320000100-ApiKeys';
 import { AuditEvents1732320000500 } from './1732320000500-AuditEvents';
 import { ConnectionChangeNotifications1732320000600 } from './1732320000600-ConnectionChangeNotifications';
 import { ConnectionOrderIndexes1732320000700 } from './1732320000700-ConnectionOrderIndexes';
+import { TagSignatures1732320000800 } from './1732320000800-TagSignatures';
 
 export const migrations = [
   InitialSchema1732320000000,
@@ -19,4 +20,5 @@ export const migrations = [
   AuditEvents1732320000500,
   ConnectionChangeNotifications1732320000600,
   ConnectionOrderIndexes1732320000700,
+  TagSignatures1732320000800,
 ];

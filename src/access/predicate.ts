@@ -14,6 +14,7 @@
  * with {@link renderPredicate}.
  */
 import type { AccessRule } from './access-rule';
+import { PER_CONNECTION_TAG_KEYS } from './tags';
 
 /** A conjunction of tag equalities, e.g. `{ environment: 'production', datacenter: 'london' }`. */
 export type TagSelector = Readonly<Record<string, string>>;
@@ -156,6 +157,20 @@ function renderTerm(term: PredicateTerm, alias: string, params: SqlParams): stri
   }
   if (term.length === 0) return 'FALSE';
   return term.map((selector) => `${alias}.tags @> ${params.add(JSON.stringify(selector))}::jsonb`).join(' OR ');
+}
+
+/**
+ * Whether a predicate is decided by a connection's tag signature (migration TagSignatures): it holds no role
+ * membership (decided by `role_connections` rows, not by tags) and names no per-connection key (left out of
+ * signatures). Such a predicate renders over `tag_signatures` rows as it does over connections, since
+ * {@link renderPredicate} reads only `<alias>.tags` for it.
+ */
+export function decidedBySignature(predicate: ConnectionPredicate): boolean {
+  const term = (t: PredicateTerm): boolean =>
+    isExclusion(t)
+      ? term(t.exclude)
+      : !isRoleMembership(t) && t.every((selector) => Object.keys(selector).every((key) => !PER_CONNECTION_TAG_KEYS.includes(key)));
+  return predicate.every(term);
 }
 
 /** Adds one more condition to a predicate (logical AND). */

@@ -14,6 +14,11 @@ export interface TagPair {
 /** Tags the gateway sets itself; users may not set them. */
 export const AUTOMATIC_TAG_KEYS = ['pg_instance', 'server', 'pg_version'] as const;
 export type AutomaticTagKey = (typeof AUTOMATIC_TAG_KEYS)[number];
+/**
+ * Automatic keys with (about) one value per connection, left out of tag signatures (migration TagSignatures): a
+ * condition on any other key is decided by a connection's signature alone.
+ */
+export const PER_CONNECTION_TAG_KEYS: readonly string[] = ['pg_instance', 'server'];
 
 export const TAG_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 export const MAX_TAG_VALUE_LENGTH = 256;

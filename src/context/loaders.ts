@@ -79,10 +79,21 @@ export function createLoaders(services: Services, principal: Principal | null, f
           byColumns.set(columns, [...(byColumns.get(columns) ?? []), key.roleId]);
         }
         const answers = new Map<string, UserEntity[]>();
+        // The administrators' overview asks every role's users on every load: kept per replica between changes.
+        const view = await services.assignmentCache.view(freshness.mark, manager);
         for (const [columns, roleIds] of byColumns) {
+          const missing = roleIds.filter((roleId) => {
+            const cached = view?.get(`users:${roleId}|${columns}`) as readonly UserEntity[] | undefined;
+            if (cached) answers.set(`${roleId}|${columns}`, [...cached]);
+            return !cached;
+          });
+          if (missing.length === 0) continue;
           const props = columns === '*' ? undefined : new Set(columns.split(','));
-          const grouped = await services.assignments.usersOfRoles(manager, roleIds, props);
-          roleIds.forEach((roleId, i) => answers.set(`${roleId}|${columns}`, grouped[i]!));
+          const grouped = await services.assignments.usersOfRoles(manager, missing, props);
+          missing.forEach((roleId, i) => {
+            answers.set(`${roleId}|${columns}`, grouped[i]!);
+            view?.set(`users:${roleId}|${columns}`, [...grouped[i]!]);
+          });
         }
         return keys.map((key) => answers.get(`${key.roleId}|${propsKey(key.props)}`)!);
       },

@@ -25,6 +25,7 @@ import { ProbeService } from './probe.service';
 import { RoleService } from './role.service';
 import { openSecretBox } from './key-rotation';
 import { SettingsService } from './settings.service';
+import { ExactCache } from './exact-cache';
 import { MembershipCache } from './membership-cache';
 import { UserService } from './user.service';
 import { createGovernance, type Governance } from './governance';
@@ -58,11 +59,19 @@ export interface Services {
   audit: AuditLog;
   /** Membership counts (dashboard totals, role counts), exact through the change feed's notifications. */
   membershipCache: MembershipCache;
+  /** The role list and each role's users (the administrators' overview), exact through `ds_access_changed`. */
+  assignmentCache: AssignmentCache;
   /** Explanations of access decisions, a connection's audience, impacts of changes (src/services/governance/). */
   governance: Governance;
   /** Stops background work (the change feed's LISTEN connection). The data source is the caller's to close. */
   close(): Promise<void>;
 }
+
+/**
+ * Roles (key `roles`: every role, by name) and each role's users (`users:<role id>|<columns>`), as the
+ * administrators' overview reads them: users, their roles and the roles themselves all NOTIFY `ds_access_changed`.
+ */
+export type AssignmentCache = ExactCache<readonly RoleEntity[] | readonly UserEntity[]>;
 
 /** Wires the services over an initialized, migrated data source. */
 export async function createServices(dataSource: DataSource, config: Config, log?: Logger): Promise<Services> {
@@ -81,6 +90,7 @@ export async function createServices(dataSource: DataSource, config: Config, log
   // Every cache subscribes before the feed starts, so none misses the first "deaf" / "listening" transition.
   const principalCache = new PrincipalCache(changeFeed, config.principalCacheTtlMs, config.cacheBounds?.principals);
   const membershipCache = new MembershipCache(changeFeed, config.principalCacheTtlMs);
+  const assignmentCache: AssignmentCache = new ExactCache(changeFeed, [ACCESS_CHANNEL], { ttlMs: config.principalCacheTtlMs, maxEntries: 20_000 });
   // The bulk import writes the password column too: a mapper of every column (the read mapper leaves it out).
   const connections = new ConnectionService(connectionQueries, probes, secrets, new EntityRowMapper(dataSource, ConnectionEntity), audit, membershipCache);
   // The replica that commits a change forgets the affected callers at once; the others learn it by NOTIFY.
@@ -91,7 +101,7 @@ export async function createServices(dataSource: DataSource, config: Config, log
   await auth.init();
   // Failed key checks share the per-address counter (and its table) with password sign-ins.
   const apiKeyThrottle = new LoginThrottle(dataSource, config.loginThrottle);
-  const roles = new RoleService(connections, audit, accessChanged);
+  const roles = new RoleService(connections, audit, accessChanged, assignmentCache);
   const apiKeys = new ApiKeyService(dataSource, auth, principalCache, changeFeed, apiKeyThrottle, config.principalCacheTtlMs, audit, accessChanged, log);
   await changeFeed.start();
   return {
@@ -112,6 +122,7 @@ export async function createServices(dataSource: DataSource, config: Config, log
     principalCache,
     audit,
     membershipCache,
+    assignmentCache,
     governance: createGovernance({ connections, roles, users, userMapper: mappers.user }),
     close: async () => {
       await connections.drain();

@@ -20,12 +20,20 @@
  * - without the LISTEN connection, or inside a transaction, nothing is read from or written to it;
  * - entries expire after PRINCIPAL_CACHE_TTL_MS, and at most `maxEntries` are kept.
  */
-import { LRUCache } from 'lru-cache';
 import type { EntityManager } from 'typeorm';
 import { MEMBERSHIP_CHANNEL, type ChangeFeed } from '../db/change-feed';
+import { ExactCache } from './exact-cache';
 
-/** Tag keys with their values and how many connections carry each, sorted by key then value. */
-export type TagSummary = readonly { key: string; values: readonly { value: string; count: number }[] }[];
+/**
+ * Tag keys with their number of distinct values and their values (with how many connections carry each), sorted by
+ * key then value. `page`: the values are only that page of each key's values; absent, they are all of them.
+ */
+export type TagSummary = readonly {
+  key: string;
+  valueCount: number;
+  values: readonly { value: string; count: number }[];
+  page?: { first: number; after: string | null };
+}[];
 
 export interface MembershipValues {
   count: number;
@@ -50,57 +58,32 @@ const sizeOf = (value: MembershipValues[keyof MembershipValues]) =>
         value.reduce((n, tag) => n + tag.values.length, 0),
       );
 
+/** An {@link ExactCache} on `ds_membership_changed`, keyed by kind, role set and variant. */
 export class MembershipCache {
-  private readonly entries: LRUCache<string, MembershipValues[keyof MembershipValues]> | null;
-  private generation = 0;
-  /** Counters, exposed for tests. */
-  readonly stats = { hits: 0, misses: 0, clears: 0 };
+  private readonly cache: ExactCache<MembershipValues[keyof MembershipValues]>;
 
-  constructor(
-    private readonly feed: ChangeFeed,
-    ttlMs: number,
-    maxEntries = 10_000,
-  ) {
-    this.entries = feed.enabled
-      ? new LRUCache<string, MembershipValues[keyof MembershipValues]>({
-          max: maxEntries,
-          ttl: ttlMs,
-          maxSize: MAX_SIZE,
-          maxEntrySize: MAX_SIZE / 10,
-          sizeCalculation: sizeOf,
-        })
-      : null;
-    feed.subscribe(MEMBERSHIP_CHANNEL, () => this.clear());
-    feed.onDeaf(() => this.clear());
+  constructor(feed: ChangeFeed, ttlMs: number, maxEntries = 10_000) {
+    this.cache = new ExactCache(feed, [MEMBERSHIP_CHANNEL], { ttlMs, maxEntries, maxSize: MAX_SIZE, sizeOf });
+  }
+
+  /** Counters, exposed for tests. */
+  get stats(): ExactCache<MembershipValues[keyof MembershipValues]>['stats'] {
+    return this.cache.stats;
   }
 
   clear(): void {
-    this.generation += 1;
-    this.stats.clears += 1;
-    this.entries?.clear();
+    this.cache.clear();
   }
 
-  /**
-   * A view for one batch of a request whose reads must reflect every change committed before `mark`
-   * ({@link ChangeFeed.mark}) and that reads through `manager`; `null` when the cache cannot be trusted now,
-   * or inside a transaction (its own uncommitted writes are not in the cache).
-   */
+  /** See {@link ExactCache.view}. */
   async view(mark: number, manager: EntityManager): Promise<MembershipCacheView | null> {
-    const entries = this.entries;
-    if (!entries || manager.queryRunner?.isTransactionActive || !(await this.feed.catchUp(mark))) return null;
-    const generation = this.generation;
+    const view = await this.cache.view(mark, manager);
+    if (!view) return null;
     return {
-      get: <K extends keyof MembershipValues>(kind: K, roleIds: readonly number[], variant?: string) => {
-        if (generation !== this.generation) return undefined;
-        const value = entries.get(keyOf(kind, roleIds, variant)) as MembershipValues[K] | undefined;
-        if (value === undefined) this.stats.misses += 1;
-        else this.stats.hits += 1;
-        return value;
-      },
-      set: <K extends keyof MembershipValues>(kind: K, roleIds: readonly number[], value: MembershipValues[K], variant?: string) => {
-        // Computed from data read after the view was opened: stale if a change arrived since.
-        if (generation === this.generation && this.feed.active) entries.set(keyOf(kind, roleIds, variant), value);
-      },
+      get: <K extends keyof MembershipValues>(kind: K, roleIds: readonly number[], variant?: string) =>
+        view.get(keyOf(kind, roleIds, variant)) as MembershipValues[K] | undefined,
+      set: <K extends keyof MembershipValues>(kind: K, roleIds: readonly number[], value: MembershipValues[K], variant?: string) =>
+        view.set(keyOf(kind, roleIds, variant), value),
     };
   }
 }

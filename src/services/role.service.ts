@@ -10,6 +10,7 @@ import { compileRules, memberOf } from '../access/predicate';
 import { inTransaction, type RequestContext } from '../context/request-context';
 import { RoleEntity } from '../entities/role.entity';
 import { UserRoleEntity } from '../entities/user-role.entity';
+import type { UserEntity } from '../entities/user.entity';
 import { AppError, conflict, notFound } from '../errors/app-error';
 import { lockAccessRelation } from '../db/locks';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/pg-errors';
@@ -17,6 +18,7 @@ import { requireAdministrator } from './authorization';
 import type { ConnectionPageResult } from './connection-page';
 import type { ConnectionService } from './connections';
 import type { PagingInput } from './connections/order';
+import type { ExactCache } from './exact-cache';
 import { nameSchema, parseInput } from './validation';
 
 const NOT_FOUND = (name: string) => notFound(`Role ${JSON.stringify(name)} not found`);
@@ -30,11 +32,18 @@ export class RoleService {
     private readonly audit: AuditLog,
     /** Told after a commit that changed what some callers may see (`all`). */
     private readonly accessChanged: (payload: string) => void = () => undefined,
+    private readonly cache?: ExactCache<readonly RoleEntity[] | readonly UserEntity[]>,
   ) {}
 
-  list(ctx: RequestContext): Promise<RoleEntity[]> {
+  /** Every role, by name; kept per replica between changes (src/services/exact-cache.ts). */
+  async list(ctx: RequestContext): Promise<RoleEntity[]> {
     requireAdministrator(ctx);
-    return ctx.manager.find(RoleEntity, { order: { name: 'ASC' } });
+    const view = this.cache ? await this.cache.view(ctx.freshness.mark, ctx.manager) : null;
+    const cached = view?.get('roles') as readonly RoleEntity[] | undefined;
+    if (cached) return [...cached];
+    const roles = await ctx.manager.find(RoleEntity, { order: { name: 'ASC' } });
+    view?.set('roles', [...roles]);
+    return roles;
   }
 
   async get(ctx: RequestContext, name: string): Promise<RoleEntity | null> {

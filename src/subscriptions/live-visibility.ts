@@ -10,6 +10,11 @@
  * see at the previous one (REMOVED, which carries only the name they already knew). An account gone, a token
  * version bumped, a key revoked or expired in the snapshot revokes the subscriber instead.
  *
+ * Order: a batch takes the notified ids, then its snapshot, which may already hold later commits whose
+ * notifications have not arrived. Their rows' versions are then already in the snapshot: for a changed id the event
+ * comes with the batch that takes the id, so across connections events follow snapshots, not commit order (none is
+ * lost, and one connection's events keep its order; test/integration/live-visibility-batches.test.ts pins this).
+ *
  * Cost: subscribers are grouped by their effective role set (every unrestricted caller shares one group); each group
  * keeps the ids it sees with a row version (`xmin`). A batch of notifications, coalesced for a few milliseconds,
  * costs a constant number of statements whatever the number of subscribers: one for the accounts, one for the

@@ -132,3 +132,43 @@ describe('tag summaries of restricted callers are cached the same way', () => {
     expect(Object.keys((await summary()).pg_instance!)).toContain('moved.example@prod-1b');
   });
 });
+
+describe("the administrators' overview (roles and their users, src/services/exact-cache.ts)", () => {
+  const OVERVIEW = `{ roles { name users { login } } }`;
+  const overview = async () =>
+    ((await gw.gqlOk(OVERVIEW, {}, admin)).roles as { name: string; users: { login: string }[] }[]).map(
+      (r) => `${r.name}: ${r.users.map((u) => u.login).join(' ')}`,
+    );
+
+  test('a repeated overview reads neither roles nor users again', async () => {
+    await overview();
+    gw.resetStatements();
+    const hits = gw.gateway.services.assignmentCache.stats.hits;
+    const first = await overview();
+    expect(gw.statements.filter((sql) => /FROM "?roles"?|FROM user_roles/.test(sql))).toEqual([]);
+    expect(gw.gateway.services.assignmentCache.stats.hits).toBeGreaterThan(hits);
+    expect(first).toEqual(await overview());
+  });
+
+  test('every change behind its back (plain SQL) shows in the very next overview', async () => {
+    const sql = (text: string) => gw.gateway.dataSource.query(text);
+    // A known start (earlier tests moved dana around): dana holds core and prod.
+    await sql(`DELETE FROM user_roles WHERE user_id = (SELECT id FROM users WHERE login = 'dana')`);
+    await sql(`INSERT INTO user_roles (user_id, role_id) SELECT u.id, r.id FROM users u, roles r WHERE u.login = 'dana' AND r.name IN ('core', 'prod')`);
+    expect((await overview()).filter((line) => /^(core|prod):/.test(line))).toEqual(['core: dana', 'prod: dana']);
+    const others = (await overview()).filter((line) => !/^(core|prod):/.test(line));
+    expect(others.every((line) => !line.includes('eve') && !line.includes('aaron') && !line.startsWith('audit:'))).toBe(true);
+    const withOthers = (lines: string[]) => [...lines, ...others].sort();
+    await sql(`INSERT INTO users (email, login, password_hash, privilege, profile) VALUES ('eve@corp.test', 'eve', 'x', 'read', 'developer')`);
+    await sql(`INSERT INTO user_roles (user_id, role_id) SELECT u.id, r.id FROM users u, roles r WHERE u.login = 'eve' AND r.name = 'prod'`);
+    expect((await overview()).sort()).toEqual(withOthers(['core: dana', 'prod: dana eve']));
+    await sql(`UPDATE users SET login = 'aaron' WHERE login = 'eve'`);
+    expect((await overview()).sort()).toEqual(withOthers(['core: dana', 'prod: aaron dana']));
+    await sql(`INSERT INTO roles (name, access) VALUES ('audit', '[{"filters": [{"tag": "env", "value": "qa"}]}]')`);
+    expect((await overview()).sort()).toEqual(withOthers(['audit: ', 'core: dana', 'prod: aaron dana']));
+    await sql(`DELETE FROM user_roles WHERE user_id = (SELECT id FROM users WHERE login = 'dana') AND role_id = (SELECT id FROM roles WHERE name = 'core')`);
+    expect((await overview()).sort()).toEqual(withOthers(['audit: ', 'core: ', 'prod: aaron dana']));
+    await sql(`DELETE FROM users WHERE login = 'aaron'`);
+    expect((await overview()).sort()).toEqual(withOthers(['audit: ', 'core: ', 'prod: dana']));
+  });
+});

@@ -208,3 +208,49 @@ test('ordered and backward pages cost the same number of statements as name-orde
   // caller, roles, then a batched page and a batched count per nesting level
   expect(large.count).toBeLessThanOrEqual(6);
 });
+
+test('previews, tag summaries and restricted totals (tag signatures) cost the same statements for 40 roles and 80, 1 group and 12', async () => {
+  if (worldSize < 40) await growWorld(40);
+  const ds = gw.gateway.dataSource;
+  const rule = (groups: number) => Array.from({ length: groups }, (_, i) => ({ filters: [{ tag: 'team', value: `role-${String(i).padStart(3, '0')}` }] }));
+  const PREVIEW = `query($access: [AccessGroupInput!]!) { previewAccess(access: $access, first: 5) { totalCount nodes { name } } }`;
+  const SUMMARY = `{ tags { key valueCount values(first: 3) { value count } } }`;
+  // A restricted reader holding many roles: their total counts the roles' signatures (src/services/connection-queries.ts).
+  const holder = 'many-roles';
+  const restrictedTotal = async () => {
+    await ds.query(`DELETE FROM user_roles WHERE user_id = (SELECT id FROM users WHERE login = $1)`, [holder]);
+    await ds.query(`INSERT INTO user_roles (user_id, role_id) SELECT u.id, r.id FROM users u, roles r WHERE u.login = $1`, [holder]);
+    const reader = await gw.token(holder, 'many-roles-password');
+    gw.resetStatements();
+    const data = await gw.gqlOk<{ connections: { totalCount: number } }>(`{ connections(first: 1) { totalCount } }`, {}, reader);
+    return { count: gw.statements.length, total: data.connections.totalCount };
+  };
+  await gw.gqlOk(`mutation { createUser(email: "${holder}@corp.test", input: { password: "many-roles-password", privilege: READ }) { id } }`, {}, token);
+
+  const small = {
+    preview: await countStatements(PREVIEW, { access: rule(1) }),
+    summary: await countStatements(SUMMARY),
+    total: await restrictedTotal(),
+  };
+  await growWorld(80);
+  const large = {
+    preview: await countStatements(PREVIEW, { access: rule(12) }),
+    summary: await countStatements(SUMMARY),
+    total: await restrictedTotal(),
+  };
+  // Exact answers first: one group matches its team's 3 connections; twelve, 36. Every connection is visible to a
+  // holder of every role (each role matches env=shared too).
+  expect(small.preview.data.previewAccess.totalCount).toBe(3);
+  expect(large.preview.data.previewAccess.totalCount).toBe(36);
+  expect([small.total.total, large.total.total]).toEqual([120, 240]);
+  expect(large.summary.data.tags.find((t: { key: string }) => t.key === 'team').valueCount).toBe(80);
+  expect({ preview: large.preview.count, summary: large.summary.count, total: large.total.count }).toEqual({
+    preview: small.preview.count,
+    summary: small.summary.count,
+    total: small.total.count,
+  });
+  // caller, the page, its count; caller, the summary; caller, the count (the page of 1 rides in the same batch)
+  expect(large.preview.count).toBeLessThanOrEqual(3);
+  expect(large.summary.count).toBeLessThanOrEqual(2);
+  expect(large.total.count).toBeLessThanOrEqual(3);
+});

@@ -4,17 +4,19 @@
  * a restricted subscriber hears nothing of what it cannot see, and sockets are closed with 4403 when their
  * credential is revoked or the user deleted, 4429 past SUBSCRIPTIONS_PER_USER.
  *
- * Synchronisation without timing: `sync` flips a canary connection every subscriber sees and waits for its CHANGED
- * event. Notifications arrive in commit order and batches run in order, so once the canary's event is in, every
- * change committed before it has been delivered: what has not arrived by then will never arrive.
+ * Synchronisation without timing: `sync` creates a new canary connection every subscriber sees and waits for its
+ * ADDED event. Notifications arrive in commit order and batches run in order, so once the canary's event is in, every
+ * change committed before it has been delivered: what has not arrived by then will never arrive (see `sync` for why
+ * a new row, and not a change to one canary).
  */
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { openLive, type LiveEvent, type LiveSocket } from '../support/live-client';
 import { gqlAt, spawnGateway, type GatewayProcess } from '../support/processes';
 
-/** Named to sort after every other connection: events of one batch come in name order, the canary's last. */
-const CANARY = 'zz-canary';
+/** Canaries are named to sort after every other connection: events of one batch come in name order, a canary's last. */
+const CANARY_PREFIX = 'zz-canary';
+const isCanary = (name: string) => name.startsWith(CANARY_PREFIX);
 const ADMIN_PASSWORD = 'live-test-admin-password';
 const ok = <T = Record<string, unknown>>(result: unknown): T => {
   const { data, errors } = result as { data?: T; errors?: unknown };
@@ -53,31 +55,31 @@ const live = (url: string, credential: string | null, query?: string) => {
   return socket;
 };
 
-let canaryFlips = 0;
+let canaries = 0;
 /**
- * Flips the canary and waits for its event on every socket: all earlier changes have been delivered then. A socket
- * just opened may not be subscribed yet (the protocol has no acknowledgement of a subscription): until its first
- * canary event arrives, the flip is repeated; that first event also proves the subscription live.
+ * Replaces the canary by a new one and waits for its ADDED on every socket: all earlier changes have been delivered
+ * then. A socket just opened may not be subscribed yet (the protocol has no acknowledgement of a subscription): until
+ * its first canary event arrives, another canary is made; that first event also proves the subscription live.
+ *
+ * A new row, not a change to one canary: a batch reads its snapshot after it took the notified ids, so it can show a
+ * canary's latest version (started by the notification of an earlier change to it) while a change committed just
+ * before that version, whose notification had not arrived yet, comes in the next batch. A new row is only shown by a
+ * batch that took its id, hence every notification before it, or by a full recomputation, which covers everything
+ * in its snapshot (found by test/e2e/subscriptions-property.test.ts).
  */
 async function sync(...targets: LiveSocket[]): Promise<void> {
   for (let attempt = 1; ; attempt += 1) {
-    canaryFlips += 1;
+    canaries += 1;
+    const canary = `${CANARY_PREFIX}-${canaries}`;
     const marks = targets.map((s) => s.events.length);
     await sql.query(
-      `UPDATE connections SET user_tags = jsonb_build_array(jsonb_build_object('key', 'env', 'value', 'prod'), jsonb_build_object('key', 'canary', 'value', 'yes'), jsonb_build_object('key', 'flip', 'value', $1::text)) WHERE name = 'zz-canary'`,
-      [String(canaryFlips)],
+      `WITH gone AS (DELETE FROM connections WHERE name LIKE 'zz-canary%')
+       INSERT INTO connections (name, host, port, username, password_encrypted, user_tags)
+       VALUES ($1, 'db.test', 5432, 'm', 'v1.x', '[{"key": "env", "value": "prod"}, {"key": "canary", "value": "yes"}]')`,
+      [canary],
     );
-    const flip = String(canaryFlips);
     try {
-      await Promise.all(
-        targets.map((s, i) =>
-          s.waitFor(
-            (e) => e.name === CANARY && e.kind === 'CHANGED' && Boolean(e.connection?.tags?.some((t) => t.key === 'flip' && t.value === flip)),
-            marks[i],
-            attempt < 20 ? 1000 : 20_000,
-          ),
-        ),
-      );
+      await Promise.all(targets.map((s, i) => s.waitFor((e) => e.name === canary && e.kind === 'ADDED', marks[i], attempt < 20 ? 1000 : 20_000)));
       return;
     } catch (error) {
       if (attempt >= 20 || !/no matching event/.test((error as Error).message)) throw error;
@@ -85,7 +87,7 @@ async function sync(...targets: LiveSocket[]): Promise<void> {
   }
 }
 /** The events of `socket` from `from` on, without the canary's. */
-const since = (socket: LiveSocket, from: number) => socket.events.slice(from).filter((e) => e.name !== CANARY);
+const since = (socket: LiveSocket, from: number) => socket.events.slice(from).filter((e) => !isCanary(e.name));
 const summary = (events: LiveEvent[]) => events.map((e) => `${e.kind} ${e.name}${(e.kind === 'REMOVED') === (e.connection === null) ? '' : ' (connection?)'}`);
 
 beforeAll(async () => {
@@ -96,7 +98,6 @@ beforeAll(async () => {
   a = await spawnGateway(common);
   b = await spawnGateway({ ...common, SUBSCRIPTIONS_PER_USER: '3', LOG_LEVEL: process.env.LIVE_DEBUG ? 'debug' : 'info' });
   admin = await signIn('datasentinel', ADMIN_PASSWORD);
-  await createConnection(CANARY, { env: 'prod', canary: 'yes' });
   await createConnection('prod-1', { env: 'prod' });
   await createConnection('dev-1', { env: 'dev' });
   await adminDo(`mutation { createRole(name: "prod-only", access: [{ filters: [{ tag: "env", value: "prod" }] }]) { name } }`);

@@ -15,7 +15,7 @@ import type { EntityRowMapper } from '../../db/row-mapper';
 import type { ConnectionEntity } from '../../entities/connection.entity';
 import { requireAdministrator, requireSignedIn } from '../authorization';
 import { ConnectionPageResult } from '../connection-page';
-import type { ConnectionQueries, TagKeyFilter } from '../connection-queries';
+import type { ConnectionQueries, TagKeyFilter, TagValuePage } from '../connection-queries';
 import type { MembershipCache, TagSummary } from '../membership-cache';
 import type { ProbeService } from '../probe.service';
 import type { SecretBox } from '../secret-box';
@@ -25,8 +25,8 @@ import { connectionPaging, type PagingInput } from './order';
 import { ConnectionProbing } from './connection-probing';
 import type { ConnectionFilterInput, ConnectionInput, ConnectionWrite, ImportItem, ImportResult } from './connection-types';
 import { connectionNotFound, ConnectionWrites } from './connection-writes';
-import { TagSummaries } from './tag-summaries';
 import { pageOfValues } from './value-pager';
+import { checkValuePage, DEFAULT_VALUES_PER_PAGE, TagSummaries } from './tag-summaries';
 
 export class ConnectionService {
   private readonly probing: ConnectionProbing;
@@ -88,13 +88,28 @@ export class ConnectionService {
   }
 
   /** Tag keys and values over the caller's visible connections, with how many carry each (see {@link TagSummaries}). */
-  tagSummary(ctx: RequestContext, filter: TagKeyFilter = {}, connectionFilter?: ConnectionFilterInput | null): Promise<TagSummary> {
-    return this.tagSummaries.summary(ctx, filter, connectionFilter);
+  tagSummary(
+    ctx: RequestContext,
+    filter: TagKeyFilter = {},
+    connectionFilter?: ConnectionFilterInput | null,
+    page: TagValuePage | null = null,
+  ): Promise<TagSummary> {
+    return this.tagSummaries.summary(ctx, filter, connectionFilter, page);
   }
 
-  /** Part of one key's values (see {@link pageOfValues}). */
-  pageOfValues<V extends { value: string }>(values: readonly V[], first?: number | null, after?: string | null): readonly V[] {
-    return pageOfValues(values, first, after);
+  /**
+   * One key's page of values: `first` (default {@link DEFAULT_VALUES_PER_PAGE}, at most `MAX_VALUES_PER_PAGE`)
+   * values after `after`. A summary computed for exactly this page already holds it.
+   */
+  pageOfValues(entry: TagSummary[number], first?: number | null, after?: string | null): TagSummary[number]['values'] {
+    const wanted = { first: first ?? DEFAULT_VALUES_PER_PAGE, after: after ?? null };
+    checkValuePage(wanted.first);
+    if (entry.page) {
+      if (entry.page.first === wanted.first && entry.page.after === wanted.after) return entry.values;
+      // Never expected (the summary is computed for the page its `values` field asks); failing loudly beats a wrong page.
+      throw new Error('tag summary computed for another page of values');
+    }
+    return pageOfValues(entry.values, wanted.first, wanted.after);
   }
 
   // ---------------------------------------------------------------- writes (administrators)
