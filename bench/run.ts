@@ -38,6 +38,8 @@ import { loadConfig } from '../src/config';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded-postgres';
 import { startGateway } from '../src/gateway';
 import { createLogger } from '../src/logger';
+import { drawChart } from './chart';
+import { targetsTable } from './targets';
 import { DASHBOARD_ROLES, FIXED_ROLES, PREVIEW_ACCESS, seedWorld } from './world';
 import { applyPeerPolicy, ensurePeerInstalled, explainPeer, PEER_DASHBOARD, spawnPeer, type PeerChild } from './peer-process';
 import { spawnGateway, gqlAt, dataOf, tokenAt } from './process';
@@ -180,21 +182,42 @@ function medianMeasure(rounds: Measure[]): Measure {
   };
 }
 
-/** The statements one dashboard request sends once the caller is cached, with their parameters. */
-async function captureDashboardStatements(databaseUrl: string): Promise<{ sql: string; params: unknown[] }[]> {
-  const config = { ...loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent' }), databaseUrl, port: 0, probeTimeoutMs: 0 };
+interface Captured {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * The statements one request sends once the caller is cached (the second of two identical requests), with their
+ * parameters. `cachesOff`: on a gateway without per-replica caches (PRINCIPAL_CACHE_TTL_MS=0), where totals and
+ * summaries are computed in SQL every time.
+ */
+async function captureStatements(
+  databaseUrl: string,
+  caller: { login: string; password: string },
+  query: string,
+  variables: Record<string, unknown> = {},
+  cachesOff = false,
+): Promise<Captured[]> {
+  const config = {
+    ...loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent' }),
+    databaseUrl,
+    port: 0,
+    probeTimeoutMs: 0,
+    ...(cachesOff ? { principalCacheTtlMs: 0 } : {}),
+  };
   let capturing = false;
-  const captured: { sql: string; params: unknown[] }[] = [];
+  const captured: Captured[] = [];
   const gateway = await startGateway(config, createLogger(config), {
     onQuery: (sql, params) => {
       if (capturing) captured.push({ sql, params: params ?? [] });
     },
   });
   try {
-    const token = await tokenAt(gateway.url, 'bench.user', USER_PASSWORD);
-    await gqlAt(gateway.url, DASHBOARD, {}, token); // warms the caller cache
+    const token = await tokenAt(gateway.url, caller.login, caller.password);
+    await gqlAt(gateway.url, query, variables, token); // warms the caller cache
     capturing = true;
-    await gqlAt(gateway.url, DASHBOARD, {}, token);
+    await gqlAt(gateway.url, query, variables, token);
     capturing = false;
     // A cached caller costs one barrier query on the listener connection (outside TypeORM, so not captured).
     if (gateway.services.principalCache.active) captured.unshift({ sql: 'SELECT 1', params: [] });
@@ -202,6 +225,26 @@ async function captureDashboardStatements(databaseUrl: string): Promise<{ sql: s
   } finally {
     await gateway.stop();
   }
+}
+
+/** The statements one dashboard request sends once the caller is cached, with their parameters. */
+function captureDashboardStatements(databaseUrl: string): Promise<Captured[]> {
+  return captureStatements(databaseUrl, { login: 'bench.user', password: USER_PASSWORD }, DASHBOARD);
+}
+
+/**
+ * The statements behind the other screens, for EXPLAIN: a preview's page and count, the full tag summary and the
+ * uncached dashboard (caches off, so the summary and the total are computed in SQL), and the overview.
+ */
+async function captureScreenStatements(databaseUrl: string): Promise<{ title: string; statements: Captured[] }[]> {
+  const user = { login: 'bench.user', password: USER_PASSWORD };
+  const admin = { login: 'datasentinel', password: ADMIN_PASSWORD };
+  return [
+    { title: 'previewAccess of the three-group rule', statements: await captureStatements(databaseUrl, admin, PREVIEW, { access: PREVIEW_ACCESS }) },
+    { title: 'full tag summary of the dashboard user (caches off)', statements: await captureStatements(databaseUrl, user, TAGS, {}, true) },
+    { title: 'dashboard without caches (PRINCIPAL_CACHE_TTL_MS=0)', statements: await captureStatements(databaseUrl, user, DASHBOARD, {}, true) },
+    { title: "administrators' overview (caches off)", statements: await captureStatements(databaseUrl, admin, ADMIN, {}, true) },
+  ];
 }
 
 /** Replays the captured statements as the gateway sends them (the barrier, then page and count in parallel). */
@@ -237,19 +280,23 @@ async function rawFloor(databaseUrl: string, statements: { sql: string; params: 
   return { rps: latencies.length / options.duration, ...percentiles(latencies), errors };
 }
 
-/** EXPLAIN ANALYZE of the dashboard's statements, kept next to the results to show index use. */
-async function explain(databaseUrl: string, size: number, statements: { sql: string; params: unknown[] }[], peerUserId?: number): Promise<void> {
+/** EXPLAIN ANALYZE of the dashboard's statements and the other screens', kept next to the results to show index use. */
+async function explain(databaseUrl: string, size: number, statements: Captured[], peerUserId?: number): Promise<void> {
+  const sections = [{ title: 'dashboard (cached caller)', statements }, ...(await captureScreenStatements(databaseUrl))];
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
   const parts: string[] = [];
-  for (const { sql, params } of statements) {
-    if (sql === 'SELECT 1') continue;
-    const plan = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${sql}`, params);
-    parts.push(
-      `-- ${sql.replace(/\s+/g, ' ').slice(0, 300)}…\n-- parameters: ${JSON.stringify(params).slice(0, 300)}\n${plan.rows.map((r) => r['QUERY PLAN']).join('\n')}`,
-    );
+  for (const section of sections) {
+    parts.push(`-- ==== ${section.title} ====`);
+    for (const { sql, params } of section.statements) {
+      if (sql === 'SELECT 1' || /^\s*(BEGIN|COMMIT|ROLLBACK|START TRANSACTION)/i.test(sql)) continue;
+      const plan = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${sql}`, params);
+      parts.push(
+        `-- ${sql.replace(/\s+/g, ' ').slice(0, 300)}…\n-- parameters: ${JSON.stringify(params).slice(0, 300)}\n${plan.rows.map((r) => r['QUERY PLAN']).join('\n')}`,
+      );
+    }
   }
-  if (peerUserId !== undefined) parts.push(await explainPeer(db, peerUserId));
+  if (peerUserId !== undefined) parts.push(`-- ==== peer (PostGraphile with row-level security) ====`, await explainPeer(db, peerUserId));
   await db.end();
   mkdirSync(join(__dirname, '../../bench/results'), { recursive: true });
   writeFileSync(join(__dirname, `../../bench/results/explain-${size}.txt`), `${parts.join('\n\n')}\n`);
@@ -506,6 +553,17 @@ async function importRatio(serverUrl: string, count: number): Promise<{ count: n
   }
 }
 
+/** The chart of the run (bench/chart.ts): each screen's p50 by fleet size; the raw SQL floor and the peer dashed. */
+function chartOf(results: SizeResult[], options: Options): string {
+  const names = [...new Set(results.flatMap((r) => Object.keys(r.scenarios)))].filter((name) => name !== 'dashboardTwoReplicas');
+  const series = names.map((name) => ({
+    name: name === 'peer' ? 'peer: PostGraphile + RLS' : name === 'rawSql' ? 'raw SQL floor (dashboard)' : name,
+    reference: name === 'peer' || name === 'rawSql',
+    points: results.flatMap((r) => (r.scenarios[name] ? [{ size: r.size, p50: r.scenarios[name].p50 }] : [])),
+  }));
+  return drawChart(series, `p50 by fleet size, concurrency ${options.connections}, ${cpus().length} CPU (${new Date().toISOString().slice(0, 10)})`);
+}
+
 function table(results: SizeResult[], options: Options): string {
   const lines = [
     `| connections | visible to the dashboard user | scenario | req/s | p50 ms | p99 ms | errors | peak RSS so far (MB) |`,
@@ -576,7 +634,7 @@ async function main(): Promise<void> {
     await embedded?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
-  let output = table(results, options);
+  let output = `${table(results, options)}\n\n${targetsTable(results)}`;
   if (ratio) {
     output +=
       `\n\nimport of ${ratio.count} connections: ${ratio.singleMs} ms as ${ratio.count} sequential createConnection mutations, ` +
@@ -591,6 +649,7 @@ async function main(): Promise<void> {
     JSON.stringify({ date: new Date().toISOString(), options: recorded, results, importRatio: ratio }, null, 2),
   );
   writeFileSync(join(__dirname, `../../bench/results/${name}.md`), `${output}\n`);
+  writeFileSync(join(__dirname, `../../bench/results/${name}.svg`), chartOf(results, options));
 }
 
 main().catch((error) => {
