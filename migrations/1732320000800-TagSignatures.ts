@@ -9,31 +9,36 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * environment and datacenter shares one). Counting what an unsaved rule or a tag condition matches
  * (`previewAccess`, `roleChangeImpact`, filtered totals) then reads the few signatures that match and counts their
  * connections in `connections_signature_idx`, an index-only range of 4-byte keys, instead of fetching and checking
- * the heap tuple of every matching connection through the GIN index (src/services/connection-queries.ts,
- * `signatureCount`). A fleet whose every connection carries a unique user tag has as many signatures as
+ * the heap tuple of every matching connection through the GIN index (src/services/connection-queries.ts: the
+ * signature branches of `countInDatabase` and `tagSummary`). A fleet whose every connection carries a unique user tag has as many signatures as
  * connections: the count then costs what the GIN path costs, and the service keeps choosing by the terms alone.
  *
  * Exactness: `signature_id` is set by a BEFORE trigger on every insert and on every update that changes what the
  * tags are made of (`user_tags`, `pg_version`) or that touches `signature_id` itself, so no statement can leave a
  * row pointing at the wrong signature. The signature is `ds_connection_tags(...)` minus the two keys, the very
  * function the generated `tags` column uses. Signatures are never deleted (one whose connections are all gone
- * counts zero); `ds_tag_signature_id` finds or creates one under concurrency (`ON CONFLICT ... DO UPDATE` returns
- * the row another transaction just inserted).
+ * counts zero); `ds_tag_signature_id` finds or creates one under concurrency, and fails the statement rather than
+ * return a signature whose tags are not exactly the connection's.
  *
  * Also `connections_instance_order_idx`: `pg_instance` values in code-point order, for paged tag summaries.
  *
- * Backfill: one UPDATE of every connection (a full rewrite of the table: about six minutes for a million connections
- * on a 2-core machine). Plain CREATE INDEX, as in ConnectionOrderIndexes: on a very large table create
- * `connections_instance_order_idx` by hand with CREATE INDEX CONCURRENTLY, under that name, before upgrading.
+ * Upgrade cost: one UPDATE of every connection (a full rewrite of the table) and two index builds, in the migration's
+ * transaction, under an exclusive lock on `connections`: reads of connections wait for it too (minutes for a
+ * million connections on 2 cores; seconds for ten thousand). Plan a maintenance window for a large fleet. On a very
+ * large table create `connections_instance_order_idx` by hand with CREATE INDEX CONCURRENTLY, under that name,
+ * before upgrading.
  */
 export class TagSignatures1732320000800 implements MigrationInterface {
   name = 'TagSignatures1732320000800';
 
   async up(q: QueryRunner): Promise<void> {
+    // Unique by SHA-256 of the tags' canonical text (jsonb prints equal values identically), not by the tags
+    // themselves: a btree entry is limited to 2,704 bytes, and a connection may carry 64 tags of 256 characters.
     await q.query(`
       CREATE TABLE tag_signatures (
-        id   integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        tags jsonb NOT NULL CONSTRAINT tag_signatures_tags_key UNIQUE
+        id          integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        tags        jsonb NOT NULL,
+        tags_sha256 bytea NOT NULL CONSTRAINT tag_signatures_tags_sha256_key UNIQUE
       )`);
     // A signature set as large as the fleet still answers containment through the index.
     await q.query(`CREATE INDEX tag_signatures_tags_gin ON tag_signatures USING gin (tags jsonb_path_ops)`);
@@ -45,21 +50,43 @@ export class TagSignatures1732320000800 implements MigrationInterface {
     await q.query(`
       CREATE FUNCTION ds_tag_signature_id(signature jsonb) RETURNS integer LANGUAGE plpgsql AS $$
       DECLARE
-        found integer;
+        digest bytea := sha256(convert_to(signature::text, 'UTF8'));
+        signature_id integer;
       BEGIN
-        SELECT s.id INTO found FROM tag_signatures s WHERE s.tags = signature;
-        IF found IS NULL THEN
-          INSERT INTO tag_signatures (tags) VALUES (signature)
-          ON CONFLICT (tags) DO UPDATE SET tags = EXCLUDED.tags
-          RETURNING id INTO found;
+        SELECT s.id INTO signature_id FROM tag_signatures s WHERE s.tags_sha256 = digest AND s.tags = signature;
+        IF signature_id IS NULL THEN
+          -- Waits for a concurrent transaction inserting the same signature; if it committed, the next statement
+          -- (READ COMMITTED: a new snapshot) finds its row.
+          INSERT INTO tag_signatures (tags, tags_sha256) VALUES (signature, digest)
+          ON CONFLICT (tags_sha256) DO NOTHING
+          RETURNING id INTO signature_id;
+          IF signature_id IS NULL THEN
+            SELECT s.id INTO signature_id FROM tag_signatures s WHERE s.tags_sha256 = digest AND s.tags = signature;
+          END IF;
+          IF signature_id IS NULL THEN
+            -- Never a wrong signature: a snapshot that cannot see the concurrent row (REPEATABLE READ), or two tag
+            -- sets with one SHA-256, fail the statement instead.
+            RAISE EXCEPTION 'tag signature not recorded: retry the statement';
+          END IF;
         END IF;
-        RETURN found;
+        RETURN signature_id;
       END $$`);
     await q.query(`ALTER TABLE connections ADD COLUMN signature_id integer`);
-    await q.query(`INSERT INTO tag_signatures (tags) SELECT DISTINCT ds_tag_signature(user_tags, pg_version) FROM connections`);
+    await q.query(`
+      INSERT INTO tag_signatures (tags, tags_sha256)
+      SELECT signature, sha256(convert_to(signature::text, 'UTF8'))
+        FROM (SELECT DISTINCT ds_tag_signature(user_tags, pg_version) AS signature FROM connections) AS d`);
+    // The backfill changes no tag: the membership and change-notification triggers have nothing to do for it, and
+    // skipping them (inside this transaction, under its exclusive lock) saves them a join of every row.
+    await q.query(`ALTER TABLE connections DISABLE TRIGGER connections_membership_update`);
+    await q.query(`ALTER TABLE connections DISABLE TRIGGER connections_notify_update`);
     await q.query(`
       UPDATE connections c SET signature_id = s.id
-        FROM tag_signatures s WHERE s.tags = ds_tag_signature(c.user_tags, c.pg_version)`);
+        FROM tag_signatures s
+       WHERE s.tags_sha256 = sha256(convert_to(ds_tag_signature(c.user_tags, c.pg_version)::text, 'UTF8'))
+         AND s.tags = ds_tag_signature(c.user_tags, c.pg_version)`);
+    await q.query(`ALTER TABLE connections ENABLE TRIGGER connections_notify_update`);
+    await q.query(`ALTER TABLE connections ENABLE TRIGGER connections_membership_update`);
     await q.query(`ALTER TABLE connections ALTER COLUMN signature_id SET NOT NULL`);
     await q.query(`CREATE INDEX IF NOT EXISTS connections_signature_idx ON connections (signature_id)`);
     // `pg_instance` values in code-point order (`server` has connections_host_order_idx): a tag summary reads a page

@@ -9,6 +9,7 @@ import { AuditEvents1732320000500 } from './1732320000500-AuditEvents';
 import { ConnectionChangeNotifications1732320000600 } from './1732320000600-ConnectionChangeNotifications';
 import { ConnectionOrderIndexes1732320000700 } from './1732320000700-ConnectionOrderIndexes';
 import { TagSignatures1732320000800 } from './1732320000800-TagSignatures';
+import { RoleConnectionCounts1732320000810 } from './1732320000810-RoleConnectionCounts';
 
 export const migrations = [
   InitialSchema1732320000000,
@@ -21,4 +22,5 @@ export const migrations = [
   ConnectionChangeNotifications1732320000600,
   ConnectionOrderIndexes1732320000700,
   TagSignatures1732320000800,
+  RoleConnectionCounts1732320000810,
 ];

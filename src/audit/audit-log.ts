@@ -18,6 +18,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { RequestContext } from '../context/request-context';
 import { AppError } from '../errors/app-error';
 import { requireAdministrator } from '../services/authorization';
+import { isBigintId } from '../services/global-id';
 import { pageArgs, type PageArgs } from '../services/pagination';
 import type { Acting } from './acting';
 import { redact, type AuditValues } from './audit-values';
@@ -76,7 +77,7 @@ const asEvents = (rows: AuditEvent[]): AuditEvent[] => rows.map((row) => Object.
 
 /** The events with these ids (decimal text), in no particular order: `node(id)`, administrators only (the caller checks). */
 export async function auditEventsByIds(manager: EntityManager, ids: readonly string[]): Promise<AuditEvent[]> {
-  const wanted = ids.filter((id) => /^[1-9][0-9]{0,18}$/.test(id));
+  const wanted = ids.filter(isBigintId);
   if (wanted.length === 0) return [];
   return asEvents(await manager.query(`SELECT ${COLUMNS} FROM audit_events WHERE id = ANY($1::bigint[])`, [wanted]));
 }
@@ -121,7 +122,7 @@ function conditionsOf(filter: AuditFilter | null | undefined): { where: string[]
 /** A cursor's id: the page cursors of every list are opaque, this one holds the event id as decimal text. */
 function cursorId(page: PageArgs): string | null {
   if (page.after === null) return null;
-  if (!/^[1-9][0-9]{0,18}$/.test(page.after)) {
+  if (!isBigintId(page.after)) {
     throw new AppError('BAD_USER_INPUT', 'Invalid cursor: pass the endCursor or an edge cursor of a previous page', { field: 'after' });
   }
   return page.after;

@@ -24,6 +24,15 @@ function forEachField(info: GraphQLResolveInfo, selectionSets: readonly Selectio
   return selectionSets.every(walk);
 }
 
+/**
+ * Every field directly under the field being resolved, fragments followed; `null` when a directive (`@skip`,
+ * `@include`) makes the selection depend on run time.
+ */
+export function ownFields(info: GraphQLResolveInfo): FieldNode[] | null {
+  const fields: FieldNode[] = [];
+  return forEachField(info, ownSelections(info), (field) => fields.push(field)) ? fields : null;
+}
+
 const ownSelections = (info: GraphQLResolveInfo) => info.fieldNodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
 
 /** The selection sets reached from the field being resolved by following `path` (field names). */

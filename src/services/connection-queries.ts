@@ -8,6 +8,11 @@
  * role and a count is an index-only range, whatever the fleet size. Other terms (filters, previews) are checked on
  * the rows it yields. Without one, the GIN index on `tags` and the name index do the work.
  *
+ * Counts and tag summaries that would read every matching row read tag signatures instead when the terms allow it
+ * (migration TagSignatures): the few signatures that match, and their connections' entries in
+ * `connections_signature_idx` (index-only). A term on `pg_instance` or `server` cannot be read by signature; for role
+ * memberships the choice is made by PostgreSQL at run time from the roles' current rules, in the same statement.
+ *
  * Page and count reads are batched: one statement answers many (predicate, page) requests at once, one
  * `UNION ALL` branch each, which is what the per-request DataLoaders call.
  */
@@ -213,8 +218,7 @@ export class ConnectionQueries {
   private async countInDatabase(manager: EntityManager, queries: readonly ConnectionQuery[]): Promise<number[]> {
     const params = new SqlParams();
     // Counts of exactly one role's matches (Role.connectionCount for an unrestricted administrator, once per role
-    // of the overview) share one grouped index-only scan instead of a UNION ALL branch each. No DISTINCT needed:
-    // a role holds a connection at most once (primary key (role_id, name), names unique).
+    // of the overview) are read from role_connection_counts, one branch for all of them.
     const singleRoles = new Map<number, number[]>(); // role id -> indexes of the queries counting it
     const branches: string[] = [];
     queries.forEach((q, i) => {
@@ -255,9 +259,10 @@ export class ConnectionQueries {
       }
     });
     if (singleRoles.size > 0) {
+      // Maintained per role by the triggers of role_connections (migration RoleConnectionCounts): one row each.
       branches.push(
-        `SELECT NULL::int AS batch_index, rc.role_id, count(*)::int AS n FROM role_connections rc ` +
-          `WHERE rc.role_id = ANY(${params.add([...singleRoles.keys()])}::int[]) GROUP BY rc.role_id`,
+        `SELECT NULL::int AS batch_index, rcc.role_id, rcc.connection_count AS n FROM role_connection_counts rcc ` +
+          `WHERE rcc.role_id = ANY(${params.add([...singleRoles.keys()])}::int[])`,
       );
     }
     const rows: { batch_index: number | null; role_id: number | null; n: number }[] = await manager.query(branches.join(' UNION ALL '), params.values);
@@ -296,7 +301,7 @@ export class ConnectionQueries {
    * of distinct values; with a `page`, only the values of that page come back (a key without any has one row with
    * `value` null), so the gateway never holds more than `first` values per key.
    *
-   * Two plans in one statement, chosen by PostgreSQL once per execution (a gating condition, `signatureGate`):
+   * Two plans in one statement, chosen by PostgreSQL once per execution (a gating condition, the `gate` of `signatureSummaryPlan`):
    * - by tag signatures (migration TagSignatures), when the caller's roles and the filter name no per-connection key:
    *   the matching signatures, their connections counted in `connections_signature_idx` (index-only), each
    *   signature's tags weighted by its count; only `server` and `pg_instance` (one value per connection) read the

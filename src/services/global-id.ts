@@ -27,6 +27,11 @@ export function globalIdOf(type: NodeTypeName, key: string | number): string {
 }
 
 /** What a global id names, or `null` when it is not one (callers answer as for an object that does not exist). */
+/** A positive PostgreSQL `bigint` in canonical decimal (no sign, no leading zero, at most 2^63 - 1). */
+export function isBigintId(text: string): boolean {
+  return /^[1-9][0-9]{0,18}$/.test(text) && BigInt(text) <= 9_223_372_036_854_775_807n;
+}
+
 export function parseGlobalId(id: string): GlobalId | null {
   if (USER_ID.test(id)) return Number(id) <= 2_147_483_647 ? { type: 'User', key: id } : null;
   if (!ENCODED.test(id)) return null;
@@ -38,6 +43,6 @@ export function parseGlobalId(id: string): GlobalId | null {
   const type = match[1] as NodeTypeName;
   const key = match[2]!;
   if (type === 'ApiKey' && !/^[1-9][0-9]{0,17}$/.test(key)) return null;
-  if (type === 'AuditEvent' && !/^[1-9][0-9]{0,18}$/.test(key)) return null;
+  if (type === 'AuditEvent' && !isBigintId(key)) return null;
   return { type, key };
 }

@@ -7,7 +7,12 @@
 import type { Principal } from '../context/principal';
 import type { Credential, LiveVisibility, Subscriber, VisibilityEvent } from './live-visibility';
 
-/** Events queued for one subscription before it counts as a slow consumer. */
+/**
+ * Events a subscription may still have queued when the next batch arrives: past it, the reader counts as slow. A
+ * batch itself is never refused for its size (a bulk import or a widened role can make thousands of events at once for
+ * a reader who keeps up); what closes a socket is a backlog the reader did not drain before the next batch. Queued
+ * events hold references to rows shared by every subscriber of the batch, not copies.
+ */
 export const MAX_QUEUED_EVENTS = 1000;
 
 export interface EventStreamOptions {
@@ -31,7 +36,8 @@ export type EventPayload = VisibilityEvent;
 export class EventStream implements Subscriber, AsyncIterableIterator<EventPayload> {
   principal: Principal;
   readonly credential: Credential;
-  private readonly queue: VisibilityEvent[] = [];
+  /** Each event with the principal of the batch that decided it (the next batch may change the principal). */
+  private readonly queue: { event: VisibilityEvent; principal: Principal }[] = [];
   private waiting: ((result: IteratorResult<EventPayload>) => void) | null = null;
   private done = false;
 
@@ -48,12 +54,12 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventPaylo
 
   deliver(events: readonly VisibilityEvent[]): void {
     if (this.done) return;
-    if (this.queue.length + events.length > MAX_QUEUED_EVENTS || this.options.buffered() > this.options.maxBufferedBytes) {
+    if (this.queue.length > MAX_QUEUED_EVENTS || this.options.buffered() > this.options.maxBufferedBytes) {
       this.finish();
       this.options.onOverflow();
       return;
     }
-    for (const event of events) this.queue.push(event);
+    for (const event of events) this.queue.push({ event, principal: this.principal });
     this.wake();
   }
 
@@ -66,21 +72,21 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventPaylo
   private wake(): void {
     const waiting = this.waiting;
     if (!waiting) return;
-    const event = this.queue.shift();
-    if (event === undefined) return;
+    const queued = this.queue.shift();
+    if (queued === undefined) return;
     this.waiting = null;
-    waiting(this.result(event));
+    waiting(this.result(queued));
   }
 
-  private result(event: VisibilityEvent): IteratorResult<EventPayload> {
-    this.options.beforeEach(this.principal);
-    return { value: event, done: false };
+  private result(queued: { event: VisibilityEvent; principal: Principal }): IteratorResult<EventPayload> {
+    this.options.beforeEach(queued.principal);
+    return { value: queued.event, done: false };
   }
 
   next(): Promise<IteratorResult<EventPayload>> {
     if (this.done) return Promise.resolve({ value: undefined, done: true });
-    const event = this.queue.shift();
-    if (event !== undefined) return Promise.resolve(this.result(event));
+    const queued = this.queue.shift();
+    if (queued !== undefined) return Promise.resolve(this.result(queued));
     return new Promise((resolve) => {
       this.waiting = resolve;
     });

@@ -131,3 +131,14 @@ test('a summary costs one statement, whatever the plan', async () => {
     expect({ label, summaries: gw.statements.filter((s) => /jsonb_each_text/.test(s)).length }).toEqual({ label, summaries: 1 });
   }
 });
+
+test('a selection through fragments is paged in SQL too', async () => {
+  gw.resetStatements();
+  const data = await gw.gqlOk<{ tags: Summary }>(
+    `query($first: Int) { tags { ...Key } } fragment Key on TagSummary { key valueCount ... on TagSummary { values(first: $first) { value count } } }`,
+    { first: 2 },
+    admin,
+  );
+  expect(data.tags).toEqual(expected(everything, 2));
+  expect(gw.statements.filter((sql) => /jsonb_each_text/.test(sql)).map((sql) => /rank_after/.test(sql))).toEqual([true]);
+});

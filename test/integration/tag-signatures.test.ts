@@ -127,3 +127,13 @@ it('counts decided by signatures equal counts over the connections themselves', 
   const { rows } = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM connections WHERE tags @> '{"env":"dev"}'`);
   expect(rows[0]!.n).toBe(3);
 });
+
+it('a connection with many long tags gets its signature (they are not a btree key: one is limited to 2,704 bytes)', async () => {
+  // 12 values of 256 characters that do not compress: about 3 kB of tags.
+  const noise = (seed: number) => Array.from({ length: 256 }, (_, i) => 'abcdefghijklmnopqrstuvwxyz0123456789'[(seed * 7919 + i * i * 31 + i) % 36]).join('');
+  const long = Object.fromEntries(Array.from({ length: 12 }, (_, k) => [`key${k}`, noise(k + 1)]));
+  await insert(sql, 'long-1', long);
+  await insert(sql, 'long-2', long);
+  expect(await signatureOf('long-1')).toBe(await signatureOf('long-2'));
+  expect(await mismatches()).toEqual({ wrong: [], checked: 9 });
+});

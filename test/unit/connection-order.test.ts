@@ -199,7 +199,15 @@ describe('global ids', () => {
     Buffer.from('v1:Nope:x').toString('base64url'),
     `${globalIdOf('Role', 'r')}=`,
     Buffer.from('v1:ApiKey:x').toString('base64url'),
+    // one past PostgreSQL's largest bigint: casting it would fail the whole batch of ids
+    Buffer.from('v1:AuditEvent:9223372036854775808').toString('base64url'),
+    Buffer.from('v1:AuditEvent:9999999999999999999').toString('base64url'),
   ])('%p is not an id', (id) => {
     expect(parseGlobalId(id)).toBeNull();
+  });
+
+  test('the largest bigint is an audit event id', () => {
+    const id = Buffer.from('v1:AuditEvent:9223372036854775807').toString('base64url');
+    expect(parseGlobalId(id)).toEqual({ type: 'AuditEvent', key: '9223372036854775807' });
   });
 });

@@ -1,12 +1,12 @@
 import { getArgumentValues } from 'graphql/execution/values';
-import { Kind, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
+import type { GraphQLObjectType, GraphQLResolveInfo } from 'graphql';
 import { Arg, Authorized, Ctx, FieldResolver, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import { isAutomaticTagKey } from '../../access/tags';
 import type { TagValuePage } from '../../services/connection-queries';
 import { DEFAULT_VALUES_PER_PAGE, MAX_VALUES_PER_PAGE } from '../../services/connections/tag-summaries';
 import type { TagSummary as TagSummaryEntries } from '../../services/membership-cache';
 import type { GraphQLContext } from '../context';
-import { selectionsAt } from '../selection';
+import { ownFields } from '../selection';
 import { ConnectionFilter } from '../types/connection.types';
 import { TagSummary, TagValueCount } from '../types/tag.types';
 
@@ -15,26 +15,24 @@ type SummaryEntry = TagSummaryEntries[number];
 /**
  * The one page of values every `values` field under this `tags` field asks for, so the summary is computed for that
  * page in SQL (the gateway then never holds more than a page of values per key). `{ first: 0 }` when no `values`
- * field is selected (keys and value counts only); `null` when they ask for different pages or the selection depends
- * on run time (`@skip`/`@include`): the summary then holds every value and each field takes its page.
+ * field is selected (keys and value counts only). Fragments are followed. `null` when the fields ask for different
+ * pages or the selection depends on run time (`@skip`/`@include`): the summary then holds every value of each key
+ * and each field takes its page (bounded by the fleet, not by the page: the one case that is).
  */
 function requestedValuePage(info: GraphQLResolveInfo): TagValuePage | null {
-  const selections = selectionsAt(info, []);
-  if (!selections) return null;
+  const fields = ownFields(info);
+  if (!fields) return null;
   const summaryType = info.schema.getType('TagSummary') as GraphQLObjectType;
   const valuesField = summaryType.getFields().values!;
   const pages = new Set<string>();
   let page: { first: number; after: string | null } | null = null;
   let valueCounts = false;
-  for (const set of selections) {
-    for (const selection of set.selections) {
-      if (selection.kind !== Kind.FIELD) return null; // fragments: the general path
-      if (selection.name.value === 'valueCount') valueCounts = true;
-      if (selection.name.value !== 'values') continue;
-      const args = getArgumentValues(valuesField, selection, info.variableValues) as { first?: number | null; after?: string | null };
-      page = { first: args.first ?? DEFAULT_VALUES_PER_PAGE, after: args.after ?? null };
-      pages.add(JSON.stringify(page));
-    }
+  for (const field of fields) {
+    if (field.name.value === 'valueCount') valueCounts = true;
+    if (field.name.value !== 'values') continue;
+    const args = getArgumentValues(valuesField, field, info.variableValues) as { first?: number | null; after?: string | null };
+    page = { first: args.first ?? DEFAULT_VALUES_PER_PAGE, after: args.after ?? null };
+    pages.add(JSON.stringify(page));
   }
   if (pages.size > 1) return null;
   return { ...(page ?? { first: 0, after: null }), valueCounts };

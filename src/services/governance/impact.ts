@@ -20,6 +20,7 @@
 import { normalizeAccessRule, type AccessGroup } from '../../access/access-rule';
 import {
   compileRules,
+  decidedBySignature,
   excluding,
   MATCH_NOTHING,
   memberOf,
@@ -95,7 +96,11 @@ export class ImpactService {
     const rule = normalizeAccessRule(access);
     const role = await this.roles.getOrThrow(ctx, name);
     const next = compileRules([rule]);
-    const now = memberOf([role.id]);
+    // What the role matches now: its stored rule when signatures can decide it (then both counts are read by
+    // signature, migration TagSignatures), else its materialized matches. The two are the same set
+    // (role_connections is that rule's matches; test/integration/rule-parity.test.ts).
+    const stored = compileRules([role.access]);
+    const now = decidedBySignature([stored]) && decidedBySignature([next]) ? stored : memberOf([role.id]);
     return new AccessImpactResult(ctx, this.connections, [next, excluding(now)], [now, excluding(next)], () => this.holdersAffected(ctx, role.id, next));
   }
 
