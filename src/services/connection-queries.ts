@@ -82,9 +82,13 @@ function renderConditions(conditions: ConnectionConditions | undefined, params: 
  * condition but tag conditions (see `decidedBySignature`). Only tag conditions are then rendered, over `s.tags`.
  */
 function signatureDecided(query: ConnectionQuery): boolean {
-  const { enabled, connected, search, tags } = query.conditions ?? {};
+  return decidedBySignature(query.predicate) && conditionsDecidedBySignature(query.conditions);
+}
+
+/** Conditions a signature decides: tag conditions on keys signatures keep, and nothing else. */
+function conditionsDecidedBySignature(conditions: ConnectionConditions | undefined): boolean {
+  const { enabled, connected, search, tags } = conditions ?? {};
   return (
-    decidedBySignature(query.predicate) &&
     enabled == null &&
     connected == null &&
     (search == null || search.trim() === '') &&
@@ -421,20 +425,25 @@ function perConnectionValues(key: string, page: TagValuePage | null, params: Sql
   return `${inOrder} UNION ALL ${sorted} UNION ALL ${marker}`;
 }
 
-/** The ids of the signatures that roles (`roles`: an int[] parameter) match, through the SQL twin of their rules. */
-function signaturesOfRoles(roles: string): string {
+/**
+ * The distinct selectors (column `selector`) of the groups of roles (`roles`: an int[] parameter), through
+ * `ds_group_selector`, the SQL twin of their rules; contradictory or empty groups give none.
+ */
+function roleSelectors(roles: string): string {
   return (
-    `SELECT DISTINCT s.id FROM (SELECT DISTINCT ds_group_selector(g) AS selector FROM roles r CROSS JOIN LATERAL jsonb_array_elements(r.access) AS g ` +
-    `WHERE r.id = ANY(${roles}::int[])) AS x JOIN tag_signatures s ON s.tags @> x.selector`
+    `SELECT DISTINCT ds_group_selector(g) AS selector FROM roles r CROSS JOIN LATERAL jsonb_array_elements(r.access) AS g ` +
+    `WHERE r.id = ANY(${roles}::int[]) AND ds_group_selector(g) IS NOT NULL`
   );
+}
+
+/** The ids of the signatures that roles (`roles`: an int[] parameter) match. */
+function signaturesOfRoles(roles: string): string {
+  return `SELECT DISTINCT s.id FROM (${roleSelectors(roles)}) AS x JOIN tag_signatures s ON s.tags @> x.selector`;
 }
 
 /** True when a group of these roles names a key signatures leave out: their matches cannot be read by signature. */
 function rolesUsePerConnectionKeys(roles: string, params: SqlParams): string {
-  return (
-    `EXISTS (SELECT 1 FROM roles r CROSS JOIN LATERAL jsonb_array_elements(r.access) AS g ` +
-    `WHERE r.id = ANY(${roles}::int[]) AND ds_group_selector(g) ?| ${params.add([...PER_CONNECTION_TAG_KEYS])}::text[])`
-  );
+  return `EXISTS (SELECT 1 FROM (${roleSelectors(roles)}) AS x WHERE x.selector ?| ${params.add([...PER_CONNECTION_TAG_KEYS])}::text[])`;
 }
 
 /** One row of a tag summary: `value` (and `count`) null for a key none of whose values is in the page. */
@@ -472,19 +481,15 @@ function signatureSummaryPlan(
   conditions: ConnectionConditions | undefined,
   params: SqlParams,
 ): { where: string; gate: string; ctes: string } | null {
-  const { enabled, connected, search, tags } = conditions ?? {};
-  if (enabled != null || connected != null || (search != null && search.trim() !== '')) return null;
-  if ((tags ?? []).some((condition) => PER_CONNECTION_TAG_KEYS.includes(condition.key))) return null;
+  if (!conditionsDecidedBySignature(conditions)) return null;
+  const tags = conditions?.tags;
   const parts: string[] = [];
   const ctes: string[] = [];
   const gates: string[] = [];
   for (const term of predicate) {
     if (isRoleMembership(term)) {
       const name = `role_selectors_${ctes.length}`;
-      ctes.push(
-        `${name} AS MATERIALIZED (SELECT DISTINCT ds_group_selector(g) AS selector FROM roles r CROSS JOIN LATERAL jsonb_array_elements(r.access) AS g ` +
-          `WHERE r.id = ANY(${params.add(term.roleIds)}::int[]) AND ds_group_selector(g) IS NOT NULL), `,
-      );
+      ctes.push(`${name} AS MATERIALIZED (${roleSelectors(params.add(term.roleIds))}), `);
       parts.push(`EXISTS (SELECT 1 FROM ${name} x WHERE s.tags @> x.selector)`);
       gates.push(`NOT EXISTS (SELECT 1 FROM ${name} x WHERE x.selector ?| ${params.add([...PER_CONNECTION_TAG_KEYS])}::text[])`);
     } else if (decidedBySignature([term])) parts.push(renderPredicate([term], 's', params));
