@@ -66,3 +66,21 @@ export async function createTestDatabase(options: { template?: boolean } = {}): 
     drop: () => withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
 }
+
+/**
+ * A fresh database and a `pg` client on it for the calling test file: registers the beforeAll that creates them and
+ * the afterAll that closes and drops them. Read `db` and `sql` inside tests (they are set once beforeAll ran).
+ */
+export function useTestDatabaseClient(): { readonly db: TestDatabase; readonly sql: Client } {
+  const state = {} as { db: TestDatabase; sql: Client };
+  beforeAll(async () => {
+    state.db = await createTestDatabase();
+    state.sql = new Client({ connectionString: state.db.url });
+    await state.sql.connect();
+  });
+  afterAll(async () => {
+    await state.sql?.end();
+    await state.db?.drop();
+  });
+  return state;
+}
