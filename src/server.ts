@@ -22,6 +22,7 @@ import { PLAYGROUND_SESSION_PATH, PLAYGROUND_SESSION_SCRIPT } from './graphql/pl
 import { buildGatewaySchema } from './graphql/schema';
 import { mountDashboardExample } from './http/dashboard-example';
 import { corsPolicy, playgroundContentSecurityPolicy, securityHeaders } from './http/security';
+import { serveDirect, takes, type DirectRoute } from './http/direct-route';
 import { BODY_LIMIT_BYTES, transportError } from './http/transport-errors';
 import { AppError } from './errors/app-error';
 import { sendGraphQLRefusal } from './graphql/limits';
@@ -89,7 +90,8 @@ export async function createHttpGateway(services: Services, log: Logger, options
   const inFlight = new Set<ServerResponse>();
   const ops = createOpsInstrumentation({ dataSource: services.dataSource, enabled: services.config.metricsEnabled, log, inFlight: () => inFlight.size });
 
-  app.use((req, res, next) => {
+  // Every request's id, headers and access-log line: the first handler, on Express and on the direct route alike.
+  const requestLog: express.RequestHandler = (req, res, next) => {
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
     res.locals.requestId = requestId;
     res.setHeader('x-request-id', requestId);
@@ -114,11 +116,11 @@ export async function createHttpGateway(services: Services, log: Logger, options
       );
     });
     next();
-  });
-  // Security headers on every answer, and CORS (closed unless CORS_ORIGINS): src/http/security.ts.
-  app.use(securityHeaders());
-  app.use(corsPolicy(services.config.corsOrigins ?? []));
-  // Route names for the log, request metrics and GET /metrics (src/ops/metrics.ts).
+  };
+  // Security headers on every answer, and CORS (closed unless CORS_ORIGINS): src/http/security.ts. Then route names
+  // for the log, request metrics and GET /metrics (src/ops/metrics.ts).
+  const everyRequest = [requestLog, securityHeaders(), corsPolicy(services.config.corsOrigins ?? []), ops.middleware];
+  app.use(everyRequest);
   ops.install(app);
 
   // Liveness: no I/O, so a slow database never gets a replica restarted.
@@ -211,8 +213,7 @@ export async function createHttpGateway(services: Services, log: Logger, options
   });
   await apollo.start();
 
-  app.use(
-    '/graphql',
+  const graphqlHandlers = [
     express.json({ limit: BODY_LIMIT_BYTES }),
     // Persisted documents resolved, then depth, cost, aliases, directives, document size and batching checked on
     // exactly what Apollo will run, before any context or SQL: src/graphql/request-gate.ts.
@@ -229,7 +230,8 @@ export async function createHttpGateway(services: Services, log: Logger, options
         return context;
       },
     }),
-  );
+  ];
+  app.use('/graphql', graphqlHandlers);
 
   // The live dashboard example (docs/dashboards.md), when built.
   mountDashboardExample(app);
@@ -238,18 +240,34 @@ export async function createHttpGateway(services: Services, log: Logger, options
   app.use('/ds-api', createRestRouter(services, log));
 
   // Any other path (and /metrics when metrics are off): a JSON 404 like the REST API's, never Express's HTML page.
-  app.use((req: Request, res: Response) => {
+  const notFound = (req: Request, res: Response) => {
     res.status(404).json({ error: `Not found: ${req.method} ${req.path}` });
-  });
+  };
+  app.use(notFound);
 
   // Errors raised before GraphQL or REST handlers run (body too large, malformed JSON): answer in JSON, never HTML,
   // with a code of the one taxonomy and its status.
-  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+  const answerError = (error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     const refusal = transportError(error);
     if (!refusal) log.error({ err: error }, 'unhandled HTTP error');
     sendGraphQLRefusal(res, refusal ?? new AppError('INTERNAL_SERVER_ERROR', 'Internal server error'));
-  });
+  };
+  app.use(answerError);
+
+  // POST /graphql without the router's walk, through the same handlers (src/http/direct-route.ts).
+  const graphqlPost: DirectRoute = {
+    method: 'POST',
+    path: '/graphql',
+    handlers: [...everyRequest, ...graphqlHandlers],
+    notFound,
+    onError: answerError,
+    // What Express's final handler does once an answer has begun: nothing more can be sent, so the socket goes.
+    onUnhandled: (error, req) => {
+      log.error({ err: error }, 'unhandled HTTP error');
+      req.socket.destroy();
+    },
+  };
 
   // Until now the server (when given) answered with its startup listener; from here on the application does.
   if (options.startupListener) server.removeListener('request', options.startupListener);
@@ -257,7 +275,10 @@ export async function createHttpGateway(services: Services, log: Logger, options
     inFlight.add(res);
     res.once('close', () => inFlight.delete(res));
   });
-  server.on('request', app);
+  server.on('request', (req, res) => {
+    if (takes(graphqlPost, req)) serveDirect(app, graphqlPost, req, res);
+    else app(req, res);
+  });
   // Without a readiness of the caller's (no start sequence to wait for), the application is ready as soon as it exists.
   if (!options.readiness) readiness.set('ready');
 

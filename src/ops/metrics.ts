@@ -41,7 +41,9 @@ interface PoolLike {
 export interface OpsInstrumentation {
   /** `null` when METRICS_ENABLED is false. */
   readonly registry: Registry | null;
-  /** Mounts the per-request labelling and timing middleware and, when enabled, `GET /metrics`. Call it early. */
+  /** Labels and times each request: mount it early, before any route. */
+  readonly middleware: RequestHandler;
+  /** Mounts `GET /metrics` when enabled (after {@link middleware}). */
   install(app: Express): void;
   /** Apollo plugin: records the parsed operation name and the error codes of each GraphQL request. */
   readonly apolloPlugin: ApolloServerPlugin<object>;
@@ -190,8 +192,8 @@ export function createOpsInstrumentation(options: {
 
   return {
     registry,
+    middleware,
     install(app) {
-      app.use(middleware);
       if (!registry) return;
       app.get(METRICS_PATH, async (_req, res) => {
         try {
