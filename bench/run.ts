@@ -280,6 +280,28 @@ async function rawFloor(databaseUrl: string, statements: { sql: string; params: 
   return { rps: latencies.length / options.duration, ...percentiles(latencies), errors };
 }
 
+/**
+ * Waits until no other session runs a statement in the bench database (at most 60 s): what a scenario left running
+ * when its load generator stopped must not be measured as part of the next one.
+ */
+async function untilDatabaseIdle(databaseUrl: string): Promise<void> {
+  const db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const { rows } = await db.query<{ busy: number }>(
+        `SELECT count(*)::int AS busy FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()`,
+      );
+      if (rows[0]!.busy === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    process.stderr.write('bench: the database was still busy after 60 s; measuring anyway\n');
+  } finally {
+    await db.end();
+  }
+}
+
 /** EXPLAIN ANALYZE of the dashboard's statements and the other screens', kept next to the results to show index use. */
 async function explain(databaseUrl: string, size: number, statements: Captured[], peerUserId?: number): Promise<void> {
   const sections = [{ title: 'dashboard (cached caller)', statements }, ...(await captureScreenStatements(databaseUrl))];
@@ -425,6 +447,7 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
     await load(gateway.url, userToken, DASHBOARD, {}, options, 3); // warm-up (the process is new: V8 and graphql-jit compile on first use)
     const measure = async (name: string, token: string, query: string, variables: Record<string, unknown> = {}) => {
       if (!options.scenarios.has(name)) return;
+      await untilDatabaseIdle(databaseUrl);
       scenarios[name] = { ...(await load(gateway.url, token, query, variables, options)), peakRssMb: peakRssMb(gateway.pid) };
     };
     // The dashboard and what it is compared with (its raw SQL floor, the peer) alternate over ROUNDS rounds, and each
@@ -437,7 +460,13 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
     if (running) {
       companions.push({
         name: 'peer',
-        run: async () => ({ ...(await load(running.url, peerToken, PEER_DASHBOARD, {}, options, peerDuration)), peakRssMb: peakRssMb(running.pid) }),
+        run: async () => {
+          const measured = { ...(await load(running.url, peerToken, PEER_DASHBOARD, {}, options, peerDuration)), peakRssMb: peakRssMb(running.pid) };
+          // The load generator stops on time, the peer's statements cut off with it do not (1.8 s each at 1M): the
+          // next scenario must not share the machine with them.
+          await untilDatabaseIdle(databaseUrl);
+          return measured;
+        },
       });
     }
     if (options.scenarios.has('dashboard') && companions.length) {
