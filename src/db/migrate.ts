@@ -52,6 +52,9 @@ export async function migrateUnderLock(
   await connect(dataSource);
   // The lock lives in a session of its own; it ends (and releases the lock) if this process dies.
   const lock = new Client({ connectionString: lockUrl, application_name: 'ds-access-gateway migration lock' });
+  // The lock's session idles while migrations run; if it is ended then, pg reports it as an 'error' event, which
+  // without a listener would end the process mid-migration. The unlock below then fails, and the run reports it.
+  lock.on('error', () => undefined);
   try {
     await lock.connect();
     const [{ locked }] = (await lock.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK])).rows;

@@ -27,6 +27,9 @@ export async function checkNotificationDelivery(listener: Client, connectionStri
   try {
     await listener.query(`LISTEN ${channel}`);
     const sender = new Client({ connectionString, application_name: 'ds-access-gateway listen check' });
+    // A session ended between two of its statements (a restart, pg_terminate_backend) is reported as an 'error' event;
+    // without a listener that event would end the process. The statement or `end()` below still fails or finishes.
+    sender.on('error', () => undefined);
     await sender.connect();
     try {
       await sender.query(`NOTIFY ${channel}`);
