@@ -2,7 +2,7 @@ import { getArgumentValues } from 'graphql/execution/values';
 import type { GraphQLObjectType, GraphQLResolveInfo } from 'graphql';
 import { Arg, Authorized, Ctx, FieldResolver, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import { isAutomaticTagKey } from '../../access/tags';
-import type { TagValuePage } from '../../services/connection-queries';
+import type { TagValuePage } from '../../services/tag-summary-queries';
 import { DEFAULT_VALUES_PER_PAGE, MAX_VALUES_PER_PAGE } from '../../services/connections/tag-summaries';
 import type { TagSummary as TagSummaryEntries } from '../../services/membership-cache';
 import type { GraphQLContext } from '../context';

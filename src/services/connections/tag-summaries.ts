@@ -7,7 +7,8 @@ import { visibility } from '../../context/principal';
 import type { RequestContext } from '../../context/request-context';
 import { badInput } from '../../errors/app-error';
 import { requireSignedIn } from '../authorization';
-import type { ConnectionQueries, TagKeyFilter, TagValuePage } from '../connection-queries';
+import type { ConnectionQueries } from '../connection-queries';
+import { tagSummaryRows, type TagKeyFilter, type TagValuePage } from '../tag-summary-queries';
 import type { MembershipCache, TagSummary } from '../membership-cache';
 import { applyConnectionFilter, isEmptyFilter, type ConnectionFilterInput } from './filter';
 
@@ -48,7 +49,7 @@ export class TagSummaries {
     const view = membership && this.membershipCache ? await this.membershipCache.view(ctx.freshness.mark, ctx.manager) : null;
     const cached = membership && view?.get('tags', membership.roleIds, variant);
     if (cached) return cached;
-    const rows = await this.queries.tagSummary(ctx.manager, terms.predicate, normalized, terms.conditions, page);
+    const rows = await tagSummaryRows(ctx.manager, terms.predicate, normalized, terms.conditions, page);
     const byKey = new Map<string, { key: string; valueCount: number; values: { value: string; count: number }[]; page?: TagValuePage }>();
     for (const row of rows) {
       let entry = byKey.get(row.key);
