@@ -58,8 +58,10 @@ export function serveDirect(app: Express, route: DirectRoute, incoming: Incoming
       failed = true;
       return call(() => route.onError(error, req, res, (passed?: unknown) => route.onUnhandled(passed ?? error, req, res)));
     }
-    const handler = route.handlers[index++] ?? route.notFound;
-    if (index > route.handlers.length + 1) return; // notFound called next(): nothing is left, as under Express
+    // After the list comes the not-found handler; if even that passes the request on, nothing is left (as under Express).
+    if (index > route.handlers.length) return;
+    const handler = route.handlers[index] ?? route.notFound;
+    index += 1;
     call(() => handler(req, res, next));
   };
   // Express 5 passes a handler's throw or rejected promise to next(error).
