@@ -54,6 +54,8 @@ export interface Config extends SecurityConfig, OpsConfig {
   graphqlJit: boolean;
   /** Runs of one query document on graphql-js before it is compiled. */
   graphqlJitMinUses: number;
+  /** Answer read queries Apollo already resolved without its request pipeline (src/graphql/known-queries.ts). */
+  graphqlKnownQueries: boolean;
   /** AUDIT_RETENTION_DAYS: age (days) past which `audit-purge` deletes audit events; unset: kept forever. */
   auditRetentionDays?: number;
   /** Open subscription sockets per user and replica (SUBSCRIPTIONS_PER_USER); the next one is refused (4429). */
@@ -116,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     principalCacheTtlMs: problems.read(() => integer(env, 'PRINCIPAL_CACHE_TTL_MS', 60_000, 0, 86_400_000), 60_000),
     graphqlJit: problems.read(() => flag(env, 'GRAPHQL_JIT', true), true),
     graphqlJitMinUses: problems.read(() => integer(env, 'GRAPHQL_JIT_MIN_USES', 2, 1, 1_000_000), 2),
+    graphqlKnownQueries: problems.read(() => flag(env, 'GRAPHQL_KNOWN_QUERIES', true), true),
     auditRetentionDays: problems.read(
       () => (nonEmpty(env, 'AUDIT_RETENTION_DAYS') === undefined ? undefined : integer(env, 'AUDIT_RETENTION_DAYS', 0, 1, 36_500)),
       undefined,

@@ -14,6 +14,7 @@ import { authenticate } from './context/authenticate';
 import { pendingMigrations } from './db/migrate';
 import type { GraphQLContext } from './graphql/context';
 import { createExecutor, executionGateway } from './graphql/executor';
+import { createKnownQueries } from './graphql/known-queries';
 import { createErrorFormatter } from './graphql/format-error';
 import { PersistedDocumentCache } from './graphql/persisted-queries';
 import { graphqlRequestGate } from './graphql/request-gate';
@@ -47,6 +48,8 @@ export interface HttpGateway {
     /** What the APQ documents count against their bound (characters of document text). */
     persistedDocumentsSize: number;
     compiledDocuments: number;
+    /** Query texts the known-query lane answers without Apollo's pipeline (src/graphql/known-queries.ts). */
+    knownQueries: number;
   };
   readiness: Readiness;
   /** Requests being answered right now. */
@@ -189,6 +192,25 @@ export async function createHttpGateway(services: Services, log: Logger, options
     formatError,
     accepting: () => !readiness.shuttingDown,
   });
+  const graphqlContext = async (req: Request, res: Response): Promise<GraphQLContext> => {
+    const ctx = await authenticate(services, req.headers, res.locals.requestId as string, req.ip, 'graphql');
+    res.locals.login = ctx.principal?.login;
+    // Client-controlled: bounded before anything logs it (the metrics plugin refines it once the document parsed).
+    const operationName = (req.body as { operationName?: unknown } | undefined)?.operationName;
+    res.locals.operationName = typeof operationName === 'string' ? truncateOperationName(operationName) : undefined;
+    const context = { ...ctx, services };
+    ops.trackGraphQLContext(context, res);
+    return context;
+  };
+  const knownQueries = config.graphqlKnownQueries
+    ? createKnownQueries({
+        executor,
+        contextFor: graphqlContext,
+        answered: (context, document, requested) => ops.knownQueryAnswered(context, document, requested),
+        maxQueries: bounds.compiledDocuments,
+        maxChars: bounds.persistedDocuments,
+      })
+    : null;
   const apollo = new ApolloServer<GraphQLContext>({
     // The schema and how operations run (graphql-jit for repeated read queries): src/graphql/executor.ts.
     gateway: executionGateway(schema, executor),
@@ -209,6 +231,7 @@ export async function createHttpGateway(services: Services, log: Logger, options
       // No HTTP caching of GraphQL answers here; without this plugin Apollo would wrap every field resolver.
       ApolloServerPluginCacheControlDisabled(),
       ops.apolloPlugin,
+      ...(knownQueries ? [knownQueries.plugin] : []),
     ],
   });
   await apollo.start();
@@ -218,17 +241,11 @@ export async function createHttpGateway(services: Services, log: Logger, options
     // Persisted documents resolved, then depth, cost, aliases, directives, document size and batching checked on
     // exactly what Apollo will run, before any context or SQL: src/graphql/request-gate.ts.
     gate.handler,
+    // A read query Apollo already resolved, answered without its pipeline: src/graphql/known-queries.ts.
+    ...(knownQueries ? [knownQueries.handler] : []),
     expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
-        const ctx = await authenticate(services, req.headers, res.locals.requestId as string, req.ip, 'graphql');
-        res.locals.login = ctx.principal?.login;
-        // Client-controlled: bounded before anything logs it (the metrics plugin refines it once the document parsed).
-        const operationName = (req.body as { operationName?: unknown } | undefined)?.operationName;
-        res.locals.operationName = typeof operationName === 'string' ? truncateOperationName(operationName) : undefined;
-        const context = { ...ctx, services };
-        ops.trackGraphQLContext(context, res);
-        return context;
-      },
+      // The known-query lane may have built this request's context already (and handed Apollo the request).
+      context: ({ req, res }) => (res.locals.graphqlContext as Promise<GraphQLContext> | undefined) ?? graphqlContext(req, res),
     }),
   ];
   app.use('/graphql', graphqlHandlers);
@@ -291,6 +308,7 @@ export async function createHttpGateway(services: Services, log: Logger, options
       persistedDocuments: apqCache?.size ?? 0,
       persistedDocumentsSize: apqCache?.chars ?? 0,
       compiledDocuments: executor.cachedDocuments,
+      knownQueries: knownQueries?.size ?? 0,
     }),
     readiness,
     inFlight: () => inFlight.size,

@@ -47,8 +47,38 @@ export interface ExecutorOptions {
   maxDocuments?: number;
 }
 
-/** The executor, with the number of documents whose state it keeps (for tests and metrics). */
-export type Executor = GatewayExecutor & { readonly cachedDocuments: number };
+/** One operation to run: a validated document, the operation Apollo (or the known-query lane) resolved in it. */
+export interface OperationToRun {
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
+  operationName: string | null;
+  context: object;
+  variables: Record<string, unknown> | undefined;
+}
+
+/**
+ * The executor, with the number of documents whose state it keeps (for tests and metrics), and `run`: the same
+ * execution for a caller outside Apollo's pipeline (src/graphql/known-queries.ts).
+ */
+export type Executor = GatewayExecutor & { readonly cachedDocuments: number; run(operation: OperationToRun): Promise<ExecutionResult> };
+
+/** Where a context carries a result already computed for its request (see {@link handOverResult}). */
+const HANDED_OVER = Symbol('ds-gateway.handedOverResult');
+
+interface HandedOver {
+  source: string;
+  operationName: string | null;
+  result: Promise<ExecutionResult>;
+}
+
+/**
+ * Gives Apollo's pipeline the result the known-query lane computed for this very request (src/graphql/known-queries.ts):
+ * Apollo then answers it (error formatting, status, plugins) without running the operation a second time. Enumerable,
+ * so it survives the shallow copy Apollo makes of the context.
+ */
+export function handOverResult(context: object, handed: HandedOver): void {
+  Object.defineProperty(context, HANDED_OVER, { value: handed, enumerable: true, configurable: true });
+}
 
 interface DocumentState {
   uses: number;
@@ -104,14 +134,7 @@ export function createExecutor(schema: GraphQLSchema, options: ExecutorOptions):
     return state.compiled;
   };
 
-  const executor: GatewayExecutor = async (requestContext): Promise<ExecutionResult> => {
-    const { document, operation, operationName, context } = requestContext;
-    const variables = requestContext.request.variables;
-    // `operationName` names no operation of the document: a caller's mistake, whichever executor would run it (the
-    // request gate refuses it first; this keeps the executor safe on its own).
-    if (!operation) {
-      return { errors: [new GraphQLError('The document has no such operation: check operationName', { extensions: { code: 'BAD_USER_INPUT' } })] };
-    }
+  const run = async ({ document, operation, operationName, context, variables }: OperationToRun): Promise<ExecutionResult> => {
     const compiled = compiledFor(document, operation, operationName);
     if (!compiled) {
       return execute({ schema, document, operationName, variableValues: variables, contextValue: context });
@@ -123,6 +146,20 @@ export function createExecutor(schema: GraphQLSchema, options: ExecutorOptions):
     const result = await compiled.query(undefined, context, variables ?? {});
     return result.errors ? { ...result, errors: result.errors.map(asGraphQLJsError) } : result;
   };
+
+  const executor: GatewayExecutor = async (requestContext): Promise<ExecutionResult> => {
+    const { document, operation, operationName, source } = requestContext;
+    const context = requestContext.context as object;
+    const handed = (context as { [HANDED_OVER]?: HandedOver })[HANDED_OVER];
+    if (handed && handed.source === source && handed.operationName === operationName) return handed.result;
+    // `operationName` names no operation of the document: a caller's mistake, whichever executor would run it (the
+    // request gate refuses it first; this keeps the executor safe on its own).
+    if (!operation) {
+      return { errors: [new GraphQLError('The document has no such operation: check operationName', { extensions: { code: 'BAD_USER_INPUT' } })] };
+    }
+    return run({ document, operation, operationName, context, variables: requestContext.request.variables });
+  };
+  Object.defineProperty(executor, 'run', { value: run });
   return Object.defineProperty(executor, 'cachedDocuments', { get: () => states.size }) as Executor;
 }
 

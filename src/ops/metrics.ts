@@ -6,12 +6,14 @@
  * - `ds_gateway_http_requests_total` and `ds_gateway_http_request_duration_seconds` by `kind` (graphql, rest,
  *   other), `operation` (GraphQL operation name, REST route template, or the endpoint) and HTTP `status`;
  * - `ds_gateway_graphql_errors_total` by `operation` and error `code`;
+ * - `ds_gateway_graphql_known_query_answers_total`: answers sent without Apollo's pipeline (src/graphql/known-queries.ts);
  * - `ds_gateway_db_pool_*`: connections in the PostgreSQL pool (open, idle, max) and queries waiting for one;
  * - `ds_gateway_db_errors_total` by SQLSTATE `class`: statements PostgreSQL refused or that never got an answer;
  * - the default Node.js process metrics (`process_*`, `nodejs_*`).
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Express, Request, RequestHandler, Response } from 'express';
+import type { DocumentNode, GraphQLFormattedError } from 'graphql';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AfterQueryEvent, DataSource } from 'typeorm';
 import type { Logger } from '../logger';
@@ -47,6 +49,13 @@ export interface OpsInstrumentation {
   install(app: Express): void;
   /** Apollo plugin: records the parsed operation name and the error codes of each GraphQL request. */
   readonly apolloPlugin: ApolloServerPlugin<object>;
+  /**
+   * Labels the response of a GraphQL context with its operation, and counts its errors: what `apolloPlugin` does for
+   * Apollo's answers, for the answers the known-query lane sends itself.
+   */
+  graphqlAnswered(context: object, document: DocumentNode | undefined, requested: string | undefined, errors?: readonly GraphQLFormattedError[]): void;
+  /** {@link graphqlAnswered} for an answer of the known-query lane, counted as such. */
+  knownQueryAnswered(context: object, document: DocumentNode, requested: string | undefined): void;
   /** Ties a GraphQL context to its HTTP response, so the plugin can label the response. */
   trackGraphQLContext(context: object, res: Response): void;
 }
@@ -74,6 +83,7 @@ export function createOpsInstrumentation(options: {
   let requests: Counter<'kind' | 'operation' | 'status'> | undefined;
   let durations: Histogram<'kind' | 'operation' | 'status'> | undefined;
   let graphqlErrors: Counter<'operation' | 'code'> | undefined;
+  let knownQueryAnswers: Counter | undefined;
   if (registry) {
     collectDefaultMetrics({ register: registry });
     requests = new Counter({
@@ -93,6 +103,11 @@ export function createOpsInstrumentation(options: {
       name: 'ds_gateway_graphql_errors_total',
       help: 'Errors in GraphQL responses, by operation and extensions.code.',
       labelNames: ['operation', 'code'],
+      registers: [registry],
+    });
+    knownQueryAnswers = new Counter({
+      name: 'ds_gateway_graphql_known_query_answers_total',
+      help: "GraphQL answers sent by the known-query lane, without Apollo's request pipeline (src/graphql/known-queries.ts).",
       registers: [registry],
     });
     new Gauge({
@@ -163,28 +178,38 @@ export function createOpsInstrumentation(options: {
     next();
   };
 
+  /** What the access log and the metrics learn once a GraphQL answer is ready (from Apollo, or the known-query lane). */
+  const graphqlAnswered = (
+    context: object,
+    document: DocumentNode | undefined,
+    requested: string | undefined,
+    errors: readonly GraphQLFormattedError[] = [],
+  ) => {
+    const locals = (context as { [RESPONSE_LOCALS]?: RequestLocals })[RESPONSE_LOCALS];
+    if (!locals) return;
+    if (document) {
+      const parsed = operationNameOf(document, requested);
+      locals.graphqlOperation = parsed;
+      // The log shows what the client asked for when the document has no such operation (bounded in length).
+      locals.operationName = !selectedOperation(document, requested) && requested ? truncateOperationName(requested) : parsed;
+    } else if (locals.operationName) {
+      locals.operationName = truncateOperationName(locals.operationName);
+    }
+    if (graphqlErrors && errors.length > 0) {
+      const operation = operations.label(locals.graphqlOperation ?? ANONYMOUS_OPERATION);
+      for (const error of errors) {
+        const code = typeof error.extensions?.code === 'string' && /^[A-Z_]{1,40}$/.test(error.extensions.code) ? error.extensions.code : 'OTHER';
+        graphqlErrors.inc({ operation, code });
+      }
+    }
+  };
+
   const apolloPlugin: ApolloServerPlugin<object> = {
     async requestDidStart() {
       return {
         async willSendResponse(rc) {
-          const locals = (rc.contextValue as { [RESPONSE_LOCALS]?: RequestLocals })[RESPONSE_LOCALS];
-          if (!locals) return;
-          if (rc.document) {
-            const requested = rc.request.operationName;
-            const parsed = operationNameOf(rc.document, requested);
-            locals.graphqlOperation = parsed;
-            // The log shows what the client asked for when the document has no such operation (bounded in length).
-            locals.operationName = !selectedOperation(rc.document, requested) && requested ? truncateOperationName(requested) : parsed;
-          } else if (locals.operationName) {
-            locals.operationName = truncateOperationName(locals.operationName);
-          }
-          if (graphqlErrors && rc.response.body.kind === 'single') {
-            const operation = operations.label(locals.graphqlOperation ?? ANONYMOUS_OPERATION);
-            for (const error of rc.response.body.singleResult.errors ?? []) {
-              const code = typeof error.extensions?.code === 'string' && /^[A-Z_]{1,40}$/.test(error.extensions.code) ? error.extensions.code : 'OTHER';
-              graphqlErrors.inc({ operation, code });
-            }
-          }
+          const errors = rc.response.body.kind === 'single' ? rc.response.body.singleResult.errors : undefined;
+          graphqlAnswered(rc.contextValue, rc.document, rc.request.operationName, errors);
         },
       };
     },
@@ -207,6 +232,11 @@ export function createOpsInstrumentation(options: {
       });
     },
     apolloPlugin,
+    graphqlAnswered,
+    knownQueryAnswered(context, document, requested) {
+      knownQueryAnswers?.inc();
+      graphqlAnswered(context, document, requested);
+    },
     trackGraphQLContext(context, res) {
       // Apollo hands plugins a shallow copy of the context: an enumerable own property survives the copy.
       Object.defineProperty(context, RESPONSE_LOCALS, { value: res.locals, enumerable: true, writable: false, configurable: false });
