@@ -29,6 +29,7 @@ import type { DocumentNode, ExecutionResult, OperationDefinitionNode } from 'gra
 import { LRUCache } from 'lru-cache';
 import Negotiator from 'negotiator';
 import { handOverResult, type Executor } from './executor';
+import { isRecord } from './request-gate';
 
 /** Apollo's media types for a single result, in its order of preference (`chooseContentTypeForSingleResultResponse`). */
 const SINGLE_RESULT_TYPES = [
@@ -66,9 +67,6 @@ export interface KnownQueries {
   /** Query texts remembered now. */
   readonly size: number;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value);
 
 /** The key of a query text with the operation name the request asked for (none: the document's only operation). */
 const keyOf = (query: string, operationName: string | undefined) => (operationName === undefined ? query : `${operationName}\u0000${query}`);
@@ -126,14 +124,8 @@ export function createKnownQueries(options: KnownQueryOptions): KnownQueries {
       context: Object.assign(Object.create(Object.getPrototypeOf(context) as object | null) as object, context),
       variables,
     });
-    let result: ExecutionResult;
-    try {
-      result = await executing;
-    } catch {
-      handOverResult(context, { source: query, operationName: known.operationName, result: executing });
-      return next();
-    }
-    if (result.errors || result.extensions || !result.data) {
+    const result: ExecutionResult | undefined = await executing.catch(() => undefined);
+    if (!result?.data || result.errors || result.extensions) {
       handOverResult(context, { source: query, operationName: known.operationName, result: executing });
       return next();
     }

@@ -36,7 +36,8 @@ interface GraphQLHttpRequest {
 
 const FIELDS = ['query', 'operationName', 'variables', 'extensions'] as const;
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
+/** A JSON object (not an array, not a raw body): what Apollo accepts as `variables` or `extensions`. */
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
   Boolean(value) && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value);
 
 /**

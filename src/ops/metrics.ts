@@ -50,11 +50,9 @@ export interface OpsInstrumentation {
   /** Apollo plugin: records the parsed operation name and the error codes of each GraphQL request. */
   readonly apolloPlugin: ApolloServerPlugin<object>;
   /**
-   * Labels the response of a GraphQL context with its operation, and counts its errors: what `apolloPlugin` does for
-   * Apollo's answers, for the answers the known-query lane sends itself.
+   * Labels the response of a GraphQL context with its operation and counts the answer: what `apolloPlugin` does for
+   * Apollo's answers, for the answers the known-query lane sends itself (never with errors: those go to Apollo).
    */
-  graphqlAnswered(context: object, document: DocumentNode | undefined, requested: string | undefined, errors?: readonly GraphQLFormattedError[]): void;
-  /** {@link graphqlAnswered} for an answer of the known-query lane, counted as such. */
   knownQueryAnswered(context: object, document: DocumentNode, requested: string | undefined): void;
   /** Ties a GraphQL context to its HTTP response, so the plugin can label the response. */
   trackGraphQLContext(context: object, res: Response): void;
@@ -232,7 +230,6 @@ export function createOpsInstrumentation(options: {
       });
     },
     apolloPlugin,
-    graphqlAnswered,
     knownQueryAnswered(context, document, requested) {
       knownQueryAnswers?.inc();
       graphqlAnswered(context, document, requested);
