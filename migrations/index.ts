@@ -10,6 +10,7 @@ import { ConnectionChangeNotifications1732320000600 } from './1732320000600-Conn
 import { ConnectionOrderIndexes1732320000700 } from './1732320000700-ConnectionOrderIndexes';
 import { TagSignatures1732320000800 } from './1732320000800-TagSignatures';
 import { RoleConnectionCounts1732320000810 } from './1732320000810-RoleConnectionCounts';
+import { SignatureConnectionCounts1732320000820 } from './1732320000820-SignatureConnectionCounts';
 
 export const migrations = [
   InitialSchema1732320000000,
@@ -23,4 +24,5 @@ export const migrations = [
   ConnectionOrderIndexes1732320000700,
   TagSignatures1732320000800,
   RoleConnectionCounts1732320000810,
+  SignatureConnectionCounts1732320000820,
 ];

@@ -5,7 +5,8 @@
  *
  * - CONNECT on the database and USAGE on the schema;
  * - SELECT, INSERT, UPDATE, DELETE on the gateway's tables (the triggers of migrations RoleMembership and
- *   *Notifications run as the caller and write `role_connections`, `role_connection_counts` and `tag_signatures`,
+ *   *Notifications run as the caller and write `role_connections`, `role_connection_counts`, `tag_signatures` and
+ *   `signature_connection_counts`,
  *   NOTIFY and take advisory locks: nothing more);
  *   only SELECT on `migrations` (readiness compares it with the build's list); only INSERT and SELECT on
  *   `audit_events` (the audit log is append-only for the application; only the owner purges it);

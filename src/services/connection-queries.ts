@@ -9,8 +9,8 @@
  * the rows it yields. Without one, the GIN index on `tags` and the name index do the work.
  *
  * Counts and tag summaries that would read every matching row read tag signatures instead when the terms allow it
- * (migration TagSignatures): the few signatures that match, and their connections' entries in
- * `connections_signature_idx` (index-only). A term on `pg_instance` or `server` cannot be read by signature; for role
+ * (migration TagSignatures): the few signatures that match, and the number of connections of each, maintained by
+ * triggers (migration SignatureConnectionCounts). A term on `pg_instance` or `server` cannot be read by signature; for role
  * memberships the choice is made by PostgreSQL at run time from the roles' current rules, in the same statement.
  *
  * Page and count reads are batched: one statement answers many (predicate, page) requests at once, one
@@ -243,16 +243,12 @@ export class ConnectionQueries {
           needsRow
             ? `SELECT ${i} AS batch_index, NULL::int AS role_id, (${distinct}) AS n`
             : `SELECT ${i} AS batch_index, NULL::int AS role_id, CASE WHEN ${rolesUsePerConnectionKeys(roles, params)} THEN (${distinct}) ` +
-                `ELSE (SELECT count(*)::int FROM connections c WHERE c.signature_id = ANY(ARRAY(${signaturesOfRoles(roles)}))) END AS n`,
+                `ELSE (${countOfSignatures(signaturesOfRoles(roles))}) END AS n`,
         );
       } else if (signatureDecided(q)) {
-        // Index-only: the matching signatures (a few thousand rows at most in a typical fleet), then their
-        // connections' entries in connections_signature_idx; no heap tuple is read (migration TagSignatures).
+        // The matching signatures (a few thousand rows at most in a typical fleet) and their maintained counts.
         const sigWhere = [renderPredicate(q.predicate, 's', params), ...renderConditions(q.conditions, params, 's')].join(' AND ');
-        branches.push(
-          `SELECT ${i} AS batch_index, NULL::int AS role_id, count(*)::int AS n FROM connections c ` +
-            `WHERE c.signature_id = ANY(ARRAY(SELECT s.id FROM tag_signatures s WHERE ${sigWhere}))`,
-        );
+        branches.push(`SELECT ${i} AS batch_index, NULL::int AS role_id, (${countOfSignatures(`SELECT s.id FROM tag_signatures s WHERE ${sigWhere}`)}) AS n`);
       } else {
         branches.push(`SELECT ${i} AS batch_index, NULL::int AS role_id, count(*)::int AS n FROM connections c WHERE ${renderWhere(q, params)}`);
       }
@@ -308,6 +304,14 @@ export function roleSelectors(roles: string): string {
 /** The ids of the signatures that roles (`roles`: an int[] parameter) match. */
 function signaturesOfRoles(roles: string): string {
   return `SELECT DISTINCT s.id FROM (${roleSelectors(roles)}) AS x JOIN tag_signatures s ON s.tags @> x.selector`;
+}
+
+/**
+ * How many connections carry the signatures `ids` (a query of signature ids) have: one row of the counts maintained
+ * per signature (migration SignatureConnectionCounts) per matching signature, not one index entry per connection.
+ */
+function countOfSignatures(ids: string): string {
+  return `SELECT coalesce(sum(sc.connection_count), 0)::int FROM signature_connection_counts sc WHERE sc.signature_id = ANY(ARRAY(${ids}))`;
 }
 
 /** True when a group of these roles names a key signatures leave out: their matches cannot be read by signature. */

@@ -31,8 +31,8 @@ export interface TagKeyFilter {
  *
  * Two plans in one statement, chosen by PostgreSQL once per execution (a gating condition, the `gate` of `signatureSummaryPlan`):
  * - by tag signatures (migration TagSignatures), when the caller's roles and the filter name no per-connection key:
- *   the matching signatures, their connections counted in `connections_signature_idx` (index-only), each
- *   signature's tags weighted by its count; only `server` and `pg_instance` (one value per connection) read the
+ *   the matching signatures, each one's tags weighted by its number of connections (maintained: migration
+ *   SignatureConnectionCounts; a signature without connections counts for nothing); only `server` and `pg_instance` (one value per connection) read the
  *   visible connections' rows, and only when the key filter asks for them;
  * - otherwise by every visible connection's tags.
  */
@@ -68,8 +68,8 @@ export async function tagSummaryRows(
     const perConnection = PER_CONNECTION_TAG_KEYS.filter((key) => keyIsAsked(key, filter)).map((key) => perConnectionValues(key, page ?? null, params));
     aggregate =
       `${signature.ctes}visible_signatures AS MATERIALIZED (SELECT s.id, s.tags FROM tag_signatures s WHERE (${signature.gate}) AND ${signature.where}), ` +
-      `visible_counts AS (SELECT c.signature_id, count(*)::int AS n FROM connections c ` +
-      `WHERE c.signature_id = ANY(ARRAY(SELECT id FROM visible_signatures)) GROUP BY c.signature_id), ` +
+      `visible_counts AS (SELECT sc.signature_id, sc.connection_count AS n FROM signature_connection_counts sc ` +
+      `WHERE sc.signature_id = ANY(ARRAY(SELECT id FROM visible_signatures)) AND sc.connection_count > 0), ` +
       `visible_total AS (SELECT coalesce(sum(n), 0)::int AS n FROM visible_counts), ` +
       `summary AS (` +
       [
