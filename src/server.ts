@@ -14,6 +14,7 @@ import { authenticate } from './context/authenticate';
 import { pendingMigrations } from './db/migrate';
 import type { GraphQLContext } from './graphql/context';
 import { createExecutor, executionGateway } from './graphql/executor';
+import { answerSlot, coveredDocument } from './graphql/answer-cache';
 import { createKnownQueries } from './graphql/known-queries';
 import { createErrorFormatter } from './graphql/format-error';
 import { PersistedDocumentCache } from './graphql/persisted-queries';
@@ -209,6 +210,10 @@ export async function createHttpGateway(services: Services, log: Logger, options
         answered: (context, document, requested) => ops.knownQueryAnswered(context, document, requested),
         maxQueries: bounds.compiledDocuments,
         maxChars: bounds.persistedDocuments,
+        answers: {
+          covers: coveredDocument(schema),
+          slot: (context, query, operationName, variables) => answerSlot(services.answerCache, context as GraphQLContext, query, operationName, variables),
+        },
       })
     : null;
   const apollo = new ApolloServer<GraphQLContext>({

@@ -76,7 +76,9 @@ export function createLoaders(services: Services, principal: Principal | null, f
         const byColumns = new Map<string, number[]>();
         for (const key of keys) {
           const columns = propsKey(key.props);
-          byColumns.set(columns, [...(byColumns.get(columns) ?? []), key.roleId]);
+          const roleIds = byColumns.get(columns);
+          if (roleIds) roleIds.push(key.roleId);
+          else byColumns.set(columns, [key.roleId]);
         }
         const answers = new Map<string, UserEntity[]>();
         // The administrators' overview asks every role's users on every load: kept per replica between changes.

@@ -21,6 +21,9 @@
  *   the result or a thrown exception is handed to Apollo, which answers it exactly as always (formatting, status,
  *   plugins) from the result already computed: the operation never runs twice.
  *
+ * A document whose every field is covered by the change feed (the access-model overview) has its successful answers
+ * kept whole, per caller, between changes (src/graphql/answer-cache.ts).
+ *
  * GRAPHQL_KNOWN_QUERIES=false turns the lane off; test/e2e/known-queries.test.ts compares both ways.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
@@ -28,6 +31,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { DocumentNode, ExecutionResult, OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import Negotiator from 'negotiator';
+import type { AnswerSlot } from './answer-cache';
 import { handOverResult, type Executor } from './executor';
 import { isRecord } from './request-gate';
 
@@ -45,6 +49,16 @@ interface KnownQuery {
   document: DocumentNode;
   operation: OperationDefinitionNode;
   operationName: string | null;
+  /** Its answers may be kept whole (src/graphql/answer-cache.ts). */
+  keepAnswers: boolean;
+}
+
+/** Whole answers kept between changes (src/graphql/answer-cache.ts). */
+export interface KeptAnswers {
+  /** Whether a document's answers may be kept (every field it selects is covered). */
+  covers(document: DocumentNode): boolean;
+  /** This request's slot, after the change feed's barrier; null when the cache cannot serve it. */
+  slot(context: object, query: string, operationName: string | null, variables: Record<string, unknown> | undefined): Promise<AnswerSlot | null>;
 }
 
 export interface KnownQueryOptions {
@@ -57,6 +71,8 @@ export interface KnownQueryOptions {
   maxQueries: number;
   /** Most characters of query text remembered, all texts together. */
   maxChars: number;
+  /** Whole answers kept between changes; none when absent. */
+  answers?: KeptAnswers;
 }
 
 export interface KnownQueries {
@@ -66,6 +82,14 @@ export interface KnownQueries {
   handler: RequestHandler;
   /** Query texts remembered now. */
   readonly size: number;
+}
+
+/** A successful answer, as Apollo sends it. */
+function send(res: Response, contentType: string, text: string): void {
+  res.statusCode = 200;
+  res.setHeader('content-type', contentType);
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
 }
 
 /** The key of a query text with the operation name the request asked for (none: the document's only operation). */
@@ -97,7 +121,9 @@ export function createKnownQueries(options: KnownQueryOptions): KnownQueries {
           const { operation, source, document } = rc;
           if (operation?.operation !== 'query' || source === undefined) return;
           const key = keyOf(source, rc.request.operationName);
-          if (!queries.has(key)) queries.set(key, { document, operation, operationName: rc.operationName });
+          if (!queries.has(key)) {
+            queries.set(key, { document, operation, operationName: rc.operationName, keepAnswers: options.answers?.covers(document) ?? false });
+          }
         },
       };
     },
@@ -116,6 +142,11 @@ export function createKnownQueries(options: KnownQueryOptions): KnownQueries {
     } catch {
       return next();
     }
+    const slot = known.keepAnswers ? await options.answers!.slot(context, query, known.operationName, variables).catch(() => null) : null;
+    if (slot?.hit !== undefined) {
+      options.answered(context, known.document, requested);
+      return send(res, contentType, slot.hit);
+    }
     // As Apollo does: resolvers get a shallow copy of the context.
     const executing = options.executor.run({
       document: known.document,
@@ -132,10 +163,8 @@ export function createKnownQueries(options: KnownQueryOptions): KnownQueries {
     options.answered(context, known.document, requested);
     // What Apollo's `prettyJSONStringify` and Express's `res.send` would write, without copying the body into a Buffer.
     const text = `${JSON.stringify({ data: result.data })}\n`;
-    res.statusCode = 200;
-    res.setHeader('content-type', contentType);
-    res.setHeader('Content-Length', Buffer.byteLength(text));
-    res.end(text);
+    slot?.store(text);
+    send(res, contentType, text);
   };
 
   const handler: RequestHandler = (req, res, next) => {

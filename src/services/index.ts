@@ -6,7 +6,7 @@ import type { DataSource } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { ACCESS_CHANNEL, ChangeFeed } from '../db/change-feed';
+import { ACCESS_CHANNEL, ChangeFeed, MEMBERSHIP_CHANNEL } from '../db/change-feed';
 import { databaseUrls, runtimeUrlOf } from '../db/open-database';
 import { EntityRowMapper } from '../db/row-mapper';
 import { ConnectionEntity } from '../entities/connection.entity';
@@ -61,6 +61,11 @@ export interface Services {
   membershipCache: MembershipCache;
   /** The role list and each role's users (the administrators' overview), exact through `ds_access_changed`. */
   assignmentCache: AssignmentCache;
+  /**
+   * Serialized GraphQL answers of the access-model overview, by caller and document (src/graphql/answer-cache.ts),
+   * exact through `ds_access_changed` and `ds_membership_changed`.
+   */
+  answerCache: ExactCache<string>;
   /** Explanations of access decisions, a connection's audience, impacts of changes (src/services/governance/). */
   governance: Governance;
   /** Stops background work (the change feed's LISTEN connection). The data source is the caller's to close. */
@@ -91,6 +96,13 @@ export async function createServices(dataSource: DataSource, config: Config, log
   const principalCache = new PrincipalCache(changeFeed, config.principalCacheTtlMs, config.cacheBounds?.principals);
   const membershipCache = new MembershipCache(changeFeed, config.principalCacheTtlMs);
   const assignmentCache: AssignmentCache = new ExactCache(changeFeed, [ACCESS_CHANNEL], { ttlMs: config.principalCacheTtlMs, maxEntries: 20_000 });
+  // Bounded in characters: 16 M in all, no answer over a tenth of it.
+  const answerCache = new ExactCache<string>(changeFeed, [ACCESS_CHANNEL, MEMBERSHIP_CHANNEL], {
+    ttlMs: config.principalCacheTtlMs,
+    maxEntries: 1_000,
+    maxSize: 16_000_000,
+    sizeOf: (text) => Math.max(1, text.length),
+  });
   // The bulk import writes the password column too: a mapper of every column (the read mapper leaves it out).
   const connections = new ConnectionService(connectionQueries, probes, secrets, new EntityRowMapper(dataSource, ConnectionEntity), audit, membershipCache);
   // The replica that commits a change forgets the affected callers at once; the others learn it by NOTIFY.
@@ -123,6 +135,7 @@ export async function createServices(dataSource: DataSource, config: Config, log
     audit,
     membershipCache,
     assignmentCache,
+    answerCache,
     governance: createGovernance({ connections, roles, users, userMapper: mappers.user }),
     close: async () => {
       await connections.drain();
