@@ -12,8 +12,8 @@ export async function spawnGateway(env: Record<string, string>): Promise<Gateway
   const main = join(__dirname, '../src/main.js');
   // BENCH_NODE_ARGS: extra node flags for the gateway, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  // The gateway runs as `npm start` runs it (package.json): a smaller young generation, for a lower peak RSS.
-  return spawnServer('gateway', ['--max-semi-space-size=4', ...nodeArgs, main], env, /ready at (http:\/\/[^\s"]+)\/graphql/);
+  // The gateway runs as `npm start` runs it (package.json), with the same young-generation size.
+  return spawnServer('gateway', ['--max-semi-space-size=16', ...nodeArgs, main], env, /ready at (http:\/\/[^\s"]+)\/graphql/);
 }
 
 /**
