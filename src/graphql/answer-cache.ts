@@ -34,8 +34,11 @@ export const COVERED_FIELDS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
   ['User', new Set(['id', 'login', 'email', 'profile', 'privilege', 'live360', 'comment', 'ldap', 'createdAt', 'updatedAt'])],
 ]);
 
-/** The per-replica store (src/services/index.ts): serialized answers by key. */
-export type AnswerCache = ExactCache<string>;
+/**
+ * The per-replica store (src/services/index.ts): answers by key, as the bytes sent, so that sending one again
+ * neither encodes nor copies it.
+ */
+export type AnswerCache = ExactCache<Buffer>;
 
 /** Whether every field of `document` is covered; remembered per document. */
 export function coveredDocument(schema: GraphQLSchema): (document: DocumentNode) => boolean {
@@ -66,7 +69,7 @@ export function coveredDocument(schema: GraphQLSchema): (document: DocumentNode)
 
 /** What one request may read from and write to the cache, or null when the cache cannot serve it now. */
 export interface AnswerSlot {
-  hit: string | undefined;
+  hit: Buffer | undefined;
   store(text: string): void;
 }
 
@@ -95,5 +98,5 @@ export async function answerSlot(
     JSON.stringify(variables ?? null),
     query,
   ].join('\u0000');
-  return { hit: view.get(key), store: (text) => view.set(key, text) };
+  return { hit: view.get(key), store: (text) => view.set(key, Buffer.from(text)) };
 }

@@ -85,7 +85,7 @@ export interface KnownQueries {
 }
 
 /** A successful answer, as Apollo sends it. */
-function send(res: Response, contentType: string, text: string): void {
+function send(res: Response, contentType: string, text: string | Buffer): void {
   res.statusCode = 200;
   res.setHeader('content-type', contentType);
   res.setHeader('Content-Length', Buffer.byteLength(text));

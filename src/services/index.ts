@@ -65,7 +65,7 @@ export interface Services {
    * Serialized GraphQL answers of the access-model overview, by caller and document (src/graphql/answer-cache.ts),
    * exact through `ds_access_changed` and `ds_membership_changed`.
    */
-  answerCache: ExactCache<string>;
+  answerCache: ExactCache<Buffer>;
   /** Explanations of access decisions, a connection's audience, impacts of changes (src/services/governance/). */
   governance: Governance;
   /** Stops background work (the change feed's LISTEN connection). The data source is the caller's to close. */
@@ -96,12 +96,12 @@ export async function createServices(dataSource: DataSource, config: Config, log
   const principalCache = new PrincipalCache(changeFeed, config.principalCacheTtlMs, config.cacheBounds?.principals);
   const membershipCache = new MembershipCache(changeFeed, config.principalCacheTtlMs);
   const assignmentCache: AssignmentCache = new ExactCache(changeFeed, [ACCESS_CHANNEL], { ttlMs: config.principalCacheTtlMs, maxEntries: 20_000 });
-  // Bounded in characters: 16 M in all, no answer over a tenth of it.
-  const answerCache = new ExactCache<string>(changeFeed, [ACCESS_CHANNEL, MEMBERSHIP_CHANNEL], {
+  // Bounded in bytes: 16 MB in all, no answer over a tenth of it.
+  const answerCache = new ExactCache<Buffer>(changeFeed, [ACCESS_CHANNEL, MEMBERSHIP_CHANNEL], {
     ttlMs: config.principalCacheTtlMs,
     maxEntries: 1_000,
     maxSize: 16_000_000,
-    sizeOf: (text) => Math.max(1, text.length),
+    sizeOf: (bytes) => Math.max(1, bytes.length),
   });
   // The bulk import writes the password column too: a mapper of every column (the read mapper leaves it out).
   const connections = new ConnectionService(connectionQueries, probes, secrets, new EntityRowMapper(dataSource, ConnectionEntity), audit, membershipCache);
