@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, getMetadataStorage } from 'type-graphql';
 import { authChecker } from './auth-checker';
+import { installDirectResolvers } from './direct-resolvers';
 import { NodeResolver } from './node';
 import { installNodeTypeResolver } from './types/node.types';
 import { ApiKeyResolver } from './resolvers/api-key.resolver';
@@ -76,7 +77,8 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
     pubSub: UNUSED_PUB_SUB,
   })
     .then(describeRootTypes)
-    .then(installNodeTypeResolver);
+    .then(installNodeTypeResolver)
+    .then((schema) => installDirectResolvers(schema, getMetadataStorage()));
   return cached;
 }
 

@@ -1,6 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSchema, getIntrospectionQuery, graphqlSync, isObjectType, type GraphQLSchema } from 'graphql';
+import { buildSchema, getIntrospectionQuery, graphqlSync, isObjectType, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
+import { ConnectionEntity } from '../../src/entities/connection.entity';
+import { installDirectResolvers } from '../../src/graphql/direct-resolvers';
+import { ConnectionResolver } from '../../src/graphql/resolvers/connection.resolver';
 import { schemaToSdl } from '../../src/graphql/print-schema';
 import { buildGatewaySchema, guardsOnPlainFields } from '../../src/graphql/schema';
 import { breakingChangesSince, newestRelease } from '../../src/graphql/schema-compat';
@@ -90,6 +93,37 @@ describe('plain fields are read directly (simpleResolvers), and guarded fields k
       middlewares: [{ target: Secretive, fieldName: 'logged', middlewares: [] }],
     } as unknown as Parameters<typeof guardsOnPlainFields>[0];
     expect(guardsOnPlainFields(storage)).toEqual(['Secretive.secret', 'Secretive.logged']);
+  });
+
+  test("Connection.tags is resolved directly, with the field resolver's very answer", () => {
+    const connection = Object.assign(new ConnectionEntity(), {
+      name: 'db-1',
+      host: 'h1',
+      pgVersion: '16.4',
+      userTags: [
+        { key: 'env', value: 'prod' },
+        { key: 'team', value: 'core' },
+      ],
+    });
+    const tags = fieldOf('Connection', 'tags').resolve!(connection, {}, {}, {} as never);
+    expect(tags).toEqual(new ConnectionResolver().tags(connection));
+    expect(tags).toEqual([
+      { key: 'env', value: 'prod', automatic: false },
+      { key: 'team', value: 'core', automatic: false },
+      { key: 'pg_instance', value: 'h1@db-1', automatic: true },
+      { key: 'server', value: 'h1', automatic: true },
+      { key: 'pg_version', value: '16.4', automatic: true },
+    ]);
+  });
+
+  test('a field resolved directly may carry no guard or middleware (the direct call would skip it)', () => {
+    const built = buildSchema(`type Connection { tags: [String!] } type Query { a: Int }`);
+    (built.getType('Connection') as GraphQLObjectType).getFields().tags!.resolve = () => [];
+    const guarded = { authorizedFields: [{ target: class {}, fieldName: 'tags', roles: ['ADMIN'] }], middlewares: [] } as unknown as Parameters<
+      typeof installDirectResolvers
+    >[1];
+    expect(() => installDirectResolvers(built, guarded)).toThrow(/Connection\.tags has a guard or middleware/);
+    expect(() => installDirectResolvers(built, { authorizedFields: [], middlewares: [] })).not.toThrow();
   });
 });
 

@@ -12,6 +12,14 @@ import { ConnectionPagingArgs } from '../types/relay.types';
 import { ConnectionFilter, ConnectionPage, ConnectionType, CreateConnectionInput, UpdateConnectionInput } from '../types/connection.types';
 import { Tag } from '../types/tag.types';
 
+/** A connection's tags: user tags in the order they were written, then the automatic ones. */
+export function connectionTags(connection: ConnectionEntity): Tag[] {
+  // One array per connection: a dashboard page builds this for each of its 50 connections on every request.
+  const tags: Tag[] = connection.userTags.map((t) => ({ key: t.key, value: t.value, automatic: false }));
+  for (const t of automaticTags(connection)) tags.push({ key: t.key, value: t.value, automatic: true });
+  return tags;
+}
+
 @Resolver(() => ConnectionType)
 export class ConnectionResolver {
   @Authorized()
@@ -101,12 +109,10 @@ export class ConnectionResolver {
     return connection.username;
   }
 
+  // The schema calls connectionTags directly, without type-graphql's wrapper (src/graphql/direct-resolvers.ts).
   @FieldResolver(() => [Tag], { description: 'User tags in the order they were written, then the automatic tags.' })
   tags(@Root() connection: ConnectionEntity): Tag[] {
-    // One array per connection: a dashboard page builds this for each of its 50 connections on every request.
-    const tags: Tag[] = connection.userTags.map((t) => ({ key: t.key, value: t.value, automatic: false }));
-    for (const t of automaticTags(connection)) tags.push({ key: t.key, value: t.value, automatic: true });
-    return tags;
+    return connectionTags(connection);
   }
 
   @FieldResolver(() => String, { description: 'User tags as the vendor string `k1=v1,k2=v2` (empty when none).' })
