@@ -20,11 +20,17 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * (src/db/locks.ts, taken first by the services; the membership triggers take it too), and so does this trigger
  * before touching a counter: counter rows are updated by one transaction at a time, so two writers cannot deadlock
  * on them whatever order their statements take.
+ *
+ * Upgrade cost: one pass over `connections_signature_idx` to fill the table (a few seconds at a million
+ * connections), in the migration's transaction, which holds off writes to connections (not reads) until it commits.
  */
 export class SignatureConnectionCounts1732320000820 implements MigrationInterface {
   name = 'SignatureConnectionCounts1732320000820';
 
   async up(q: QueryRunner): Promise<void> {
+    // No write to connections between the count below and the triggers that take over from it (a replica of the
+    // previous version may still be serving): reads go on, writes wait for this transaction.
+    await q.query(`LOCK TABLE connections IN SHARE ROW EXCLUSIVE MODE`);
     await q.query(`
       CREATE TABLE signature_connection_counts (
         signature_id     integer PRIMARY KEY REFERENCES tag_signatures (id),
