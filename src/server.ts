@@ -207,7 +207,7 @@ export async function createHttpGateway(services: Services, log: Logger, options
     ? createKnownQueries({
         executor,
         contextFor: graphqlContext,
-        answered: (context, document, requested) => ops.knownQueryAnswered(context, document, requested),
+        answered: (context, document, requested, kept) => ops.knownQueryAnswered(context, document, requested, kept),
         maxQueries: bounds.compiledDocuments,
         maxChars: bounds.persistedDocuments,
         answers: {

@@ -65,8 +65,11 @@ export interface KnownQueryOptions {
   executor: Executor;
   /** The context of a request, built by the function Apollo is given (server.ts). */
   contextFor(req: Request, res: Response): Promise<object>;
-  /** Labels and counts an answer sent here, as Apollo's metrics plugin does for its own (src/ops/metrics.ts). */
-  answered(context: object, document: DocumentNode, requestedOperationName: string | undefined): void;
+  /**
+   * Labels and counts an answer sent here, as Apollo's metrics plugin does for its own (src/ops/metrics.ts); `kept`:
+   * sent from a kept answer.
+   */
+  answered(context: object, document: DocumentNode, requestedOperationName: string | undefined, kept: boolean): void;
   /** Most query texts remembered. */
   maxQueries: number;
   /** Most characters of query text remembered, all texts together. */
@@ -144,7 +147,7 @@ export function createKnownQueries(options: KnownQueryOptions): KnownQueries {
     }
     const slot = known.keepAnswers ? await options.answers!.slot(context, query, known.operationName, variables).catch(() => null) : null;
     if (slot?.hit !== undefined) {
-      options.answered(context, known.document, requested);
+      options.answered(context, known.document, requested, true);
       return send(res, contentType, slot.hit);
     }
     // As Apollo does: resolvers get a shallow copy of the context.
@@ -160,7 +163,7 @@ export function createKnownQueries(options: KnownQueryOptions): KnownQueries {
       handOverResult(context, { source: query, operationName: known.operationName, result: executing });
       return next();
     }
-    options.answered(context, known.document, requested);
+    options.answered(context, known.document, requested, false);
     // What Apollo's `prettyJSONStringify` and Express's `res.send` would write, without copying the body into a Buffer.
     const text = `${JSON.stringify({ data: result.data })}\n`;
     slot?.store(text);

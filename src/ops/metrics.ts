@@ -6,7 +6,8 @@
  * - `ds_gateway_http_requests_total` and `ds_gateway_http_request_duration_seconds` by `kind` (graphql, rest,
  *   other), `operation` (GraphQL operation name, REST route template, or the endpoint) and HTTP `status`;
  * - `ds_gateway_graphql_errors_total` by `operation` and error `code`;
- * - `ds_gateway_graphql_known_query_answers_total`: answers sent without Apollo's pipeline (src/graphql/known-queries.ts);
+ * - `ds_gateway_graphql_known_query_answers_total`: answers sent without Apollo's pipeline (src/graphql/known-queries.ts),
+ *   and `ds_gateway_graphql_kept_answers_total`: those of them sent from a kept answer (src/graphql/answer-cache.ts);
  * - `ds_gateway_db_pool_*`: connections in the PostgreSQL pool (open, idle, max) and queries waiting for one;
  * - `ds_gateway_db_errors_total` by SQLSTATE `class`: statements PostgreSQL refused or that never got an answer;
  * - the default Node.js process metrics (`process_*`, `nodejs_*`).
@@ -53,7 +54,7 @@ export interface OpsInstrumentation {
    * Labels the response of a GraphQL context with its operation and counts the answer: what `apolloPlugin` does for
    * Apollo's answers, for the answers the known-query lane sends itself (never with errors: those go to Apollo).
    */
-  knownQueryAnswered(context: object, document: DocumentNode, requested: string | undefined): void;
+  knownQueryAnswered(context: object, document: DocumentNode, requested: string | undefined, kept: boolean): void;
   /** Ties a GraphQL context to its HTTP response, so the plugin can label the response. */
   trackGraphQLContext(context: object, res: Response): void;
 }
@@ -82,6 +83,7 @@ export function createOpsInstrumentation(options: {
   let durations: Histogram<'kind' | 'operation' | 'status'> | undefined;
   let graphqlErrors: Counter<'operation' | 'code'> | undefined;
   let knownQueryAnswers: Counter | undefined;
+  let keptAnswers: Counter | undefined;
   if (registry) {
     collectDefaultMetrics({ register: registry });
     requests = new Counter({
@@ -106,6 +108,11 @@ export function createOpsInstrumentation(options: {
     knownQueryAnswers = new Counter({
       name: 'ds_gateway_graphql_known_query_answers_total',
       help: "GraphQL answers sent by the known-query lane, without Apollo's request pipeline (src/graphql/known-queries.ts).",
+      registers: [registry],
+    });
+    keptAnswers = new Counter({
+      name: 'ds_gateway_graphql_kept_answers_total',
+      help: 'Known-query answers sent again from the per-replica cache of whole answers, without running the operation (src/graphql/answer-cache.ts).',
       registers: [registry],
     });
     new Gauge({
@@ -230,8 +237,9 @@ export function createOpsInstrumentation(options: {
       });
     },
     apolloPlugin,
-    knownQueryAnswered(context, document, requested) {
+    knownQueryAnswered(context, document, requested, kept) {
       knownQueryAnswers?.inc();
+      if (kept) keptAnswers?.inc();
       graphqlAnswered(context, document, requested);
     },
     trackGraphQLContext(context, res) {

@@ -18,7 +18,7 @@ const sql = (text: string) => gw.gateway.dataSource.query(text);
 const stats = () => ({ ...gw.gateway.services.answerCache.stats });
 
 beforeAll(async () => {
-  gw = await startTestGateway({ probeTimeoutMs: 0 });
+  gw = await startTestGateway({ probeTimeoutMs: 0, metricsEnabled: true });
   const ds = gw.gateway.dataSource;
   await seedConnections(ds, [
     { name: 'prod-1', tags: { env: 'prod', dc: 'lyon' } },
@@ -44,6 +44,18 @@ beforeAll(async () => {
 });
 afterAll(() => gw.stop());
 
+/** `ds_gateway_graphql_kept_answers_total` as /metrics shows it. */
+async function keptAnswersMetric(): Promise<number> {
+  const text = await (await fetch(`${gw.url}/metrics`)).text();
+  return Number(
+    text
+      .split('\n')
+      .find((line) => line.startsWith('ds_gateway_graphql_kept_answers_total '))
+      ?.split(' ')
+      .pop() ?? NaN,
+  );
+}
+
 /** The overview as `name count: logins` lines, and the raw body. */
 async function overview(token = admin): Promise<{ lines: string[]; body: string }> {
   const response = await fetch(`${gw.url}/graphql`, {
@@ -63,10 +75,12 @@ test('a repeated overview is sent again without a statement, byte for byte', asy
   expect(first.lines).toEqual(['lyon 2: rita', 'prod 2: dana']);
   gw.resetStatements();
   const before = stats();
+  const keptBefore = await keptAnswersMetric();
   const second = await overview();
   expect(second.body).toBe(first.body);
   expect(gw.statements).toEqual([]);
   expect(stats().hits).toBe(before.hits + 1);
+  expect(await keptAnswersMetric()).toBe(keptBefore + 1);
 });
 
 test('an answer is given again only to the caller it was computed for; refusals are never kept', async () => {
