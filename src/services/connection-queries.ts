@@ -10,8 +10,9 @@
  *
  * Counts and tag summaries that would read every matching row read tag signatures instead when the terms allow it
  * (migration TagSignatures): the few signatures that match, and the number of connections of each, maintained by
- * triggers (migration SignatureConnectionCounts). A term on `pg_instance` or `server` cannot be read by signature; for role
- * memberships the choice is made by PostgreSQL at run time from the roles' current rules, in the same statement.
+ * triggers (migration SignatureConnectionCounts). A term on `pg_instance` or `server` cannot be read by signature;
+ * for role memberships the choice is made by PostgreSQL at run time from the roles' current rules, in the same
+ * statement.
  *
  * Page and count reads are batched: one statement answers many (predicate, page) requests at once, one
  * `UNION ALL` branch each, which is what the per-request DataLoaders call. Tag summaries are in
@@ -307,8 +308,8 @@ function signaturesOfRoles(roles: string): string {
 }
 
 /**
- * How many connections carry the signatures `ids` (a query of signature ids) have: one row of the counts maintained
- * per signature (migration SignatureConnectionCounts) per matching signature, not one index entry per connection.
+ * How many connections carry the signatures that `ids` (a query of signature ids) selects: one row of maintained
+ * counts per matching signature (migration SignatureConnectionCounts), not one index entry per connection.
  */
 function countOfSignatures(ids: string): string {
   return `SELECT coalesce(sum(sc.connection_count), 0)::int FROM signature_connection_counts sc WHERE sc.signature_id = ANY(ARRAY(${ids}))`;

@@ -32,8 +32,9 @@ export interface TagKeyFilter {
  * Two plans in one statement, chosen by PostgreSQL once per execution (a gating condition, the `gate` of `signatureSummaryPlan`):
  * - by tag signatures (migration TagSignatures), when the caller's roles and the filter name no per-connection key:
  *   the matching signatures, each one's tags weighted by its number of connections (maintained: migration
- *   SignatureConnectionCounts; a signature without connections counts for nothing); only `server` and `pg_instance` (one value per connection) read the
- *   visible connections' rows, and only when the key filter asks for them;
+ *   SignatureConnectionCounts; a signature without connections counts for nothing); only `server` and
+ *   `pg_instance` (one value per connection) read the visible connections' rows, and only when the key filter asks
+ *   for them;
  * - otherwise by every visible connection's tags.
  */
 export async function tagSummaryRows(
