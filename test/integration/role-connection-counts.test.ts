@@ -3,6 +3,7 @@
  * after every kind of write that changes the access relation, whoever makes it (plain SQL here).
  */
 import { useTestDatabaseClient } from '../support/database';
+import { insertConnection, userTagsJson } from '../support/seed';
 
 const database = useTestDatabaseClient();
 
@@ -15,12 +16,8 @@ async function counts(): Promise<{ wrong: string[]; byRole: Record<string, numbe
   return { wrong: rows.filter((r) => r.maintained !== r.actual).map((r) => r.name), byRole: Object.fromEntries(rows.map((r) => [r.name, r.actual])) };
 }
 
-const tags = (pairs: Record<string, string>) => JSON.stringify(Object.entries(pairs).map(([key, value]) => ({ key, value })));
-const connection = (name: string, pairs: Record<string, string>) =>
-  database.sql.query(`INSERT INTO connections (name, host, port, username, password_encrypted, user_tags) VALUES ($1, 'h', 5432, 'u', 'v1.x', $2::jsonb)`, [
-    name,
-    tags(pairs),
-  ]);
+const tags = userTagsJson;
+const connection = (name: string, pairs: Record<string, string>) => insertConnection(database.sql, name, pairs);
 
 it('follows creations, retags, renames, rule changes and deletions', async () => {
   await database.sql.query(

@@ -4,6 +4,7 @@
  * leave the signature alone and statements that move connections between signatures in both directions.
  */
 import { useTestDatabaseClient } from '../support/database';
+import { insertConnection, userTagsJson } from '../support/seed';
 
 const database = useTestDatabaseClient();
 
@@ -22,12 +23,8 @@ async function counts(): Promise<{ wrong: number[]; byEnv: Record<string, number
   return { wrong: rows.filter((r) => r.maintained !== r.actual).map((r) => r.id), byEnv };
 }
 
-const tags = (pairs: Record<string, string>) => JSON.stringify(Object.entries(pairs).map(([key, value]) => ({ key, value })));
-const connection = (name: string, pairs: Record<string, string>) =>
-  database.sql.query(`INSERT INTO connections (name, host, port, username, password_encrypted, user_tags) VALUES ($1, 'h', 5432, 'u', 'v1.x', $2::jsonb)`, [
-    name,
-    tags(pairs),
-  ]);
+const tags = userTagsJson;
+const connection = (name: string, pairs: Record<string, string>) => insertConnection(database.sql, name, pairs);
 
 it('follows inserts, retags (both ways in one statement), other updates, deletions and TRUNCATE', async () => {
   expect(await counts()).toEqual({ wrong: [], byEnv: {} });

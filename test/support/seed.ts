@@ -24,6 +24,23 @@ export async function seedConnections(ds: DataSource, connections: SeedConnectio
   );
 }
 
+/** User tags as the `user_tags` column holds them (a JSON array of `{key, value}`), in the given order. */
+export function userTagsJson(pairs: Record<string, string>): string {
+  return JSON.stringify(Object.entries(pairs).map(([key, value]) => ({ key, value })));
+}
+
+/** One connection inserted in plain SQL, as an operator (or another replica) would, through `sql` (pg or TypeORM). */
+export async function insertConnection(
+  sql: { query(text: string, values?: unknown[]): Promise<unknown> },
+  name: string,
+  pairs: Record<string, string>,
+): Promise<void> {
+  await sql.query(`INSERT INTO connections (name, host, port, username, password_encrypted, user_tags) VALUES ($1, 'h', 5432, 'u', 'v1.x', $2::jsonb)`, [
+    name,
+    userTagsJson(pairs),
+  ]);
+}
+
 export async function seedRoles(ds: DataSource, roles: { name: string; access: { filters: { tag: string; value: string }[] }[] }[]): Promise<void> {
   await ds.query(`INSERT INTO roles (name, access) SELECT r->>'name', r->'access' FROM jsonb_array_elements($1::jsonb) AS r`, [JSON.stringify(roles)]);
 }
