@@ -14,7 +14,7 @@ import { authenticate } from './context/authenticate';
 import { pendingMigrations } from './db/migrate';
 import type { GraphQLContext } from './graphql/context';
 import { createExecutor, executionGateway } from './graphql/executor';
-import { answerSlot, coveredDocument } from './graphql/answer-cache';
+import { answerSlot, isCoveredDocument } from './graphql/answer-cache';
 import { createKnownQueries } from './graphql/known-queries';
 import { createErrorFormatter } from './graphql/format-error';
 import { PersistedDocumentCache } from './graphql/persisted-queries';
@@ -211,7 +211,7 @@ export async function createHttpGateway(services: Services, log: Logger, options
         maxQueries: bounds.compiledDocuments,
         maxChars: bounds.persistedDocuments,
         answers: {
-          covers: coveredDocument(schema),
+          covers: (document) => isCoveredDocument(schema, document),
           slot: (context, query, operationName, variables) => answerSlot(services.answerCache, context as GraphQLContext, query, operationName, variables),
         },
       })

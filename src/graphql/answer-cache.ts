@@ -40,31 +40,26 @@ export const COVERED_FIELDS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
  */
 export type AnswerCache = ExactCache<Buffer>;
 
-/** Whether every field of `document` is covered; remembered per document. */
-export function coveredDocument(schema: GraphQLSchema): (document: DocumentNode) => boolean {
-  const verdicts = new WeakMap<DocumentNode, boolean>();
-  return (document) => {
-    let verdict = verdicts.get(document);
-    if (verdict === undefined) {
-      verdict = true;
-      const types = new TypeInfo(schema);
-      visit(
-        document,
-        visitWithTypeInfo(types, {
-          Field(node) {
-            if (node.name.value === '__typename') return;
-            const parent = types.getParentType();
-            if (!parent || !COVERED_FIELDS.get(getNamedType(parent).name)?.has(node.name.value)) {
-              verdict = false;
-              return BREAK;
-            }
-          },
-        }),
-      );
-      verdicts.set(document, verdict);
-    }
-    return verdict;
-  };
+/**
+ * Whether every field of `document` is covered. Asked once per query text, when the known-query lane registers it.
+ */
+export function isCoveredDocument(schema: GraphQLSchema, document: DocumentNode): boolean {
+  let covered = true;
+  const types = new TypeInfo(schema);
+  visit(
+    document,
+    visitWithTypeInfo(types, {
+      Field(node) {
+        if (node.name.value === '__typename') return;
+        const parent = types.getParentType();
+        if (!parent || !COVERED_FIELDS.get(getNamedType(parent).name)?.has(node.name.value)) {
+          covered = false;
+          return BREAK;
+        }
+      },
+    }),
+  );
+  return covered;
 }
 
 /** What one request may read from and write to the cache, or null when the cache cannot serve it now. */
