@@ -19,7 +19,7 @@ WORKDIR /app
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=4000 \
-    NODE_OPTIONS=--max-semi-space-size=16
+    NODE_OPTIONS=--max-semi-space-size=8
 COPY package.json package-lock.json ./
 # Production dependencies only. The embedded PostgreSQL serves `npm start` on a laptop; an image always runs with
 # DATABASE_URL, so its 60 MB of server binaries are left out.

@@ -1,5 +1,7 @@
 /** Starts the built gateway as a separate process (so the load generator does not share its event loop). */
 import { spawn } from 'node:child_process';
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface GatewayChild {
@@ -13,45 +15,51 @@ export async function spawnGateway(env: Record<string, string>): Promise<Gateway
   // BENCH_NODE_ARGS: extra node flags for the gateway, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // The gateway runs as `npm start` runs it (package.json), with the same young-generation size.
-  return spawnServer('gateway', ['--max-semi-space-size=16', ...nodeArgs, main], env, /ready at (http:\/\/[^\s"]+)\/graphql/);
+  return spawnServer('gateway', ['--max-semi-space-size=8', ...nodeArgs, main], env, /ready at (http:\/\/[^\s"]+)\/graphql/);
 }
 
 /**
  * Starts `node <args>` with a minimal environment and resolves with the base URL once its output matches `ready`
  * (whose first group is that URL). Also starts the bench's peer (bench/peer-process.ts).
+ *
+ * The server's output goes to a file, not through a pipe into this process: at thousands of requests a second its
+ * access log is megabytes a second, and reading it here would take CPU and event-loop time from the load generator
+ * that shares this process (the log's consumer is not what is measured). The file is removed on a clean stop and
+ * kept, with its path printed, when the server stops unasked.
  */
 export async function spawnServer(what: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<GatewayChild> {
+  const folder = mkdtempSync(join(tmpdir(), `ds-bench-${what}-`));
+  const logFile = join(folder, 'output.log');
+  const fd = openSync(logFile, 'w');
   const child = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', fd, fd],
   });
-  let output = '';
-  // The end of its output, for when it stops unasked: a crash must not show up as a bare `fetch failed`.
-  let tail = '';
-  child.stderr!.on('data', (c) => {
-    if (output.length <= 100_000) output += c;
-    tail = (tail + c).slice(-8_000);
-  });
+  closeSync(fd);
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL'); // never leave a half-started server behind
-      reject(new Error(`${what} did not start:\n${output}`));
-    }, 60_000);
-    child.stdout!.on('data', (chunk) => {
-      tail = (tail + chunk).slice(-8_000);
-      if (output.length > 100_000) return; // request logs keep flowing; only the start matters here
-      output += chunk;
-      const match = ready.exec(output);
+    const deadline = Date.now() + 60_000;
+    const poll = setInterval(() => {
+      const head = readPart(logFile, 'start');
+      const match = ready.exec(head);
       if (match) {
-        clearTimeout(timer);
+        clearInterval(poll);
         resolve(match[1]!);
+      } else if (Date.now() > deadline) {
+        clearInterval(poll);
+        child.kill('SIGKILL'); // never leave a half-started server behind
+        reject(new Error(`${what} did not start:\n${head}`));
       }
+    }, 25);
+    child.once('exit', (code) => {
+      clearInterval(poll);
+      reject(new Error(`${what} exited with ${code}:\n${readPart(logFile, 'end')}`));
     });
-    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}:\n${output}`)));
   });
   let stopping = false;
   child.once('exit', (code, signal) => {
-    if (!stopping) process.stderr.write(`bench: the ${what} (pid ${child.pid}) exited with ${code ?? signal}:\n${tail}\n`);
+    // A crash must not show up as a bare `fetch failed`: the end of its output, and where the rest is.
+    if (!stopping)
+      process.stderr.write(`bench: the ${what} (pid ${child.pid}) exited with ${code ?? signal} (output: ${logFile}):\n${readPart(logFile, 'end')}\n`);
   });
   return {
     url,
@@ -59,11 +67,29 @@ export async function spawnServer(what: string, args: string[], env: Record<stri
     stop: () =>
       new Promise<void>((resolve) => {
         stopping = true;
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        const done = () => {
+          rmSync(folder, { recursive: true, force: true });
+          resolve();
+        };
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        child.once('exit', done);
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** The first 100 kB of a server's output file (where its ready line is) or the last 8 kB (a crash's cause). */
+function readPart(file: string, part: 'start' | 'end'): string {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, part === 'start' ? 100_000 : 8_000);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, part === 'start' ? 0 : size - length);
+    return buffer.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A GraphQL answer; `T` is the shape the caller's own query selects (the bench trusts its own gateway). */
