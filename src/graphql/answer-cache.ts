@@ -65,7 +65,8 @@ export function isCoveredDocument(schema: GraphQLSchema, document: DocumentNode)
 /** What one request may read from and write to the cache, or null when the cache cannot serve it now. */
 export interface AnswerSlot {
   hit: Buffer | undefined;
-  store(text: string): void;
+  /** Keeps an answer's text and returns its bytes, to be sent as they are (encoded once). */
+  store(text: string): Buffer;
 }
 
 /**
@@ -93,5 +94,12 @@ export async function answerSlot(
     JSON.stringify(variables ?? null),
     query,
   ].join('\u0000');
-  return { hit: view.get(key), store: (text) => view.set(key, Buffer.from(text)) };
+  return {
+    hit: view.get(key),
+    store: (text) => {
+      const bytes = Buffer.from(text);
+      view.set(key, bytes);
+      return bytes;
+    },
+  };
 }

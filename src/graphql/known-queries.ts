@@ -166,8 +166,8 @@ export function createKnownQueries(options: KnownQueryOptions): KnownQueries {
     options.answered(context, known.document, requested, false);
     // What Apollo's `prettyJSONStringify` and Express's `res.send` would write, without copying the body into a Buffer.
     const text = `${JSON.stringify({ data: result.data })}\n`;
-    slot?.store(text);
-    send(res, contentType, text);
+    // A kept answer is encoded once: the bytes kept are the bytes sent.
+    send(res, contentType, slot ? slot.store(text) : text);
   };
 
   const handler: RequestHandler = (req, res, next) => {
