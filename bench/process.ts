@@ -1,8 +1,8 @@
 /** Starts the built gateway as a separate process (so the load generator does not share its event loop). */
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface GatewayChild {
   url: string;
@@ -14,8 +14,19 @@ export async function spawnGateway(env: Record<string, string>): Promise<Gateway
   const main = join(__dirname, '../src/main.js');
   // BENCH_NODE_ARGS: extra node flags for the gateway, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  // The gateway runs as `npm start` runs it (package.json), with the same young-generation size.
-  return spawnServer('gateway', ['--max-semi-space-size=8', ...nodeArgs, main], env, /ready at (http:\/\/[^\s"]+)\/graphql/);
+  // The gateway runs as `npm start` runs it, with the same Node flags (young generation, heap growth).
+  return spawnServer('gateway', [...startNodeFlags(), ...nodeArgs, main], env, /ready at (http:\/\/[^\s"]+)\/graphql/);
+}
+
+/** The Node flags of package.json's `start` script (`node <flags> dist/src/main.js`), read rather than repeated. */
+export function startNodeFlags(): string[] {
+  // From bench/ (tests) or dist/bench/ (the built bench): the nearest package.json up the tree is the project's.
+  let folder = __dirname;
+  while (!existsSync(join(folder, 'package.json')) && dirname(folder) !== folder) folder = dirname(folder);
+  const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const command = /\bnode ((?:--[\w-]+=\S+ )*)dist\/src\/main\.js/.exec(manifest.scripts.start);
+  if (!command) throw new Error(`package.json's start script no longer runs "node [flags] dist/src/main.js": ${manifest.scripts.start}`);
+  return command[1]!.split(' ').filter(Boolean);
 }
 
 /**

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { startNodeFlags } from '../../bench/process';
 import { startTestGateway, type TestGateway } from '../support/gateway';
 
 const ROOT = join(__dirname, '../..');
@@ -97,7 +98,10 @@ describe('deployment files', () => {
     expect(dockerfile).toMatch(/^ENV NODE_ENV=production \\\n\s+HOST=0\.0\.0\.0/m);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/healthz/m);
-    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "dist\/src\/main\.js"\]$/m);
+    // The image runs the gateway with npm start's Node flags (young generation, heap growth: docs/operating.md).
+    const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
+    expect(JSON.parse(entrypoint ?? '[]')).toEqual(['node', ...startNodeFlags(), 'dist/src/main.js']);
+    expect(startNodeFlags()).toEqual(['--max-semi-space-size=8', '--heap-growing-percent=100']);
     // What the build copies from the repository exists (the last word of a COPY is its destination).
     const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((m) => m[1]!.trim().split(/\s+/).slice(0, -1));
     expect(copied).toEqual(expect.arrayContaining(['package-lock.json', 'src', 'migrations']));
