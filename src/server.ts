@@ -25,6 +25,7 @@ import { buildGatewaySchema } from './graphql/schema';
 import { mountDashboardExample } from './http/dashboard-example';
 import { corsPolicy, playgroundContentSecurityPolicy, securityHeaders } from './http/security';
 import { serveDirect, takes, type DirectRoute } from './http/direct-route';
+import { InFlightResponses } from './http/in-flight';
 import { BODY_LIMIT_BYTES, transportError } from './http/transport-errors';
 import { AppError } from './errors/app-error';
 import { sendGraphQLRefusal } from './graphql/limits';
@@ -91,7 +92,7 @@ export async function createHttpGateway(services: Services, log: Logger, options
   const readiness = options.readiness ?? new Readiness();
   const server = options.server ?? createServer();
   /** Responses not finished yet: counted by the drain, told to close their connection when shutdown begins. */
-  const inFlight = new Set<ServerResponse>();
+  const inFlight = new InFlightResponses();
   const ops = createOpsInstrumentation({ dataSource: services.dataSource, enabled: services.config.metricsEnabled, log, inFlight: () => inFlight.size });
 
   // Every request's id, headers and access-log line: the first handler, on Express and on the direct route alike.
@@ -293,10 +294,7 @@ export async function createHttpGateway(services: Services, log: Logger, options
 
   // Until now the server (when given) answered with its startup listener; from here on the application does.
   if (options.startupListener) server.removeListener('request', options.startupListener);
-  server.on('request', (_req, res) => {
-    inFlight.add(res);
-    res.once('close', () => inFlight.delete(res));
-  });
+  server.on('request', (_req, res) => inFlight.add(res));
   server.on('request', (req, res) => {
     if (takes(graphqlPost, req)) serveDirect(app, graphqlPost, req, res);
     else app(req, res);
@@ -322,7 +320,7 @@ export async function createHttpGateway(services: Services, log: Logger, options
       // Subscribers reconnect to another replica at once; a socket has no "last request" to drain.
       await live.close();
       // Requests already in flight answer with `Connection: close` too (later ones get it from the first middleware).
-      for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
+      for (const res of inFlight.snapshot()) if (!res.headersSent) res.setHeader('connection', 'close');
       const deadline = Date.now() + graceMs;
       while (inFlight.size > 0 && Date.now() < deadline) await sleep(25);
       if (inFlight.size > 0) {
