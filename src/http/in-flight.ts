@@ -10,8 +10,8 @@ type Tracked = ServerResponse & { [SLOT]?: number };
  * An array with swap-remove, not a `Set`, and that is measured, not taste (BENCHMARKS.md, "Request garbage
  * promoted"). With a `Set` that responses enter and leave while others are still in flight (any request that waits
  * for the database), Node 24 promoted nearly all of every request's garbage to the old generation: about 0.9 MB per
- * young collection under the overview's load, a quarter of its CPU, and most of its latency tail. Without the `Set`,
- * about 4 kB. The likely mechanism: V8 replaces a `Set`'s hash table as entries come and go, and a replaced table
+ * young collection under the overview's load, a quarter of its CPU, and most of its latency tail; with the array,
+ * 43 kB. The likely mechanism: V8 replaces a `Set`'s hash table as entries come and go, and a replaced table
  * keeps a link to its successor (for iterators); once one table has reached the old generation, that dead link keeps
  * the next one, and the requests it holds, alive through young collections until a full collection. An array's
  * slots are overwritten in place.
