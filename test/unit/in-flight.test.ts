@@ -25,7 +25,7 @@ describe('InFlightResponses', () => {
     expect(new Set(inFlight.snapshot())).toEqual(new Set([a, c]));
 
     a.emit('close');
-    a.emit('close'); // 'close' fires once in Node, but a second must not remove another response
+    a.emit('close'); // a second 'close' (the listener is once) leaves the others where they are
     expect(inFlight.snapshot()).toEqual([c]);
 
     c.emit('close');
