@@ -5,7 +5,9 @@
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
+# patches/: applied to dependencies by npm's postinstall (patch-package), in both stages.
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -20,6 +22,7 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=4000
 COPY package.json package-lock.json ./
+COPY patches ./patches
 # Production dependencies only. The embedded PostgreSQL serves `npm start` on a laptop; an image always runs with
 # DATABASE_URL, so its 60 MB of server binaries are left out.
 RUN npm ci --omit=dev --no-audit --no-fund \

@@ -4,6 +4,12 @@ import type { Config } from './config';
 /**
  * Structured JSON logs (pino); human-readable in development when pino-pretty is installed. Secrets are redacted by
  * path as a second line of defence: no code logs them on purpose.
+ *
+ * Lines are written to stdout synchronously, as Node's own `process.stdout` writes to files and pipes: pino's default
+ * stream hands every write to libuv's thread pool and wakes the event loop when it is done, which cost the gateway
+ * 9-13% of its CPU per dashboard request at one access-log line each (BENCHMARKS.md, "Compiled leaves and
+ * synchronous logs"), and a line written is never lost to a crash. The price: a reader that stops reading (a full
+ * pipe) stalls the gateway instead of growing its memory.
  */
 export function createLogger(config: Pick<Config, 'logLevel' | 'environment'>, destination?: DestinationStream): Logger {
   const pretty = !destination && config.environment === 'development' && process.stdout.isTTY && hasPrettyPrinter();
@@ -30,7 +36,8 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'environment'>, d
     ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } } : {}),
   };
   // `destination`: where the JSON lines go instead of stdout (tests capture the logs to check no secret is in them).
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  return pretty ? pino(options) : pino(options, pino.destination({ fd: 1, sync: true }));
 }
 
 function hasPrettyPrinter(): boolean {

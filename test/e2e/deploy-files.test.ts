@@ -110,6 +110,12 @@ describe('deployment files', () => {
     expect(existsSync(join(ROOT, 'src/main.ts')) && existsSync(join(ROOT, 'src/cli/index.ts'))).toBe(true);
     const ignored = read('.dockerignore').split('\n');
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.data', '.git']));
+    expect(ignored).not.toContain('patches');
+    // npm's postinstall applies patches/ (patch-package) to the dependencies: each stage's `npm ci` needs them.
+    for (const stage of dockerfile.split(/^FROM /m).slice(1)) {
+      const install = stage.indexOf('RUN npm ci');
+      expect([stage.slice(0, 20), install > 0 && stage.slice(0, install).includes('COPY patches ./patches')]).toEqual([stage.slice(0, 20), true]);
+    }
   });
 
   test('compose: PostgreSQL, PgBouncer in transaction mode, a one-shot migration, two replicas, a load balancer', () => {

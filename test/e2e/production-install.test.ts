@@ -1,5 +1,5 @@
 /**
- * A production install: the built tree (dist/, package.json, the lock, scripts/) in an empty folder with only the
+ * A production install: the built tree (dist/, package.json, the lock, scripts/, patches/) in an empty folder with only the
  * production dependencies (no TypeScript, no jest), and the optional embedded PostgreSQL removed as an image that
  * reaches its server through DATABASE_URL would leave it out. `npm start` then runs dist/ against DATABASE_URL and
  * serves; without DATABASE_URL it stops with a message that says what to do.
@@ -24,7 +24,7 @@ beforeAll(async () => {
   if (!existsSync(join(ROOT, 'dist/src/main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it for you)');
   // Outside the checkout: Node must not find this checkout's node_modules by walking up from the folder.
   dir = mkdtempSync(join(tmpdir(), 'ds-gateway-production-'));
-  for (const path of ['dist/src', 'dist/migrations', 'scripts', 'package.json', 'package-lock.json']) {
+  for (const path of ['dist/src', 'dist/migrations', 'scripts', 'patches', 'package.json', 'package-lock.json']) {
     cpSync(join(ROOT, path), join(dir, path), { recursive: true });
   }
   linkTree(join(ROOT, 'node_modules'), join(dir, 'node_modules'));

@@ -134,3 +134,20 @@ test('a request that outlives SHUTDOWN_GRACE_MS is cut and the process still exi
   expect(await gateway.exited).toBe(0);
   expect(gateway.output()).toContain('shutdown grace period over: closing the connections of unfinished requests');
 }, 240_000);
+
+test('a gateway whose log reader has gone (a closed pipe) keeps answering and still stops on SIGTERM', async () => {
+  // The access log is written synchronously (src/logger.ts): a write to a pipe nobody reads fails with EPIPE, after
+  // which the logger drops its lines. Neither the requests nor the stop may be held up by it.
+  const { gateway, url } = await start(5000);
+  gateway.child.stdout!.destroy();
+  for (let i = 0; i < 20; i += 1) expect((await getJson(url, '/healthz')).status).toBe(200);
+  const signIn = await fetch(new URL('/graphql', url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: `mutation { createToken(login: "datasentinel", password: "${ADMIN_PASSWORD}") { token } }` }),
+  });
+  expect(signIn.status).toBe(200);
+  expect(((await signIn.json()) as { data: { createToken: { token: string } } }).data.createToken.token).toMatch(/\S{20,}/);
+  gateway.child.kill('SIGTERM');
+  expect(await gateway.exited).toBe(0);
+}, 240_000);
