@@ -1,7 +1,8 @@
 /**
  * patches/graphql-jit+0.8.9.patch (applied by npm's postinstall, patch-package): compiled code answers a built-in
  * scalar's leaf as it is when the value is already what the scalar would answer, and runs graphql-jit's own check
- * and serializer otherwise. These tests hold it to graphql-js's answers for values of every kind, canonical or not,
+ * and serializer otherwise; a list item that is not a promise goes straight to its handler; a rejected list item is
+ * null in its own slot (graphql-jit 0.8.9 appended the null at the end of the list, one item too many). These tests hold it to graphql-js's answers for values of every kind, canonical or not,
  * and fail when the patch is missing (an install with `--ignore-scripts`, or a graphql-jit upgrade that the patch
  * no longer fits).
  */
@@ -48,13 +49,15 @@ const VALUES: unknown[] = [
 
 const SCALARS: Record<string, GraphQLOutputType> = { s: GraphQLString, id: GraphQLID, b: GraphQLBoolean, i: GraphQLInt, f: GraphQLFloat };
 
+let item: GraphQLObjectType | undefined;
 function itemType(): GraphQLObjectType {
+  if (item) return item;
   const fields: Record<string, { type: GraphQLOutputType }> = {};
   for (const [name, type] of Object.entries(SCALARS)) {
     fields[name] = { type };
     fields[`${name}NonNull`] = { type: new GraphQLNonNull(type) };
   }
-  return new GraphQLObjectType({ name: 'Item', fields });
+  return (item = new GraphQLObjectType({ name: 'Item', fields }));
 }
 
 const schema = new GraphQLSchema({
@@ -74,6 +77,23 @@ const schema = new GraphQLSchema({
           ),
       },
       count: { type: new GraphQLNonNull(GraphQLInt), resolve: () => 3 },
+      // List items of every kind: plain, promised, rejected, thrown as an Error value, missing.
+      mixed: {
+        type: new GraphQLList(itemType()),
+        resolve: () => [
+          { s: 'plain', i: 1 },
+          Promise.resolve({ s: 'promised', i: 2 }),
+          Promise.reject(new Error('item rejected')),
+          new Error('item is an error'),
+          null,
+          Promise.resolve(null),
+          { s: 7, i: '3' },
+        ],
+      },
+      mixedNonNull: {
+        type: new GraphQLList(new GraphQLNonNull(itemType())),
+        resolve: () => [{ s: 'plain' }, Promise.resolve({ s: 'promised' }), null],
+      },
     },
   }),
 });
@@ -95,7 +115,7 @@ async function bothWays(query: string) {
   return { jit: comparable(await compiled.query(undefined, {}, {})), reference: comparable(await execute({ schema, document })) };
 }
 
-describe('graphql-jit with the canonical-leaf patch', () => {
+describe('graphql-jit with patches/graphql-jit+0.8.9.patch', () => {
   test.each(DOCUMENTS)('answers %s exactly as graphql-js, for canonical and non-canonical values', async (query) => {
     const { jit, reference } = await bothWays(query);
     expect(jit).toEqual(reference);
@@ -103,6 +123,15 @@ describe('graphql-jit with the canonical-leaf patch', () => {
     expect(reference.errors.length).toBeGreaterThan(5);
     expect(reference.data.items.filter((item) => item !== null).length).toBeGreaterThan(0);
   });
+
+  test.each(['{ mixed { s i } }', '{ mixedNonNull { s } }', '{ mixed { s } count mixedNonNull { i } }'])(
+    'answers list items of every kind (%s) exactly as graphql-js',
+    async (query) => {
+      const { jit, reference } = await bothWays(query);
+      expect(jit).toEqual(reference);
+      expect(reference.errors.length).toBeGreaterThan(0);
+    },
+  );
 
   test('passes canonical values as they are and coerces the rest as graphql-js does', async () => {
     const { jit } = await bothWays(DOCUMENTS[0]!);
@@ -114,13 +143,16 @@ describe('graphql-jit with the canonical-leaf patch', () => {
     expect(at('12')).toEqual({ s: '12', id: '12', b: null, i: 12, f: 12 });
   });
 
-  test('is applied: compiled leaves test the value before calling the runtime check', () => {
+  test('is applied: compiled leaves test the value before the runtime check; list items skip the promise handling', () => {
     const compiled = compileQuery(schema, parse('{ count items { s i } }'), undefined, { debug: true } as never);
     if (!isCompiledQuery(compiled)) throw new Error(JSON.stringify(compiled));
     const source = (compiled as { __DO_NOT_USE_THIS_OR_YOU_WILL_BE_FIRED_compilation?: string }).__DO_NOT_USE_THIS_OR_YOU_WILL_BE_FIRED_compilation ?? '';
     expect(source).toMatch(/typeof __currentItem\.s === "string" \? __currentItem\.s : __context\.rt\.checkNullableLeaf\(/);
     expect(source).toMatch(
       /\(typeof __fieldcount === "number" && \(__fieldcount \| 0\) === __fieldcount\) \? __fieldcount : __context\.rt\.checkNonNullLeaf\(/,
+    );
+    expect(source).toMatch(
+      /if \(!__context\.rt\.isPromise\(__currentItem\)\) \{\s*Query__fielditemsMapItemHandler\(__context, resultArray, __currentItem, idx0\);\s*return;/,
     );
   });
 });
