@@ -23,8 +23,9 @@
  *              first 50 names) for both dashboard users. It alternates with the dashboard in the same rounds, each
  *              round of it long enough for about 8 requests per client (more than --duration when it is slow); its
  *              peak RSS is the peer process's.
- * Latencies are each response's exact duration (autocannon's own percentiles are whole milliseconds). Peak RSS is
- * the gateway process's VmHWM. Uses DATABASE_URL when set, else an embedded PostgreSQL.
+ * Latencies are each response's exact duration (autocannon's own percentiles are whole milliseconds). Every screen
+ * gets SCENARIO_WARM_UP_SECONDS of the same load, not measured, before it is timed. Peak RSS is the gateway
+ * process's VmHWM. Uses DATABASE_URL when set, else an embedded PostgreSQL.
  *
  * `--scenarios dashboard,rawSql` runs only those (for quick before/after checks; `--import 0` skips the import
  * ratio). Such partial runs are written to `bench/results/partial.*`, never over `latest.*`.
@@ -90,6 +91,8 @@ interface SizeResult {
   peakRssMb: number;
 }
 
+/** Seconds of load on each screen before it is measured (see `measure` in runSize). */
+const SCENARIO_WARM_UP_SECONDS = 2;
 const ADMIN_PASSWORD = 'bench-admin-password';
 const USER_PASSWORD = 'bench-user-password';
 
@@ -472,6 +475,12 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
     const measure = async (name: string, token: string, query: string, variables: Record<string, unknown> = {}) => {
       if (!options.scenarios.has(name)) return;
       await untilDatabaseIdle(databaseUrl);
+      // Each screen's own warm-up, not measured: its first requests compile its code (V8, graphql-jit after its
+      // second use) and fill its caches, and the scenario before it may have left a full collection due in the
+      // gateway (a lab run measured the overview's p99 at 7-9 ms in the round after the first role-impact load, 2.4-3.9
+      // ms in the rounds after). What is timed is the screen under steady load, as the dashboard's rounds are.
+      await load(gateway.url, token, query, variables, options, SCENARIO_WARM_UP_SECONDS);
+      await untilDatabaseIdle(databaseUrl);
       await untilProcessesIdle(servers);
       scenarios[name] = { ...(await load(gateway.url, token, query, variables, options)), peakRssMb: peakRssMb(gateway.pid) };
     };
@@ -533,7 +542,7 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
         PRINCIPAL_CACHE_TTL_MS: '0',
       });
       try {
-        await load(uncached.url, userToken, DASHBOARD, {}, options, 1);
+        await load(uncached.url, userToken, DASHBOARD, {}, options, SCENARIO_WARM_UP_SECONDS);
         scenarios.dashboardUncached = { ...(await load(uncached.url, userToken, DASHBOARD, {}, options)), peakRssMb: peakRssMb(uncached.pid) };
       } finally {
         await uncached.stop();
