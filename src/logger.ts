@@ -7,9 +7,9 @@ import type { Config } from './config';
  *
  * Lines are written to stdout synchronously, as Node's own `process.stdout` writes to files and pipes: pino's default
  * stream hands every write to libuv's thread pool and wakes the event loop when it is done, which cost the gateway
- * 3-13% of its CPU per dashboard request at one access-log line each (BENCHMARKS.md, "Compiled leaves, list
- * items and synchronous logs"), and a line written is never lost to a crash. The price: a reader that stops reading (a full
- * pipe) stalls the gateway instead of growing its memory.
+ * 3-13% of its CPU per dashboard request at one access-log line each (BENCHMARKS.md, "Compiled leaves, list items
+ * and synchronous logs"), and a line written is never lost to a crash. The price: a reader that stops reading (a
+ * full pipe) stalls the gateway instead of growing its memory.
  */
 export function createLogger(config: Pick<Config, 'logLevel' | 'environment'>, destination?: DestinationStream): Logger {
   const pretty = !destination && config.environment === 'development' && process.stdout.isTTY && hasPrettyPrinter();

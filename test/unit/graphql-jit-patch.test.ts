@@ -2,9 +2,9 @@
  * patches/graphql-jit+0.8.9.patch (applied by npm's postinstall, patch-package): compiled code answers a built-in
  * scalar's leaf as it is when the value is already what the scalar would answer, and runs graphql-jit's own check
  * and serializer otherwise; a list item that is not a promise goes straight to its handler; a rejected list item is
- * null in its own slot (graphql-jit 0.8.9 appended the null at the end of the list, one item too many). These tests hold it to graphql-js's answers for values of every kind, canonical or not,
- * and fail when the patch is missing (an install with `--ignore-scripts`, or a graphql-jit upgrade that the patch
- * no longer fits).
+ * null in its own slot (graphql-jit 0.8.9 appended the null at the end of the list, one item too many). These tests
+ * hold it to graphql-js's answers for values of every kind, canonical or not, and fail when the patch is missing (an
+ * install with `--ignore-scripts`, or a graphql-jit upgrade that the patch no longer fits).
  */
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import {
@@ -49,23 +49,23 @@ const VALUES: unknown[] = [
 
 const SCALARS: Record<string, GraphQLOutputType> = { s: GraphQLString, id: GraphQLID, b: GraphQLBoolean, i: GraphQLInt, f: GraphQLFloat };
 
-let item: GraphQLObjectType | undefined;
-function itemType(): GraphQLObjectType {
-  if (item) return item;
-  const fields: Record<string, { type: GraphQLOutputType }> = {};
-  for (const [name, type] of Object.entries(SCALARS)) {
-    fields[name] = { type };
-    fields[`${name}NonNull`] = { type: new GraphQLNonNull(type) };
-  }
-  return (item = new GraphQLObjectType({ name: 'Item', fields }));
-}
+/** Each scalar as a nullable and a non-null field. */
+const ITEM = new GraphQLObjectType({
+  name: 'Item',
+  fields: Object.fromEntries(
+    Object.entries(SCALARS).flatMap(([name, type]) => [
+      [name, { type }],
+      [`${name}NonNull`, { type: new GraphQLNonNull(type) }],
+    ]),
+  ),
+});
 
 const schema = new GraphQLSchema({
   query: new GraphQLObjectType({
     name: 'Query',
     fields: {
       items: {
-        type: new GraphQLList(itemType()),
+        type: new GraphQLList(ITEM),
         resolve: () =>
           VALUES.map((value) =>
             Object.fromEntries(
@@ -79,7 +79,7 @@ const schema = new GraphQLSchema({
       count: { type: new GraphQLNonNull(GraphQLInt), resolve: () => 3 },
       // List items of every kind: plain, promised, rejected, thrown as an Error value, missing.
       mixed: {
-        type: new GraphQLList(itemType()),
+        type: new GraphQLList(ITEM),
         resolve: () => [
           { s: 'plain', i: 1 },
           Promise.resolve({ s: 'promised', i: 2 }),
@@ -91,7 +91,7 @@ const schema = new GraphQLSchema({
         ],
       },
       mixedNonNull: {
-        type: new GraphQLList(new GraphQLNonNull(itemType())),
+        type: new GraphQLList(new GraphQLNonNull(ITEM)),
         resolve: () => [{ s: 'plain' }, Promise.resolve({ s: 'promised' }), null],
       },
     },
