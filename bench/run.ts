@@ -33,8 +33,8 @@
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
-import { Client, Pool } from 'pg';
+import { fork } from 'node:child_process';
+import { Client } from 'pg';
 import { loadConfig } from '../src/config';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded-postgres';
 import { startGateway } from '../src/gateway';
@@ -44,6 +44,7 @@ import { targetsTable } from './targets';
 import { DASHBOARD_ROLES, FIXED_ROLES, PREVIEW_ACCESS, seedWorld } from './world';
 import { applyPeerPolicy, ensurePeerInstalled, explainPeer, PEER_DASHBOARD, spawnPeer, type PeerChild } from './peer-process';
 import { spawnGateway, gqlAt, dataOf, tokenAt } from './process';
+import type { LoadJob, LoadResult } from './load-process';
 
 interface Options {
   sizes: number[];
@@ -137,14 +138,26 @@ function urlFor(base: string, database: string): string {
   return u.toString();
 }
 
-/** p50 and p99 of latencies in milliseconds (the same rule for the gateway and the raw floor). */
-function percentiles(latencies: number[]): { p50: number; p99: number } {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-  return { p50: pct(50), p99: pct(99) };
+/**
+ * Runs one load in a Node process of its own (bench/load-process.ts says why: the load generator's pauses are
+ * measured as the server's latency) and resolves with its result once that process has exited, so it does not share
+ * the cores with what comes next. No Node flag of this process is passed on (`--cpu-prof` is for the gateway).
+ */
+function loadInOwnProcess(job: LoadJob): Promise<Measure> {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(__dirname, 'load-process.js'), [], { execArgv: [], stdio: ['ignore', 2, 2, 'ipc'] });
+    let answer: { result?: LoadResult; error?: string } | undefined;
+    child.once('message', (message: { result?: LoadResult; error?: string }) => (answer = message));
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (answer?.result) resolve(answer.result);
+      else reject(new Error(`the load generator failed (exit ${code ?? signal}): ${answer?.error ?? 'no answer'}`));
+    });
+    child.send(job);
+  });
 }
 
-async function load(
+function load(
   url: string,
   token: string,
   query: string,
@@ -154,24 +167,7 @@ async function load(
   /** Run until this many responses have come, however long it takes (instead of for `duration` seconds). */
   amount?: number,
 ): Promise<Measure> {
-  const instance = autocannon({
-    url: `${url}/graphql`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-    connections: options.connections,
-    ...(amount ? { amount } : { duration }),
-    timeout: 60, // seconds; autocannon's 10 s would turn the slowest peer answers at a million connections into errors
-  });
-  // autocannon's own percentiles are whole milliseconds (an HDR histogram with 1 ms resolution): too coarse for a
-  // 10 ms request compared with a 3 ms floor. Each response's exact duration comes with its 'response' event.
-  const latencies: number[] = [];
-  (instance as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) =>
-    latencies.push(responseTime),
-  );
-  const result = await instance;
-  const rps = amount ? result.requests.total / result.duration : result.requests.average;
-  return { rps, ...percentiles(latencies), errors: result.errors + result.non2xx };
+  return loadInOwnProcess({ kind: 'http', url, token, body: JSON.stringify({ query, variables }), connections: options.connections, duration, amount });
 }
 
 /** The median of each figure over alternating rounds. */
@@ -250,37 +246,9 @@ async function captureScreenStatements(databaseUrl: string): Promise<{ title: st
   ];
 }
 
-/** Replays the captured statements as the gateway sends them (the barrier, then page and count in parallel). */
-async function rawFloor(databaseUrl: string, statements: { sql: string; params: unknown[] }[], options: Options): Promise<Measure> {
-  const pool = new Pool({ connectionString: databaseUrl, max: options.connections + 2 });
-  const [first, ...rest] = statements;
-  const once = async () => {
-    if (first?.sql === 'SELECT 1') {
-      await pool.query(first.sql);
-      await Promise.all(rest.map((s) => pool.query(s.sql, s.params)));
-    } else {
-      await Promise.all(statements.map((s) => pool.query(s.sql, s.params)));
-    }
-  };
-  for (let i = 0; i < 20; i += 1) await once();
-  const latencies: number[] = [];
-  const deadline = Date.now() + options.duration * 1000;
-  let errors = 0;
-  await Promise.all(
-    Array.from({ length: options.connections }, async () => {
-      while (Date.now() < deadline) {
-        const started = process.hrtime.bigint();
-        try {
-          await once();
-        } catch {
-          errors += 1;
-        }
-        latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
-      }
-    }),
-  );
-  await pool.end();
-  return { rps: latencies.length / options.duration, ...percentiles(latencies), errors };
+/** The raw SQL floor: the captured statements replayed as the gateway sends them (bench/load-process.ts). */
+function rawFloor(databaseUrl: string, statements: Captured[], options: Options): Promise<Measure> {
+  return loadInOwnProcess({ kind: 'sql', databaseUrl, statements, connections: options.connections, duration: options.duration });
 }
 
 /**
