@@ -2,7 +2,8 @@
  * `npm run bench [-- --sizes 1000,10000,100000] [--million] [--duration 5] [--connections 8]`
  *
  * For each fleet size: a fresh database, the world of bench/world.ts seeded in bulk SQL, the built gateway started as
- * its own process (`dist/src/main.js`), then, at a fixed concurrency, over HTTP with autocannon:
+ * its own process (`dist/src/main.js`), then, at a fixed concurrency, over HTTP with autocannon (each load in a new
+ * process of its own, bench/load-process.ts):
  *   dashboard  a restricted user's connections(first: 50) with tags and totalCount (they see ~11% of the fleet)
  *   dashboardFixed  the same query for a user who sees 50 connections at every fleet size
  *   admin      roles { name connectionCount users { login } } over all 302 roles (run last: it has the largest answers)
