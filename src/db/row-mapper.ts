@@ -1,4 +1,5 @@
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import { SharedJsonValues } from './shared-json';
 
 interface MappedColumn {
   db: string;
@@ -7,6 +8,8 @@ interface MappedColumn {
   instant: boolean;
   /** The column's SQL type as the entity declares it (`text`, `jsonb` ...), when it declares one by name. */
   sqlType: string | undefined;
+  /** A `jsonb` column read as text and parsed into a frozen value shared by equal texts (see {@link SharedJsonValues}). */
+  shared: boolean;
 }
 
 // Only time zone aware columns: their instant does not depend on the session's TimeZone.
@@ -20,7 +23,15 @@ export class EntityRowMapper<T extends ObjectLiteral> {
   private readonly columns: MappedColumn[];
   private readonly create: () => T;
 
-  constructor(dataSource: DataSource, target: EntityTarget<T>, options: { exclude?: readonly string[] } = {}) {
+  private readonly sharedJson = new SharedJsonValues();
+
+  /**
+   * @param options.exclude properties never read (a sealed password).
+   * @param options.sharedJson `jsonb` properties whose values are read-only wherever entities of this mapper go: each
+   *   is parsed once per distinct text and shared, frozen (see {@link SharedJsonValues}).
+   * @throws Error when a `sharedJson` property is not a mapped `jsonb` column: a programming error.
+   */
+  constructor(dataSource: DataSource, target: EntityTarget<T>, options: { exclude?: readonly string[]; sharedJson?: readonly string[] } = {}) {
     const metadata = dataSource.getMetadata(target);
     this.columns = metadata.columns
       .filter((c) => !(options.exclude ?? []).includes(c.propertyName))
@@ -29,7 +40,11 @@ export class EntityRowMapper<T extends ObjectLiteral> {
         prop: c.propertyName,
         instant: typeof c.type === 'string' && INSTANT_TYPES.has(c.type),
         sqlType: typeof c.type === 'string' ? c.type : undefined,
+        shared: (options.sharedJson ?? []).includes(c.propertyName),
       }));
+    for (const prop of options.sharedJson ?? []) {
+      if (!this.columns.some((c) => c.prop === prop && c.shared && c.sqlType === 'jsonb')) throw new Error(`${prop}: not a mapped jsonb column`);
+    }
     this.create = () => metadata.create() as T;
   }
 
@@ -70,7 +85,14 @@ export class EntityRowMapper<T extends ObjectLiteral> {
    */
   selectList(alias: string, props?: ReadonlySet<string>): string {
     return this.columnsFor(props)
-      .map((c) => (c.instant ? `(extract(epoch FROM ${alias}.${c.db}) * 1000)::float8 AS ${c.db}` : `${alias}.${c.db}`))
+      .map((c) =>
+        c.instant
+          ? `(extract(epoch FROM ${alias}.${c.db}) * 1000)::float8 AS ${c.db}`
+          : // The same text pg would receive for jsonb, left unparsed for the shared parse in map().
+            c.shared
+            ? `${alias}.${c.db}::text AS ${c.db}`
+            : `${alias}.${c.db}`,
+      )
       .join(', ');
   }
 
@@ -81,10 +103,12 @@ export class EntityRowMapper<T extends ObjectLiteral> {
   map(row: Record<string, unknown>, props?: ReadonlySet<string>): T {
     const entity = this.create();
     const target = entity as Record<string, unknown>;
-    for (const { db, prop, instant } of this.columnsFor(props)) {
+    for (const { db, prop, instant, shared } of this.columnsFor(props)) {
       const value = row[db];
       // Floor, as pg's own parser truncates microseconds to milliseconds.
-      target[prop] = instant && typeof value === 'number' ? new Date(Math.floor(value)) : value;
+      if (instant && typeof value === 'number') target[prop] = new Date(Math.floor(value));
+      else if (shared && typeof value === 'string') target[prop] = this.sharedJson.parse(value);
+      else target[prop] = value;
     }
     return entity;
   }

@@ -87,7 +87,9 @@ export async function createServices(dataSource: DataSource, config: Config, log
   const mappers = {
     user: new EntityRowMapper(dataSource, UserEntity, { exclude: ['passwordHash'] }),
     role: new EntityRowMapper(dataSource, RoleEntity),
-    connection: new EntityRowMapper(dataSource, ConnectionEntity, { exclude: ['passwordEncrypted'] }),
+    // A read connection's user tags are read-only (resolvers and REST format them; writes assign new arrays), and
+    // fleets repeat them: shared and frozen, parsed once per distinct text.
+    connection: new EntityRowMapper(dataSource, ConnectionEntity, { exclude: ['passwordEncrypted'], sharedJson: ['userTags'] }),
   };
   const connectionQueries = new ConnectionQueries(mappers.connection);
   const probes = new ProbeService(config.probeTimeoutMs);
