@@ -34,9 +34,9 @@ export function startNodeFlags(): string[] {
  * (whose first group is that URL). Also starts the bench's peer (bench/peer-process.ts).
  *
  * The server's output goes to a file, not through a pipe into this process: at thousands of requests a second its
- * access log is megabytes a second, and reading it here would take CPU and event-loop time from the load generator
- * that shares this process (the log's consumer is not what is measured). The file is removed on a clean stop and
- * kept, with its path printed, when the server stops unasked.
+ * access log is megabytes a second, and reading it here would take CPU from the load generator and the server on the
+ * same two cores (the log's consumer is not what is measured). The file is removed on a clean stop and kept, with its
+ * path printed, when the server stops unasked.
  */
 export async function spawnServer(what: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<GatewayChild> {
   const folder = mkdtempSync(join(tmpdir(), `ds-bench-${what}-`));
