@@ -23,7 +23,8 @@ export class EntityRowMapper<T extends ObjectLiteral> {
   private readonly columns: MappedColumn[];
   private readonly create: () => T;
 
-  private readonly sharedJson = new SharedJsonValues();
+  /** Only for a mapper with a shared column (see the constructor's `sharedJson`). */
+  private readonly sharedJson: SharedJsonValues | null;
 
   /**
    * @param options.exclude properties never read (a sealed password).
@@ -45,6 +46,7 @@ export class EntityRowMapper<T extends ObjectLiteral> {
     for (const prop of options.sharedJson ?? []) {
       if (!this.columns.some((c) => c.prop === prop && c.shared && c.sqlType === 'jsonb')) throw new Error(`${prop}: not a mapped jsonb column`);
     }
+    this.sharedJson = options.sharedJson?.length ? new SharedJsonValues() : null;
     this.create = () => metadata.create() as T;
   }
 
@@ -107,7 +109,7 @@ export class EntityRowMapper<T extends ObjectLiteral> {
       const value = row[db];
       // Floor, as pg's own parser truncates microseconds to milliseconds.
       if (instant && typeof value === 'number') target[prop] = new Date(Math.floor(value));
-      else if (shared && typeof value === 'string') target[prop] = this.sharedJson.parse(value);
+      else if (shared && typeof value === 'string') target[prop] = this.sharedJson!.parse(value);
       else target[prop] = value;
     }
     return entity;
