@@ -9,6 +9,8 @@
  * `--trace-gc`) while using more of a core than the gateway: the overview's p99 was those pauses (BENCHMARKS.md).
  * A new process per load starts every measurement from the same state, as a separate load tool (wrk, k6) would.
  */
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Pool } from 'pg';
 
@@ -106,7 +108,26 @@ export function runLoad(job: LoadJob): Promise<LoadResult> {
   return job.kind === 'http' ? httpLoad(job) : sqlLoad(job);
 }
 
-// Forked by bench/run.ts: one job in, one result out, then exit.
+/**
+ * Runs one load in a Node process of its own (this file, forked) and resolves with its result once that process has
+ * exited, so it does not share the cores with what comes next. No Node flag of the caller is passed on (`--cpu-prof`
+ * is for the gateway).
+ */
+export function loadInOwnProcess(job: LoadJob): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(__dirname, 'load-process.js'), [], { execArgv: [], stdio: ['ignore', 2, 2, 'ipc'] });
+    let answer: { result?: LoadResult; error?: string } | undefined;
+    child.once('message', (message: { result?: LoadResult; error?: string }) => (answer = message));
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (answer?.result) resolve(answer.result);
+      else reject(new Error(`the load generator failed (exit ${code ?? signal}): ${answer?.error ?? 'no answer'}`));
+    });
+    child.send(job);
+  });
+}
+
+// Forked by loadInOwnProcess: one job in, one result out, then exit.
 if (require.main === module && process.send) {
   process.once('message', (job: LoadJob) => {
     runLoad(job).then(

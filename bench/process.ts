@@ -10,8 +10,9 @@ export interface GatewayChild {
   stop(): Promise<void>;
 }
 
-export async function spawnGateway(env: Record<string, string>): Promise<GatewayChild> {
-  const main = join(__dirname, '../src/main.js');
+/** `root`: the checkout whose build to start (`<root>/dist/src/main.js`); this one by default (bench/ab.ts passes others). */
+export async function spawnGateway(env: Record<string, string>, root?: string): Promise<GatewayChild> {
+  const main = root ? join(root, 'dist/src/main.js') : join(__dirname, '../src/main.js');
   // BENCH_NODE_ARGS: extra node flags for the gateway, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // The gateway runs as `npm start` runs it, with the same Node flags (young generation, heap growth).
@@ -126,4 +127,10 @@ export function dataOf<T>(answer: GraphQLAnswer<T>): T {
 export async function tokenAt(url: string, login: string, password: string): Promise<string> {
   const query = `mutation { createToken(login: ${JSON.stringify(login)}, password: ${JSON.stringify(password)}) { token } }`;
   return dataOf(await gqlAt<{ createToken: { token: string } }>(url, query)).createToken.token;
+}
+
+/** CPU time a process has used so far, in milliseconds (Linux `/proc/<pid>/stat`: utime + stime, in clock ticks). */
+export function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }

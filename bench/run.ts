@@ -34,7 +34,6 @@
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fork } from 'node:child_process';
 import { Client } from 'pg';
 import { loadConfig } from '../src/config';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded-postgres';
@@ -44,8 +43,8 @@ import { drawChart } from './chart';
 import { targetsTable } from './targets';
 import { DASHBOARD_ROLES, FIXED_ROLES, PREVIEW_ACCESS, seedWorld } from './world';
 import { applyPeerPolicy, ensurePeerInstalled, explainPeer, PEER_DASHBOARD, spawnPeer, type PeerChild } from './peer-process';
-import { spawnGateway, gqlAt, dataOf, tokenAt } from './process';
-import type { LoadJob, LoadResult } from './load-process';
+import { cpuMs, spawnGateway, gqlAt, dataOf, tokenAt } from './process';
+import { loadInOwnProcess } from './load-process';
 
 interface Options {
   sizes: number[];
@@ -137,25 +136,6 @@ function urlFor(base: string, database: string): string {
   const u = new URL(base);
   u.pathname = `/${database}`;
   return u.toString();
-}
-
-/**
- * Runs one load in a Node process of its own (bench/load-process.ts says why: the load generator's pauses are
- * measured as the server's latency) and resolves with its result once that process has exited, so it does not share
- * the cores with what comes next. No Node flag of this process is passed on (`--cpu-prof` is for the gateway).
- */
-function loadInOwnProcess(job: LoadJob): Promise<Measure> {
-  return new Promise((resolve, reject) => {
-    const child = fork(join(__dirname, 'load-process.js'), [], { execArgv: [], stdio: ['ignore', 2, 2, 'ipc'] });
-    let answer: { result?: LoadResult; error?: string } | undefined;
-    child.once('message', (message: { result?: LoadResult; error?: string }) => (answer = message));
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      if (answer?.result) resolve(answer.result);
-      else reject(new Error(`the load generator failed (exit ${code ?? signal}): ${answer?.error ?? 'no answer'}`));
-    });
-    child.send(job);
-  });
 }
 
 function load(
@@ -272,12 +252,6 @@ async function untilDatabaseIdle(databaseUrl: string): Promise<void> {
   } finally {
     await db.end();
   }
-}
-
-/** CPU time a process has used so far, in milliseconds (Linux `/proc/<pid>/stat`: utime + stime, in clock ticks). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /**

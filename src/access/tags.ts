@@ -47,12 +47,22 @@ export const LONE_SURROGATE_PROBLEM = 'is not well-formed Unicode (it contains a
  * whole tag object (test/integration/rule-parity.test.ts checks both agree case by case, matching.test.ts on every row).
  */
 export function automaticTags(connection: { host: string; name: string; pgVersion: string | null }): TagPair[] {
-  const tags: TagPair[] = [
-    { key: 'pg_instance', value: `${connection.host}@${connection.name}` },
-    { key: 'server', value: connection.host },
-  ];
-  if (connection.pgVersion !== null) tags.push({ key: 'pg_version', value: connection.pgVersion });
-  return tags;
+  return appendAutomaticTags(connection, [] as TagPair[], (key, value) => ({ key, value }));
+}
+
+/**
+ * {@link automaticTags}, each made by `make` and appended to `into` (returned): for a caller that builds objects of
+ * its own (`Connection.tags` builds them for the 50 connections of a dashboard page on every request, without the
+ * intermediate pairs).
+ */
+export function appendAutomaticTags<T>(
+  connection: { host: string; name: string; pgVersion: string | null },
+  into: T[],
+  make: (key: AutomaticTagKey, value: string) => T,
+): T[] {
+  into.push(make('pg_instance', `${connection.host}@${connection.name}`), make('server', connection.host));
+  if (connection.pgVersion !== null) into.push(make('pg_version', connection.pgVersion));
+  return into;
 }
 
 /**

@@ -65,8 +65,8 @@ export function isCoveredDocument(schema: GraphQLSchema, document: DocumentNode)
 /** What one request may read from and write to the cache, or null when the cache cannot serve it now. */
 export interface AnswerSlot {
   hit: Buffer | undefined;
-  /** Keeps an answer's text and returns its bytes, to be sent as they are (encoded once). */
-  store(text: string): Buffer;
+  /** Keeps an answer's bytes (encoded once, sent as they are) and returns them. */
+  store(bytes: Buffer): Buffer;
 }
 
 /**
@@ -96,8 +96,7 @@ export async function answerSlot(
   ].join('\u0000');
   return {
     hit: view.get(key),
-    store: (text) => {
-      const bytes = Buffer.from(text);
+    store: (bytes) => {
       view.set(key, bytes);
       return bytes;
     },

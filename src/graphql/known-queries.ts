@@ -87,12 +87,29 @@ export interface KnownQueries {
   readonly size: number;
 }
 
+/**
+ * What Apollo's `prettyJSONStringify` and Express's `res.send` write for a result (its JSON and a newline), as bytes,
+ * copied once from the serialized text.
+ *
+ * Why not send the string: `json + '\n'` is a rope that measuring its length in UTF-8 flattens into a second copy, and
+ * Node's `res.end` joins a string body to the response head into a third before writing them (a dashboard answer is
+ * 29 kB; the three copies were a fifth of what a request allocated on the JS heap). A Buffer is written beside the
+ * head as it is, and lives outside the young generation.
+ */
+export function answerBytes(json: string): Buffer {
+  const length = Buffer.byteLength(json);
+  const bytes = Buffer.allocUnsafe(length + 1);
+  bytes.write(json, 0, length, 'utf8');
+  bytes[length] = 0x0a;
+  return bytes;
+}
+
 /** A successful answer, as Apollo sends it. */
-function send(res: Response, contentType: string, text: string | Buffer): void {
+function send(res: Response, contentType: string, bytes: Buffer): void {
   res.statusCode = 200;
   res.setHeader('content-type', contentType);
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.end(text);
+  res.setHeader('Content-Length', bytes.length);
+  res.end(bytes);
 }
 
 /** The key of a query text with the operation name the request asked for (none: the document's only operation). */
@@ -164,10 +181,9 @@ export function createKnownQueries(options: KnownQueryOptions): KnownQueries {
       return next();
     }
     options.answered(context, known.document, requested, false);
-    // What Apollo's `prettyJSONStringify` and Express's `res.send` would write, without copying the body into a Buffer.
-    const text = `${JSON.stringify({ data: result.data })}\n`;
+    const bytes = answerBytes(JSON.stringify({ data: result.data }));
     // A kept answer is encoded once: the bytes kept are the bytes sent.
-    send(res, contentType, slot ? slot.store(text) : text);
+    send(res, contentType, slot ? slot.store(bytes) : bytes);
   };
 
   const handler: RequestHandler = (req, res, next) => {

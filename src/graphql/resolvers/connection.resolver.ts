@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { automaticTags, formatTagString } from '../../access/tags';
+import { appendAutomaticTags, formatTagString, type TagPair } from '../../access/tags';
 import type { ConnectionEntity } from '../../entities/connection.entity';
 import type { ConnectionPageResult } from '../../services/connection-page';
 import { ADMIN } from '../auth-checker';
@@ -12,12 +12,14 @@ import { ConnectionPagingArgs } from '../types/relay.types';
 import { ConnectionFilter, ConnectionPage, ConnectionType, CreateConnectionInput, UpdateConnectionInput } from '../types/connection.types';
 import { Tag } from '../types/tag.types';
 
+const userTag = (t: TagPair): Tag => ({ key: t.key, value: t.value, automatic: false });
+const automaticTag = (key: string, value: string): Tag => ({ key, value, automatic: true });
+
 /** A connection's tags: user tags in the order they were written, then the automatic ones. */
 export function connectionTags(connection: ConnectionEntity): Tag[] {
-  // One array per connection: a dashboard page builds this for each of its 50 connections on every request.
-  const tags: Tag[] = connection.userTags.map((t) => ({ key: t.key, value: t.value, automatic: false }));
-  for (const t of automaticTags(connection)) tags.push({ key: t.key, value: t.value, automatic: true });
-  return tags;
+  // One array per connection, and no object but the tags: a dashboard page builds this for each of its 50
+  // connections on every request.
+  return appendAutomaticTags(connection, connection.userTags.map(userTag), automaticTag);
 }
 
 @Resolver(() => ConnectionType)
