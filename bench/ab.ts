@@ -20,77 +20,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded-postgres';
-import { loadInOwnProcess, type LoadResult } from './load-process';
+import { loadInOwnProcess } from './load-process';
+import { abReport, parseAbArgs, SCREENS, type AbOptions, type Round, type Side } from './ab-report';
 import { cpuMs, dataOf, gqlAt, spawnGateway, tokenAt, type GatewayChild } from './process';
 import { DASHBOARD_ROLES, FIXED_ROLES, seedWorld } from './world';
 
-const SCREENS: Record<string, { query: string; caller: 'user' | 'fixed' | 'admin' }> = {
-  dashboard: {
-    query: `query Dashboard { connections(first: 50) { totalCount pageInfo { hasNextPage endCursor } nodes { name host port connected tags { key value automatic } } } }`,
-    caller: 'user',
-  },
-  dashboardFixed: {
-    query: `query Dashboard { connections(first: 50) { totalCount pageInfo { hasNextPage endCursor } nodes { name host port connected tags { key value automatic } } } }`,
-    caller: 'fixed',
-  },
-  admin: { query: `query AdminRoles { roles { name connectionCount users { login } } }`, caller: 'admin' },
-  tagsUserKeys: { query: `query TagMenu { tags(automatic: false) { key valueCount values(first: 20) { value count } } }`, caller: 'user' },
-};
 const ADMIN_PASSWORD = 'bench-admin-password';
 const USER_PASSWORD = 'bench-user-password';
 const DATABASE = 'ds_bench_ab';
-
-interface Side {
-  name: 'A' | 'B';
-  root: string;
-  env: Record<string, string>;
-}
-
-interface Options {
-  sides: [Side, Side];
-  screen: string;
-  size: number;
-  rounds: number;
-  duration: number;
-  connections: number;
-}
-
-function parseArgs(argv: string[]): Options {
-  const value = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const here = resolve(__dirname, '../..');
-  const env = (text: string | undefined) =>
-    Object.fromEntries(
-      (text ?? '')
-        .split(',')
-        .filter(Boolean)
-        .map((pair) => {
-          const at = pair.indexOf('=');
-          if (at <= 0) throw new Error(`bench:ab: expected KEY=VALUE, got "${pair}"`);
-          return [pair.slice(0, at), pair.slice(at + 1)];
-        }),
-    );
-  const screen = value('--screen') ?? 'dashboard';
-  if (!SCREENS[screen]) throw new Error(`bench:ab: --screen is one of ${Object.keys(SCREENS).join(', ')}`);
-  const number = (flag: string, fallback: number) => {
-    const n = Number(value(flag) ?? fallback);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`bench:ab: ${flag} must be a positive integer`);
-    return n;
-  };
-  return {
-    sides: [
-      { name: 'A', root: resolve(value('--a') ?? here), env: env(value('--a-env')) },
-      { name: 'B', root: resolve(value('--b') ?? here), env: env(value('--b-env')) },
-    ],
-    screen,
-    size: number('--size', 10_000),
-    rounds: number('--rounds', 8),
-    duration: number('--duration', 5),
-    connections: number('--connections', 8),
-  };
-}
 
 /** CPU used so far by every PostgreSQL process on the machine (the backends come and go with the pool). */
 function postgresCpuMs(): number {
@@ -107,14 +44,7 @@ function postgresCpuMs(): number {
   return total;
 }
 
-interface Round extends LoadResult {
-  side: 'A' | 'B';
-  requests: number;
-  gatewayMsPerRequest: number;
-  postgresMsPerRequest: number;
-}
-
-async function measure(side: Side, gateway: GatewayChild, token: string, options: Options): Promise<Round> {
+async function measure(side: Side, gateway: GatewayChild, token: string, options: AbOptions): Promise<Round> {
   const body = JSON.stringify({ query: SCREENS[options.screen]!.query, variables: {} });
   const gatewayBefore = cpuMs(gateway.pid);
   const postgresBefore = postgresCpuMs();
@@ -129,56 +59,8 @@ async function measure(side: Side, gateway: GatewayChild, token: string, options
   };
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
-function report(rounds: Round[], options: Options): string {
-  const lines = [
-    '| round | side | req/s | p50 ms | p99 ms | gateway CPU ms/request | PostgreSQL CPU ms/request | errors |',
-    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ];
-  rounds.forEach((r, i) =>
-    lines.push(
-      `| ${Math.floor(i / 2) + 1} | ${r.side} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.gatewayMsPerRequest.toFixed(3)} | ${r.postgresMsPerRequest.toFixed(3)} | ${r.errors} |`,
-    ),
-  );
-  const of = (side: 'A' | 'B') => rounds.filter((r) => r.side === side);
-  const [a, b] = [of('A'), of('B')];
-  const pairs = a.map((ra, i) => [ra, b[i]!] as const);
-  const cheaper = pairs.filter(([ra, rb]) => rb.gatewayMsPerRequest < ra.gatewayMsPerRequest).length;
-  const faster = pairs.filter(([ra, rb]) => rb.rps > ra.rps).length;
-  const m = (side: Round[], key: 'rps' | 'p50' | 'gatewayMsPerRequest' | 'postgresMsPerRequest') => median(side.map((r) => r[key]));
-  const describe = (side: Side) =>
-    `${side.root}${
-      Object.keys(side.env).length
-        ? ` with ${Object.entries(side.env)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(', ')}`
-        : ''
-    }`;
-  return [
-    `A: ${describe(options.sides[0])}`,
-    `B: ${describe(options.sides[1])}`,
-    `screen ${options.screen}, ${options.size.toLocaleString('en')} connections, ${options.rounds} rounds of ${options.duration} s per side, concurrency ${options.connections}, Node ${process.version}`,
-    '',
-    ...lines,
-    '',
-    '| median | req/s | p50 ms | gateway CPU ms/request | PostgreSQL CPU ms/request |',
-    '| --- | ---: | ---: | ---: | ---: |',
-    ...(['A', 'B'] as const).map((name) => {
-      const side = of(name);
-      return `| ${name} | ${m(side, 'rps').toFixed(0)} | ${m(side, 'p50').toFixed(2)} | ${m(side, 'gatewayMsPerRequest').toFixed(3)} | ${m(side, 'postgresMsPerRequest').toFixed(3)} |`;
-    }),
-    '',
-    `B used less gateway CPU per request in ${cheaper} of ${pairs.length} pairs, and answered more requests in ${faster} of ${pairs.length}.`,
-  ].join('\n');
-}
-
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
+  const options = parseAbArgs(process.argv.slice(2), resolve(__dirname, '../..'));
   let embedded: EmbeddedDatabase | undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'ds-bench-ab-'));
   let serverUrl = process.env.DATABASE_URL;
@@ -256,7 +138,7 @@ async function main(): Promise<void> {
       }
       rounds.push(pair[0]!, pair[1]!);
     }
-    process.stdout.write(`${report(rounds, options)}\n`);
+    process.stdout.write(`${abReport(rounds, options)}\n`);
   } finally {
     await Promise.all(gateways.map((g) => g.stop()));
     if (embedded) await embedded.stop();
