@@ -15,13 +15,12 @@
  *
  * Uses DATABASE_URL when set (a database `ds_bench_ab` is created and dropped), else an embedded PostgreSQL.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Client } from 'pg';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded-postgres';
 import { loadInOwnProcess } from './load-process';
 import { abReport, parseAbArgs, SCREENS, type AbOptions, type Round, type Side } from './ab-report';
+import { startBenchServer } from './server';
 import { cpuMs, dataOf, gqlAt, spawnGateway, tokenAt, type GatewayChild } from './process';
 import { DASHBOARD_ROLES, FIXED_ROLES, seedWorld } from './world';
 
@@ -61,22 +60,10 @@ async function measure(side: Side, gateway: GatewayChild, token: string, options
 
 async function main(): Promise<void> {
   const options = parseAbArgs(process.argv.slice(2), resolve(__dirname, '../..'));
-  let embedded: EmbeddedDatabase | undefined;
-  const dataDir = mkdtempSync(join(tmpdir(), 'ds-bench-ab-'));
-  let serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) {
-    embedded = await startEmbeddedPostgres({ dataDir, ephemeral: true, database: 'postgres' });
-    serverUrl = embedded.url;
-  }
-  const urlOf = (database: string) => Object.assign(new URL(serverUrl), { pathname: `/${database}` }).toString();
+  const server = await startBenchServer('ds-bench-ab-');
   const gateways: GatewayChild[] = [];
   try {
-    const admin = new Client({ connectionString: urlOf('postgres') });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${DATABASE}`);
-    await admin.end();
-    const databaseUrl = urlOf(DATABASE);
+    const databaseUrl = await server.freshDatabase(DATABASE);
     const env = { DATABASE_URL: databaseUrl, ADMIN_PASSWORD, PROBE_TIMEOUT_MS: '0', LOG_LEVEL: 'info', DATABASE_POOL_SIZE: '10' };
     // A gateway of A's build migrates the database and is stopped once the world is seeded: the two measured
     // gateways then start alike, on the same seeded database (B's migrations, if it has more, run on top). When the
@@ -141,14 +128,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${abReport(rounds, options)}\n`);
   } finally {
     await Promise.all(gateways.map((g) => g.stop()));
-    if (embedded) await embedded.stop();
-    else {
-      const admin = new Client({ connectionString: urlOf('postgres') });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-      await admin.end();
-    }
-    rmSync(dataDir, { recursive: true, force: true });
+    // Leave an external server as it was found.
+    if (!server.embedded) await server.asAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`));
+    await server.stop();
   }
 }
 

@@ -31,12 +31,11 @@
  * `--scenarios dashboard,rawSql` runs only those (for quick before/after checks; `--import 0` skips the import
  * ratio). Such partial runs are written to `bench/results/partial.*`, never over `latest.*`.
  */
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { loadConfig } from '../src/config';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded-postgres';
 import { startGateway } from '../src/gateway';
 import { createLogger } from '../src/logger';
 import { drawChart } from './chart';
@@ -45,6 +44,7 @@ import { DASHBOARD_ROLES, FIXED_ROLES, PREVIEW_ACCESS, seedWorld } from './world
 import { applyPeerPolicy, ensurePeerInstalled, explainPeer, PEER_DASHBOARD, spawnPeer, type PeerChild } from './peer-process';
 import { cpuMs, spawnGateway, gqlAt, dataOf, tokenAt } from './process';
 import { loadInOwnProcess } from './load-process';
+import { startBenchServer, type BenchServer } from './server';
 
 interface Options {
   sizes: number[];
@@ -130,12 +130,6 @@ function parseArgs(argv: string[]): Options {
     replicaSize: Number(get('--replicas-at') ?? 10_000),
     scenarios: new Set(scenarios),
   };
-}
-
-function urlFor(base: string, database: string): string {
-  const u = new URL(base);
-  u.pathname = `/${database}`;
-  return u.toString();
 }
 
 function load(
@@ -340,14 +334,8 @@ async function verifyPeer(
   return tokens[0]!;
 }
 
-async function runSize(serverUrl: string, size: number, options: Options): Promise<SizeResult> {
-  const database = 'ds_bench';
-  const admin = new Client({ connectionString: urlFor(serverUrl, 'postgres') });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${database}`);
-  await admin.end();
-  const databaseUrl = urlFor(serverUrl, database);
+async function runSize(server: BenchServer, size: number, options: Options): Promise<SizeResult> {
+  const databaseUrl = await server.freshDatabase('ds_bench');
 
   const gateway = await spawnGateway({ DATABASE_URL: databaseUrl, ADMIN_PASSWORD, PROBE_TIMEOUT_MS: '0', LOG_LEVEL: 'info', DATABASE_POOL_SIZE: '10' });
   let peer: PeerChild | undefined;
@@ -516,13 +504,9 @@ async function runSize(serverUrl: string, size: number, options: Options): Promi
 }
 
 /** Time to create `count` connections with one mutation each (sequential, as a script would) vs one import. */
-async function importRatio(serverUrl: string, count: number): Promise<{ count: number; singleMs: number; importMs: number }> {
-  const admin = new Client({ connectionString: urlFor(serverUrl, 'postgres') });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ds_bench_import WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ds_bench_import`);
-  await admin.end();
-  const gateway = await spawnGateway({ DATABASE_URL: urlFor(serverUrl, 'ds_bench_import'), ADMIN_PASSWORD, PROBE_TIMEOUT_MS: '0', LOG_LEVEL: 'info' });
+async function importRatio(server: BenchServer, count: number): Promise<{ count: number; singleMs: number; importMs: number }> {
+  const databaseUrl = await server.freshDatabase('ds_bench_import');
+  const gateway = await spawnGateway({ DATABASE_URL: databaseUrl, ADMIN_PASSWORD, PROBE_TIMEOUT_MS: '0', LOG_LEVEL: 'info' });
   try {
     const token = await tokenAt(gateway.url, 'datasentinel', ADMIN_PASSWORD);
     const input = (i: number, prefix: string) => ({
@@ -627,39 +611,31 @@ function warnOnUnsupportedNode(): void {
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   warnOnUnsupportedNode();
-  let embedded: EmbeddedDatabase | undefined;
-  let serverUrl = process.env.DATABASE_URL;
-  const dataDir = mkdtempSync(join(tmpdir(), 'ds-bench-'));
-  if (!serverUrl) {
-    embedded = await startEmbeddedPostgres({ dataDir, ephemeral: true, database: 'postgres' });
-    serverUrl = embedded.url;
-  }
+  const server = await startBenchServer('ds-bench-');
   const results: SizeResult[] = [];
   let ratio: Awaited<ReturnType<typeof importRatio>> | undefined;
   try {
     if (options.scenarios.has('peer')) ensurePeerInstalled(); // before any seeding: a failed install fails fast
     for (const size of options.sizes) {
       process.stderr.write(`bench: ${size.toLocaleString('en')} connections…\n`);
-      results.push(await runSize(serverUrl, size, options));
+      results.push(await runSize(server, size, options));
       process.stderr.write(`bench: ${size.toLocaleString('en')} done\n`);
     }
     if (options.importCount > 0) {
       process.stderr.write('bench: bulk import vs one mutation per connection…\n');
-      ratio = await importRatio(serverUrl, options.importCount);
+      ratio = await importRatio(server, options.importCount);
     }
   } finally {
-    if (!embedded) {
+    if (!server.embedded) {
       // Leave an external server as we found it.
-      const admin = new Client({ connectionString: urlFor(serverUrl, 'postgres') });
-      await admin.connect();
-      await admin.query('DROP DATABASE IF EXISTS ds_bench WITH (FORCE)');
-      await admin.query('DROP DATABASE IF EXISTS ds_bench_import WITH (FORCE)');
-      // The peer's role (bench/peer/rls.sql) is the server's, not the database's.
-      if (options.scenarios.has('peer')) await admin.query('DROP ROLE IF EXISTS bench_peer');
-      await admin.end();
+      await server.asAdmin(async (admin) => {
+        await admin.query('DROP DATABASE IF EXISTS ds_bench WITH (FORCE)');
+        await admin.query('DROP DATABASE IF EXISTS ds_bench_import WITH (FORCE)');
+        // The peer's role (bench/peer/rls.sql) is the server's, not the database's.
+        if (options.scenarios.has('peer')) await admin.query('DROP ROLE IF EXISTS bench_peer');
+      });
     }
-    await embedded?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await server.stop();
   }
   let output = `${table(results, options)}\n\n${targetsTable(results)}`;
   if (ratio) {

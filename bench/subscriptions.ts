@@ -7,14 +7,11 @@
  * the delay from a change's request to its event on each socket (p50, p99). Every event must arrive, exactly once per
  * socket and change; a lost or duplicated event fails the run. Uses DATABASE_URL when set, else an embedded PostgreSQL.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createClient, type Client as WsClient } from 'graphql-ws';
 import { Client } from 'pg';
 import WebSocket from 'ws';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded-postgres';
 import { dataOf, gqlAt, spawnGateway, tokenAt } from './process';
+import { startBenchServer } from './server';
 import { DASHBOARD_ROLES, seedWorld } from './world';
 
 const ADMIN_PASSWORD = 'bench-admin-password';
@@ -26,12 +23,6 @@ function option(argv: string[], flag: string, fallback: number): number {
   const value = i >= 0 ? Number(argv[i + 1]) : fallback;
   if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} must be a positive integer`);
   return value;
-}
-
-function urlFor(base: string, database: string): string {
-  const url = new URL(base);
-  url.pathname = `/${database}`;
-  return url.toString();
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -80,18 +71,8 @@ async function main(): Promise<void> {
   const changes = option(argv, '--changes', 100);
   const size = option(argv, '--connections', 10_000);
 
-  let embedded: EmbeddedDatabase | undefined;
-  const dataDir = mkdtempSync(join(tmpdir(), 'ds-bench-live-'));
-  let serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) {
-    embedded = await startEmbeddedPostgres({ dataDir, ephemeral: true, database: 'postgres' });
-    serverUrl = embedded.url;
-  }
-  const admin = new Client({ connectionString: urlFor(serverUrl, 'postgres') });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${DATABASE}`);
-  const databaseUrl = urlFor(serverUrl, DATABASE);
+  const server = await startBenchServer('ds-bench-live-');
+  const databaseUrl = await server.freshDatabase(DATABASE);
   const gateway = await spawnGateway({
     DATABASE_URL: databaseUrl,
     ADMIN_PASSWORD,
@@ -180,10 +161,8 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(sockets.map((s) => s.client.dispose()));
     await gateway.stop();
-    await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-    await admin.end();
-    await embedded?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await server.asAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`));
+    await server.stop();
   }
 }
 
