@@ -8,8 +8,11 @@ interface MappedColumn {
   instant: boolean;
   /** The column's SQL type as the entity declares it (`text`, `jsonb` ...), when it declares one by name. */
   sqlType: string | undefined;
-  /** A `jsonb` column read as text and parsed into a frozen value shared by equal texts (see {@link SharedJsonValues}). */
-  shared: boolean;
+  /**
+   * For a `jsonb` column read as text: its values, parsed once into frozen values shared by equal texts (see
+   * {@link SharedJsonValues}); one store per column, since a row's key tells the store which row a text came from.
+   */
+  shared: SharedJsonValues | null;
 }
 
 // Only time zone aware columns: their instant does not depend on the session's TimeZone.
@@ -23,8 +26,8 @@ export class EntityRowMapper<T extends ObjectLiteral> {
   private readonly columns: MappedColumn[];
   private readonly create: () => T;
 
-  /** Only for a mapper with a shared column (see the constructor's `sharedJson`). */
-  private readonly sharedJson: SharedJsonValues | null;
+  /** The primary key's column (when it is a single column): which row a shared column's text came from. */
+  private readonly ownerColumn: string | undefined;
 
   /**
    * @param options.exclude properties never read (a sealed password).
@@ -41,12 +44,12 @@ export class EntityRowMapper<T extends ObjectLiteral> {
         prop: c.propertyName,
         instant: typeof c.type === 'string' && INSTANT_TYPES.has(c.type),
         sqlType: typeof c.type === 'string' ? c.type : undefined,
-        shared: (options.sharedJson ?? []).includes(c.propertyName),
+        shared: (options.sharedJson ?? []).includes(c.propertyName) ? new SharedJsonValues() : null,
       }));
     for (const prop of options.sharedJson ?? []) {
       if (!this.columns.some((c) => c.prop === prop && c.shared && c.sqlType === 'jsonb')) throw new Error(`${prop}: not a mapped jsonb column`);
     }
-    this.sharedJson = options.sharedJson?.length ? new SharedJsonValues() : null;
+    this.ownerColumn = metadata.primaryColumns.length === 1 ? metadata.primaryColumns[0]!.databaseName : undefined;
     this.create = () => metadata.create() as T;
   }
 
@@ -105,11 +108,13 @@ export class EntityRowMapper<T extends ObjectLiteral> {
   map(row: Record<string, unknown>, props?: ReadonlySet<string>): T {
     const entity = this.create();
     const target = entity as Record<string, unknown>;
+    const key = this.ownerColumn === undefined ? undefined : row[this.ownerColumn];
+    const owner = typeof key === 'number' || typeof key === 'string' ? key : undefined;
     for (const { db, prop, instant, shared } of this.columnsFor(props)) {
       const value = row[db];
       // Floor, as pg's own parser truncates microseconds to milliseconds.
       if (instant && typeof value === 'number') target[prop] = new Date(Math.floor(value));
-      else if (shared && typeof value === 'string') target[prop] = this.sharedJson!.parse(value);
+      else if (shared && typeof value === 'string') target[prop] = shared.parse(value, owner);
       else target[prop] = value;
     }
     return entity;

@@ -12,18 +12,39 @@ import { LRUCache } from 'lru-cache';
  */
 export class SharedJsonValues {
   private readonly values: LRUCache<string, object>;
+  /**
+   * The text and value last seen per owner (a row's primary key). Why: looking a text up by itself hashes all of
+   * it, a fresh string from every row of every statement (2% of a dashboard request's CPU, BENCHMARKS.md); a page
+   * read again finds each row's value by a number and one comparison of texts, which stops at the first difference.
+   */
+  private readonly latest: LRUCache<number | string, { text: string; value: object }>;
 
-  /** @param maxChars the total length of the JSON texts kept (2M characters: a few MB with their values). */
-  constructor(maxChars = 2_000_000) {
+  /**
+   * @param maxChars the total length of the JSON texts kept (2M characters: a few MB with their values).
+   * @param maxOwners owners whose last text is remembered (each keeps its text alive: 200 bytes for a typical row).
+   */
+  constructor(maxChars = 2_000_000, maxOwners = 20_000) {
     this.values = new LRUCache<string, object>({ maxSize: maxChars, sizeCalculation: (_value, text) => Math.max(1, text.length) });
+    this.latest = new LRUCache<number | string, { text: string; value: object }>({ max: Math.max(1, maxOwners) });
   }
 
-  parse(text: string): unknown {
-    const kept = this.values.get(text);
-    if (kept !== undefined) return kept;
-    const value = deepFreeze(JSON.parse(text) as unknown);
-    // Only objects and arrays are kept: a scalar costs nothing to parse again (and `null` is no cache value).
-    if (typeof value === 'object' && value !== null) this.values.set(text, value);
+  /**
+   * The value of `text`. `owner`: the key of the row it was read from, when there is one (see {@link latest}); the
+   * answer is the same with or without it.
+   */
+  parse(text: string, owner?: number | string): unknown {
+    if (owner !== undefined) {
+      const seen = this.latest.get(owner);
+      if (seen !== undefined && seen.text === text) return seen.value;
+    }
+    let value: unknown = this.values.get(text);
+    if (value === undefined) {
+      value = deepFreeze(JSON.parse(text) as unknown);
+      // Only objects and arrays are kept: a scalar costs nothing to parse again (and `null` is no cache value).
+      if (typeof value !== 'object' || value === null) return value;
+      this.values.set(text, value);
+    }
+    if (owner !== undefined) this.latest.set(owner, { text, value: value as object });
     return value;
   }
 }

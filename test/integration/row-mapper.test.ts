@@ -76,6 +76,23 @@ describe('EntityRowMapper with a shared jsonb column', () => {
     expect(again!.userTags).toBe(orders!.userTags);
   });
 
+  it("reads a row's changed tags, not the value remembered for its key", async () => {
+    const mapper = new EntityRowMapper(ds, ConnectionEntity, { sharedJson: ['userTags'] });
+    const [orders] = await read(mapper);
+    const changed = [{ key: 'team', value: 'platform' }];
+    await ds.query(`UPDATE connections SET user_tags = $1::jsonb WHERE id = $2`, [JSON.stringify(changed), orders!.id]);
+    try {
+      const [again, billing] = await read(mapper);
+      expect(again!.id).toBe(orders!.id);
+      expect(again!.userTags).toEqual(changed);
+      expect(billing!.userTags).toEqual(CONNECTIONS[1]!.tags);
+    } finally {
+      await ds.query(`UPDATE connections SET user_tags = $1::jsonb WHERE id = $2`, [JSON.stringify(CONNECTIONS[0]!.tags), orders!.id]);
+    }
+    const [restored] = await read(mapper);
+    expect(restored!.userTags).toEqual(CONNECTIONS[0]!.tags);
+  });
+
   it('leaves values unshared and unfrozen without the option', async () => {
     const [orders, billing] = await read(new EntityRowMapper(ds, ConnectionEntity));
     expect(orders!.userTags).not.toBe(billing!.userTags);
