@@ -16,6 +16,8 @@ export interface Side {
   name: 'A' | 'B';
   root: string;
   env: Record<string, string>;
+  /** The Node.js binary that runs this side's gateway (the bench's own unless `--a-node` / `--b-node`). */
+  node: string;
 }
 
 export interface AbOptions {
@@ -27,8 +29,8 @@ export interface AbOptions {
   connections: number;
 }
 
-/** `argv` as `npm run bench:ab -- …` passes it; a checkout not given is `here`. */
-export function parseAbArgs(argv: string[], here: string): AbOptions {
+/** `argv` as `npm run bench:ab -- …` passes it; a checkout not given is `here`, a Node.js binary not given `node`. */
+export function parseAbArgs(argv: string[], here: string, node: string = process.execPath): AbOptions {
   const value = (flag: string) => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
@@ -53,8 +55,8 @@ export function parseAbArgs(argv: string[], here: string): AbOptions {
   };
   return {
     sides: [
-      { name: 'A', root: resolve(value('--a') ?? here), env: env(value('--a-env')) },
-      { name: 'B', root: resolve(value('--b') ?? here), env: env(value('--b-env')) },
+      { name: 'A', root: resolve(value('--a') ?? here), env: env(value('--a-env')), node: resolve(value('--a-node') ?? node) },
+      { name: 'B', root: resolve(value('--b') ?? here), env: env(value('--b-env')), node: resolve(value('--b-node') ?? node) },
     ],
     screen,
     size: number('--size', 10_000),
@@ -100,7 +102,7 @@ export function abReport(rounds: Round[], options: AbOptions): string {
             .map(([k, v]) => `${k}=${v}`)
             .join(', ')}`
         : ''
-    }`;
+    }${side.node === process.execPath ? '' : ` on ${side.node}`}`;
   return [
     `A: ${describe(options.sides[0])}`,
     `B: ${describe(options.sides[1])}`,

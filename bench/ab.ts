@@ -1,12 +1,13 @@
 /**
- * `npm run bench:ab -- [--a <checkout>] [--b <checkout>] [--a-env K=V,…] [--b-env K=V,…] [--screen dashboard]
- *                      [--size 10000] [--rounds 8] [--duration 5] [--connections 8]`
+ * `npm run bench:ab -- [--a <checkout>] [--b <checkout>] [--a-env K=V,…] [--b-env K=V,…] [--a-node <node>]
+ *                      [--b-node <node>] [--screen dashboard] [--size 10000] [--rounds 8] [--duration 5] [--connections 8]`
  *
  * Two gateway builds (or one build under two environments) on the same seeded world, under the same load, in
  * alternating rounds (A B, B A, A B, …), with each side's CPU per request read from `/proc`: the gateway process's,
  * and PostgreSQL's (every process named `postgres` on the machine). A checkout is a directory with a built
  * `dist/src/main.js` (`git worktree add /tmp/a <commit> && cd /tmp/a && npm ci && npm run build`); both default to
- * this one, so `--b-env GRAPHQL_KNOWN_QUERIES=false` compares a flag within one build.
+ * this one, so `--b-env GRAPHQL_KNOWN_QUERIES=false` compares a flag within one build, and `--b-node <path>` one build
+ * on two Node.js binaries (the load generators run on the bench's own).
  *
  * Why: on a shared two-core machine, the speed of a whole `npm run bench` drifts by a third between runs and within
  * one, so a change of a few percent is invisible in it. Alternating rounds compare like with like, and CPU per request
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
     // gateways then start alike, on the same seeded database (B's migrations, if it has more, run on top). When the
     // first of them had migrated and watched the seed, PostgreSQL spent about 12% more CPU per request on it than on
     // the other, whichever build it ran: a bias in favour of B that made two swapped runs both favour B.
-    const migrator = await spawnGateway({ ...env, ...options.sides[0].env }, options.sides[0].root);
+    const migrator = await spawnGateway({ ...env, ...options.sides[0].env }, options.sides[0].root, options.sides[0].node);
     try {
       process.stderr.write(`bench:ab: seeding ${options.size.toLocaleString('en')} connections…\n`);
       const db = new Client({ connectionString: databaseUrl });
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
     } finally {
       await migrator.stop();
     }
-    for (const side of options.sides) gateways.push(await spawnGateway({ ...env, ...side.env }, side.root));
+    for (const side of options.sides) gateways.push(await spawnGateway({ ...env, ...side.env }, side.root, side.node));
 
     const first = gateways[0]!.url;
     const adminToken = await tokenAt(first, 'datasentinel', ADMIN_PASSWORD);

@@ -10,13 +10,16 @@ export interface GatewayChild {
   stop(): Promise<void>;
 }
 
-/** `root`: the checkout whose build to start (`<root>/dist/src/main.js`); this one by default (bench/ab.ts passes others). */
-export async function spawnGateway(env: Record<string, string>, root?: string): Promise<GatewayChild> {
+/**
+ * `root`: the checkout whose build to start (`<root>/dist/src/main.js`); this one by default (bench/ab.ts passes
+ * others). `node`: the Node.js binary to run it with (the bench's own by default).
+ */
+export async function spawnGateway(env: Record<string, string>, root?: string, node: string = process.execPath): Promise<GatewayChild> {
   const main = root ? join(root, 'dist/src/main.js') : join(__dirname, '../src/main.js');
   // BENCH_NODE_ARGS: extra node flags for the gateway, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // The gateway runs as `npm start` runs it, with the same Node flags (young generation, heap growth).
-  return spawnServer('gateway', [...startNodeFlags(), ...nodeArgs, main], env, /ready at (http:\/\/[^\s"]+)\/graphql/);
+  return spawnServer('gateway', [...startNodeFlags(), ...nodeArgs, main], env, /ready at (http:\/\/[^\s"]+)\/graphql/, node);
 }
 
 /** The Node flags of package.json's `start` script (`node <flags> dist/src/main.js`), read rather than repeated. */
@@ -39,11 +42,17 @@ export function startNodeFlags(): string[] {
  * same two cores (the log's consumer is not what is measured). The file is removed on a clean stop and kept, with its
  * path printed, when the server stops unasked.
  */
-export async function spawnServer(what: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<GatewayChild> {
+export async function spawnServer(
+  what: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+  node: string = process.execPath,
+): Promise<GatewayChild> {
   const folder = mkdtempSync(join(tmpdir(), `ds-bench-${what}-`));
   const logFile = join(folder, 'output.log');
   const fd = openSync(logFile, 'w');
-  const child = spawn(process.execPath, args, {
+  const child = spawn(node, args, {
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', fd, fd],
   });

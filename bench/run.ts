@@ -18,6 +18,9 @@
  *   raw SQL    the very statements the gateway sends for the dashboard query (captured from a gateway instance),
  *              replayed through `pg` at the same concurrency: the floor the gateway is compared with. The dashboard
  *              and the floor alternate over 5 rounds; each figure is the median of its rounds.
+ *   bareNode   the same statements behind a bare Node.js HTTP server that writes the gateway's answer byte for byte
+ *              and does nothing else (bench/bare-server.ts): how far from the floor any Node.js server on this machine
+ *              is. Checked equal to the gateway's answer first; in the same alternating rounds.
  *   peer       the same dashboard served by PostGraphile v5 with row-level security on the same database (bench/peer/:
  *              its own package.json, installed on demand with `npm ci --prefix bench/peer`; the policy in
  *              bench/peer/rls.sql). Before measuring, the peer must give the gateway's answer (totalCount, hasNextPage,
@@ -31,8 +34,8 @@
  * `--scenarios dashboard,rawSql` runs only those (for quick before/after checks; `--import 0` skips the import
  * ratio). Such partial runs are written to `bench/results/partial.*`, never over `latest.*`.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { loadConfig } from '../src/config';
@@ -42,7 +45,8 @@ import { drawChart } from './chart';
 import { targetsTable } from './targets';
 import { DASHBOARD_ROLES, FIXED_ROLES, PREVIEW_ACCESS, seedWorld } from './world';
 import { applyPeerPolicy, ensurePeerInstalled, explainPeer, PEER_DASHBOARD, spawnPeer, type PeerChild } from './peer-process';
-import { cpuMs, spawnGateway, gqlAt, dataOf, tokenAt } from './process';
+import { cpuMs, spawnGateway, spawnServer, gqlAt, dataOf, tokenAt, type GatewayChild } from './process';
+import type { BareSpec } from './bare-server';
 import { loadInOwnProcess } from './load-process';
 import { startBenchServer, type BenchServer } from './server';
 
@@ -72,6 +76,7 @@ const SCENARIOS = [
   'dashboardUncached',
   'dashboardTwoReplicas',
   'rawSql',
+  'bareNode',
   'peer',
 ];
 
@@ -97,7 +102,9 @@ const SCENARIO_WARM_UP_SECONDS = 2;
 const ADMIN_PASSWORD = 'bench-admin-password';
 const USER_PASSWORD = 'bench-user-password';
 
-const DASHBOARD = `query Dashboard { connections(first: 50) { totalCount pageInfo { hasNextPage endCursor } nodes { name host port connected tags { key value automatic } } } }`;
+/** The dashboard's page size. */
+const DASHBOARD_FIRST = 50;
+const DASHBOARD = `query Dashboard { connections(first: ${DASHBOARD_FIRST}) { totalCount pageInfo { hasNextPage endCursor } nodes { name host port connected tags { key value automatic } } } }`;
 const ADMIN = `query AdminRoles { roles { name connectionCount users { login } } }`;
 const TAGS = `query Tags { tags { key values { value count } } }`;
 const TAGS_USER_KEYS = `query TagMenu { tags(automatic: false) { key valueCount values(first: 20) { value count } } }`;
@@ -334,11 +341,45 @@ async function verifyPeer(
   return tokens[0]!;
 }
 
+/**
+ * The bare Node.js server of the dashboard (bench/bare-server.ts) on the captured statements, started once its answer
+ * has been checked equal, byte for byte, to the gateway's.
+ */
+async function startBare(gatewayUrl: string, token: string, databaseUrl: string, statements: Captured[]): Promise<GatewayChild> {
+  const post = async (url: string) => {
+    const response = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: DASHBOARD, variables: {} }),
+    });
+    return { status: response.status, text: await response.text() };
+  };
+  const expected = await post(gatewayUrl);
+  const head = (JSON.parse(expected.text) as { data: { connections: BareSpec['head'] } }).data.connections;
+  const folder = mkdtempSync(join(tmpdir(), 'ds-bench-bare-'));
+  const specFile = join(folder, 'spec.json');
+  const spec: BareSpec = { databaseUrl, statements, head: { totalCount: head.totalCount, pageInfo: head.pageInfo }, first: DASHBOARD_FIRST };
+  writeFileSync(specFile, JSON.stringify(spec));
+  const bare = await spawnServer('bare', [join(__dirname, 'bare-server.js')], { BARE_SPEC_FILE: specFile }, /ready at (http:\/\/[^\s"]+)\/graphql/);
+  const stop = bare.stop;
+  bare.stop = async () => {
+    await stop();
+    rmSync(folder, { recursive: true, force: true });
+  };
+  const answer = await post(bare.url);
+  if (answer.status !== expected.status || answer.text !== expected.text) {
+    await bare.stop();
+    throw new Error(`the bare server's answer differs from the gateway's:\ngateway ${expected.text.slice(0, 300)}\nbare    ${answer.text.slice(0, 300)}`);
+  }
+  return bare;
+}
+
 async function runSize(server: BenchServer, size: number, options: Options): Promise<SizeResult> {
   const databaseUrl = await server.freshDatabase('ds_bench');
 
   const gateway = await spawnGateway({ DATABASE_URL: databaseUrl, ADMIN_PASSWORD, PROBE_TIMEOUT_MS: '0', LOG_LEVEL: 'info', DATABASE_POOL_SIZE: '10' });
   let peer: PeerChild | undefined;
+  let bare: GatewayChild | undefined;
   try {
     const db = new Client({ connectionString: databaseUrl });
     await db.connect();
@@ -421,6 +462,11 @@ async function runSize(server: BenchServer, size: number, options: Options): Pro
     const running = peer;
     const companions: { name: string; run: () => Promise<Measure> }[] = [];
     if (options.scenarios.has('rawSql')) companions.push({ name: 'rawSql', run: () => rawFloor(databaseUrl, statements, options) });
+    if (options.scenarios.has('bareNode')) {
+      bare = await startBare(gateway.url, userToken, databaseUrl, statements);
+      const url = bare.url;
+      companions.push({ name: 'bareNode', run: () => load(url, userToken, DASHBOARD, {}, options) });
+    }
     if (running) {
       companions.push({
         name: 'peer',
@@ -499,6 +545,7 @@ async function runSize(server: BenchServer, size: number, options: Options): Pro
     return { size, visible, seedSeconds, scenarios, peakRssMb: peak };
   } finally {
     await peer?.stop();
+    await bare?.stop();
     await gateway.stop();
   }
 }
@@ -550,8 +597,15 @@ async function importRatio(server: BenchServer, count: number): Promise<{ count:
 function chartOf(results: SizeResult[], options: Options): string {
   const names = [...new Set(results.flatMap((r) => Object.keys(r.scenarios)))].filter((name) => name !== 'dashboardTwoReplicas');
   const series = names.map((name) => ({
-    name: name === 'peer' ? 'peer: PostGraphile + RLS' : name === 'rawSql' ? 'raw SQL floor (dashboard)' : name,
-    reference: name === 'peer' || name === 'rawSql',
+    name:
+      name === 'peer'
+        ? 'peer: PostGraphile + RLS'
+        : name === 'rawSql'
+          ? 'raw SQL floor (dashboard)'
+          : name === 'bareNode'
+            ? 'bare Node.js server (dashboard)'
+            : name,
+    reference: name === 'peer' || name === 'rawSql' || name === 'bareNode',
     points: results.flatMap((r) => (r.scenarios[name] ? [{ size: r.size, p50: r.scenarios[name].p50 }] : [])),
   }));
   return drawChart(series, `p50 by fleet size, concurrency ${options.connections}, ${cpus().length} CPU (${new Date().toISOString().slice(0, 10)})`);
@@ -571,8 +625,8 @@ function table(results: SizeResult[], options: Options): string {
   }
   lines.push(
     '',
-    `| connections | dashboard p50 / raw SQL p50 | dashboard req/s / peer req/s | dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | fixed-set dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | uncached dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | peak RSS (MB) | seed (s) |`,
-    `| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    `| connections | dashboard p50 / raw SQL p50 | bare Node.js server p50 / raw SQL p50 | dashboard req/s / peer req/s | dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | fixed-set dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | uncached dashboard p50 vs ${results[0]?.size.toLocaleString('en')} | peak RSS (MB) | seed (s) |`,
+    `| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
   );
   // A ratio whose terms were not both measured (a partial run) shows as a dash.
   const ratio = (a: Measure | undefined, b: Measure | undefined) => (a && b ? `${(a.p50 / b.p50).toFixed(2)}x` : '–');
@@ -581,7 +635,7 @@ function table(results: SizeResult[], options: Options): string {
   for (const r of results) {
     const s = r.scenarios;
     lines.push(
-      `| ${r.size.toLocaleString('en')} | ${ratio(s.dashboard, s.rawSql)} | ${throughput(s.dashboard, s.peer)} | ${ratio(s.dashboard, first.dashboard)} | ${ratio(s.dashboardFixed, first.dashboardFixed)} | ${ratio(s.dashboardUncached, first.dashboardUncached)} | ${r.peakRssMb} | ${r.seedSeconds.toFixed(1)} |`,
+      `| ${r.size.toLocaleString('en')} | ${ratio(s.dashboard, s.rawSql)} | ${ratio(s.bareNode, s.rawSql)} | ${throughput(s.dashboard, s.peer)} | ${ratio(s.dashboard, first.dashboard)} | ${ratio(s.dashboardFixed, first.dashboardFixed)} | ${ratio(s.dashboardUncached, first.dashboardUncached)} | ${r.peakRssMb} | ${r.seedSeconds.toFixed(1)} |`,
     );
   }
   lines.push(

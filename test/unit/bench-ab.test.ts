@@ -3,10 +3,10 @@ import { abReport, median, parseAbArgs, type Round } from '../../bench/ab-report
 
 describe('parseAbArgs', () => {
   test('defaults: both sides this checkout, the dashboard at 10k, 8 rounds of 5 s, concurrency 8', () => {
-    expect(parseAbArgs([], '/repo')).toEqual({
+    expect(parseAbArgs([], '/repo', '/usr/bin/node')).toEqual({
       sides: [
-        { name: 'A', root: '/repo', env: {} },
-        { name: 'B', root: '/repo', env: {} },
+        { name: 'A', root: '/repo', env: {}, node: '/usr/bin/node' },
+        { name: 'B', root: '/repo', env: {}, node: '/usr/bin/node' },
       ],
       screen: 'dashboard',
       size: 10_000,
@@ -33,12 +33,15 @@ describe('parseAbArgs', () => {
         '2',
         '--connections',
         '4',
+        '--b-node',
+        '/opt/node26/bin/node',
       ],
       '/repo',
+      '/usr/bin/node',
     );
     expect(options.sides).toEqual([
-      { name: 'A', root: '/tmp/a', env: {} },
-      { name: 'B', root: '/repo', env: { GRAPHQL_KNOWN_QUERIES: 'false', EXTRA: 'a=b' } },
+      { name: 'A', root: '/tmp/a', env: {}, node: '/usr/bin/node' },
+      { name: 'B', root: '/repo', env: { GRAPHQL_KNOWN_QUERIES: 'false', EXTRA: 'a=b' }, node: '/opt/node26/bin/node' },
     ]);
     expect([options.screen, options.size, options.rounds, options.duration, options.connections]).toEqual(['admin', 1000, 3, 2, 4]);
   });
@@ -73,11 +76,11 @@ test('abReport: one row per measurement, medians per side, and the pairs in whic
   });
   // Rounds as the command collects them: each pair A then B, whatever order they ran in.
   const rounds = [round('A', 800, 1.0), round('B', 820, 0.9), round('A', 700, 1.1), round('B', 690, 1.2), round('A', 750, 1.0), round('B', 760, 0.95)];
-  const text = abReport(rounds, parseAbArgs(['--b', '/tmp/b', '--b-env', 'X=1', '--rounds', '3'], '/repo'));
+  const text = abReport(rounds, parseAbArgs(['--b', '/tmp/b', '--b-env', 'X=1', '--b-node', '/opt/node26/bin/node', '--rounds', '3'], '/repo'));
   const lines = text.split('\n');
   expect(lines.slice(0, 3)).toEqual([
     'A: /repo',
-    'B: /tmp/b with X=1',
+    'B: /tmp/b with X=1 on /opt/node26/bin/node',
     expect.stringMatching(/^screen dashboard, 10,000 connections, 3 rounds of 5 s per side, concurrency 8, Node v/),
   ]);
   expect(lines.filter((line) => /^\| \d /.test(line))).toEqual([
