@@ -68,17 +68,25 @@ interface GroupRow {
  * One row per group of every role the user holds (none for a user without roles), in role name and group order.
  * `role_holds` is the materialized decision; `matched` and the first failing filter are the same containment test,
  * group by group and filter by filter.
+ *
+ * `role_holds` is a lateral look-up with `LIMIT 1`, not an `EXISTS` in the select list: the planner estimates 100
+ * groups per role (its default for `jsonb_array_elements`), and from about 10k connections on it would then run the
+ * `EXISTS` as a hashed subplan, reading and hashing the whole of `role_connections` (40k rows, 80 ms) to answer 3
+ * look-ups. A lateral subquery with a limit is always probed through the `(connection_id, role_id)` index, whatever
+ * the estimates (BENCHMARKS.md, "A bare Node.js server beside the floor").
  */
-const EXPLAIN_SQL = `
+export const EXPLAIN_SQL = `
   SELECT r.name AS role,
          (g.ordinality - 1)::int AS grp,
          g.value->'filters' AS filters,
          coalesce(ds_group_selector(g.value) IS NOT NULL AND c.tags @> ds_group_selector(g.value), false) AS matched,
-         EXISTS (SELECT 1 FROM role_connections rc WHERE rc.connection_id = c.id AND rc.role_id = r.id) AS role_holds,
+         holding.held IS NOT NULL AS role_holds,
          miss.tag AS miss_tag, miss.value AS miss_value, c.tags->>miss.tag AS actual
     FROM user_roles ur
     JOIN roles r ON r.id = ur.role_id
     JOIN connections c ON c.id = $2
+    LEFT JOIN LATERAL (
+          SELECT true AS held FROM role_connections rc WHERE rc.connection_id = c.id AND rc.role_id = r.id LIMIT 1) AS holding ON TRUE
    CROSS JOIN LATERAL jsonb_array_elements(r.access) WITH ORDINALITY AS g(value, ordinality)
     LEFT JOIN LATERAL (
           SELECT f.value->>'tag' AS tag, f.value->>'value' AS value
