@@ -6,6 +6,7 @@
  */
 import { EXPLAIN_SQL } from '../../src/services/governance/explain';
 import { startTestGateway, type TestGateway } from '../support/gateway';
+import { seedRoles, seedUsers } from '../support/seed';
 
 let gw: TestGateway;
 
@@ -28,7 +29,6 @@ beforeAll(async () => {
            jsonb_build_array(jsonb_build_object('key', 'env', 'value', (ARRAY['prod', 'dev'])[1 + i % 2]),
                              jsonb_build_object('key', 'team', 'value', 'team-' || (i % 3)))
       FROM generate_series(1, 3000) AS i`);
-  const admin = await gw.token();
   const roles = [
     { name: 'prod', access: [{ filters: [{ tag: 'env', value: 'prod' }] }] },
     { name: 'team-0', access: [{ filters: [{ tag: 'team', value: 'team-0' }] }] },
@@ -45,13 +45,8 @@ beforeAll(async () => {
       ],
     },
   ];
-  for (const role of roles)
-    await gw.gqlOk(`mutation($n: String!, $a: [AccessGroupInput!]!) { createRole(name: $n, access: $a) { name } }`, { n: role.name, a: role.access }, admin);
-  await gw.gqlOk(
-    `mutation($r: [String!]!) { createUser(email: "plan@corp.example", input: { password: "plan-user-password", roles: $r }) { login } }`,
-    { r: roles.map((r) => r.name) },
-    admin,
-  );
+  await seedRoles(ds, roles);
+  await seedUsers(ds, [{ email: 'plan@corp.example', roles: roles.map((r) => r.name) }]);
   await ds.query('VACUUM ANALYZE');
 }, 120_000);
 afterAll(() => gw?.stop());
