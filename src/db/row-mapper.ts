@@ -49,7 +49,9 @@ export class EntityRowMapper<T extends ObjectLiteral> {
     for (const prop of options.sharedJson ?? []) {
       if (!this.columns.some((c) => c.prop === prop && c.shared && c.sqlType === 'jsonb')) throw new Error(`${prop}: not a mapped jsonb column`);
     }
-    this.ownerColumn = metadata.primaryColumns.length === 1 ? metadata.primaryColumns[0]!.databaseName : undefined;
+    // Only a mapper with a shared column reads a row's key (the others map thousands of rows for the overview).
+    const hasShared = this.columns.some((c) => c.shared);
+    this.ownerColumn = hasShared && metadata.primaryColumns.length === 1 ? metadata.primaryColumns[0]!.databaseName : undefined;
     this.create = () => metadata.create() as T;
   }
 
