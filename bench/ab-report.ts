@@ -2,14 +2,17 @@
 import { resolve } from 'node:path';
 import type { LoadResult } from './load-process';
 
-const DASHBOARD = `query Dashboard { connections(first: 50) { totalCount pageInfo { hasNextPage endCursor } nodes { name host port connected tags { key value automatic } } } }`;
+import { ADMIN, DASHBOARD, PREVIEW, ROLE_IMPACT, TAGS_USER_KEYS } from './screens';
+import { PREVIEW_ACCESS } from './world';
 
 /** What each side is asked, and by whom: the bench's dashboard user, its fixed-set user, or the administrator. */
-export const SCREENS: Record<string, { query: string; caller: 'user' | 'fixed' | 'admin' }> = {
+export const SCREENS: Record<string, { query: string; variables?: Record<string, unknown>; caller: 'user' | 'fixed' | 'admin' }> = {
   dashboard: { query: DASHBOARD, caller: 'user' },
   dashboardFixed: { query: DASHBOARD, caller: 'fixed' },
-  admin: { query: `query AdminRoles { roles { name connectionCount users { login } } }`, caller: 'admin' },
-  tagsUserKeys: { query: `query TagMenu { tags(automatic: false) { key valueCount values(first: 20) { value count } } }`, caller: 'user' },
+  admin: { query: ADMIN, caller: 'admin' },
+  tagsUserKeys: { query: TAGS_USER_KEYS, caller: 'user' },
+  preview: { query: PREVIEW, variables: { access: PREVIEW_ACCESS }, caller: 'admin' },
+  roleImpact: { query: ROLE_IMPACT, variables: { access: PREVIEW_ACCESS }, caller: 'admin' },
 };
 
 export interface Side {

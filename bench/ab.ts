@@ -45,7 +45,8 @@ function postgresCpuMs(): number {
 }
 
 async function measure(side: Side, gateway: GatewayChild, token: string, options: AbOptions): Promise<Round> {
-  const body = JSON.stringify({ query: SCREENS[options.screen]!.query, variables: {} });
+  const screen = SCREENS[options.screen]!;
+  const body = JSON.stringify({ query: screen.query, variables: screen.variables ?? {} });
   const gatewayBefore = cpuMs(gateway.pid);
   const postgresBefore = postgresCpuMs();
   const result = await loadInOwnProcess({ kind: 'http', url: gateway.url, token, body, connections: options.connections, duration: options.duration });
@@ -97,18 +98,19 @@ async function main(): Promise<void> {
         ),
       );
     }
-    const caller = SCREENS[options.screen]!.caller;
+    const screen = SCREENS[options.screen]!;
+    const caller = screen.caller;
     const [login, password] = caller === 'admin' ? ['datasentinel', ADMIN_PASSWORD] : [caller === 'user' ? 'bench.user' : 'bench.core', USER_PASSWORD];
     const tokens = await Promise.all(gateways.map((g) => tokenAt(g.url, login, password)));
     for (const [i, gateway] of gateways.entries()) {
-      const answer = await gqlAt(gateway.url, SCREENS[options.screen]!.query, {}, tokens[i]);
+      const answer = await gqlAt(gateway.url, screen.query, screen.variables ?? {}, tokens[i]);
       if (answer.errors) throw new Error(`${options.sides[i]!.name}: ${JSON.stringify(answer.errors)}`);
       // Warm-up, not measured: V8 and graphql-jit compile on first use, the caches fill.
       await loadInOwnProcess({
         kind: 'http',
         url: gateway.url,
         token: tokens[i]!,
-        body: JSON.stringify({ query: SCREENS[options.screen]!.query }),
+        body: JSON.stringify({ query: screen.query, variables: screen.variables ?? {} }),
         connections: options.connections,
         duration: 3,
       });

@@ -43,6 +43,7 @@ import { startGateway } from '../src/gateway';
 import { createLogger } from '../src/logger';
 import { drawChart } from './chart';
 import { targetsTable } from './targets';
+import { ADMIN, DASHBOARD, DASHBOARD_FIRST, PREVIEW, ROLE_IMPACT, TAGS, TAGS_USER_KEYS } from './screens';
 import { DASHBOARD_ROLES, FIXED_ROLES, PREVIEW_ACCESS, seedWorld } from './world';
 import { applyPeerPolicy, ensurePeerInstalled, explainPeer, PEER_DASHBOARD, spawnPeer, type PeerChild } from './peer-process';
 import { cpuMs, spawnGateway, spawnServer, gqlAt, dataOf, tokenAt, type GatewayChild } from './process';
@@ -102,22 +103,12 @@ const SCENARIO_WARM_UP_SECONDS = 2;
 const ADMIN_PASSWORD = 'bench-admin-password';
 const USER_PASSWORD = 'bench-user-password';
 
-/** The dashboard's page size. */
-const DASHBOARD_FIRST = 50;
-const DASHBOARD = `query Dashboard { connections(first: ${DASHBOARD_FIRST}) { totalCount pageInfo { hasNextPage endCursor } nodes { name host port connected tags { key value automatic } } } }`;
-const ADMIN = `query AdminRoles { roles { name connectionCount users { login } } }`;
-const TAGS = `query Tags { tags { key values { value count } } }`;
-const TAGS_USER_KEYS = `query TagMenu { tags(automatic: false) { key valueCount values(first: 20) { value count } } }`;
 const EXPLAIN = `query Explain($login: String!, $connection: String!) {
   explainAccess(login: $login, connection: $connection) { visible reason matches { role group filters { tag value } } misses { role group filter { tag value } actual } }
-}`;
-const ROLE_IMPACT = `query RoleImpact($access: [AccessGroupInput!]!) {
-  roleChangeImpact(name: "app-7", access: $access) { addedCount removedCount added(first: 50) { nodes { name } } removed(first: 50) { nodes { name } } affectedUsers { login } }
 }`;
 const AUDIENCE = `query Audience($connection: String!) { connection(name: $connection) { name roles { name } visibleTo(first: 50) { totalCount nodes { login } } } }`;
 /** A connection of every fleet size that the dashboard user sees (application app-7). */
 const EXPLAINED = { login: 'bench.user', connection: 'pg-0000007' };
-const PREVIEW = `query Preview($access: [AccessGroupInput!]!) { previewAccess(access: $access, first: 50) { totalCount nodes { name } } }`;
 
 function parseArgs(argv: string[]): Options {
   const get = (flag: string) => {
@@ -214,14 +205,19 @@ function captureDashboardStatements(databaseUrl: string): Promise<Captured[]> {
 }
 
 /**
- * The statements behind the other screens, for EXPLAIN: a preview's page and count, the full tag summary and the
- * uncached dashboard (caches off, so the summary and the total are computed in SQL), and the overview.
+ * The statements behind the other screens, for EXPLAIN: a preview's page and count, a role change's impact, the full
+ * tag summary and the uncached dashboard (caches off, so the summary and the total are computed in SQL), and the
+ * overview.
  */
 async function captureScreenStatements(databaseUrl: string): Promise<{ title: string; statements: Captured[] }[]> {
   const user = { login: 'bench.user', password: USER_PASSWORD };
   const admin = { login: 'datasentinel', password: ADMIN_PASSWORD };
   return [
     { title: 'previewAccess of the three-group rule', statements: await captureStatements(databaseUrl, admin, PREVIEW, { access: PREVIEW_ACCESS }) },
+    {
+      title: 'roleChangeImpact of app-7 to the three-group rule',
+      statements: await captureStatements(databaseUrl, admin, ROLE_IMPACT, { access: PREVIEW_ACCESS }),
+    },
     { title: 'full tag summary of the dashboard user (caches off)', statements: await captureStatements(databaseUrl, user, TAGS, {}, true) },
     { title: 'dashboard without caches (PRINCIPAL_CACHE_TTL_MS=0)', statements: await captureStatements(databaseUrl, user, DASHBOARD, {}, true) },
     { title: "administrators' overview (caches off)", statements: await captureStatements(databaseUrl, admin, ADMIN, {}, true) },

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { ClientBase } from 'pg';
 import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
 import { entities } from '../entities';
 import { migrations } from '../../migrations';
@@ -16,6 +17,18 @@ export interface DataSourceOptions {
 
 /** pg's pool size when the caller names none. */
 const DEFAULT_POOL_SIZE = 10;
+
+/**
+ * Set on every connection of the pool as it opens, before its first statement.
+ *
+ * `jit = off`: PostgreSQL compiles a statement with LLVM when its estimated cost passes `jit_above_cost` (100,000 by
+ * default), which the gateway's statements over large fleets do (impact previews, counts, tag summaries), and the
+ * compilation costs more than the statement saves: on PostgreSQL 15 with JIT available (Debian's package, as most
+ * servers), `roleChangeImpact` at 100k connections took 184 ms p50 with it and 62 ms without (BENCHMARKS.md, "JIT").
+ * Behind a pooler in transaction mode the setting lands on whichever server session runs it: set it for the
+ * gateway's role there (docs/operating.md).
+ */
+export const SESSION_SETTINGS = 'SET jit = off';
 
 class QueryObserver implements TypeOrmLogger {
   constructor(private readonly onQuery?: (sql: string, parameters?: unknown[]) => void) {}
@@ -46,6 +59,8 @@ export function createDataSource(options: DataSourceOptions): DataSource {
     applicationName: options.applicationName ?? 'ds-access-gateway',
     extra: {
       max: options.poolSize ?? DEFAULT_POOL_SIZE,
+      // pg-pool runs this on each new client and hands the client out only once it has finished.
+      onConnect: (client: ClientBase) => client.query(SESSION_SETTINGS),
       // A dropped server connection is replaced on the next checkout instead of failing requests forever.
       idleTimeoutMillis: 30_000,
       connectionTimeoutMillis: 5_000,
