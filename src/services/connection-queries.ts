@@ -316,6 +316,6 @@ function countOfSignatures(ids: string): string {
 }
 
 /** True when a group of these roles names a key signatures leave out: their matches cannot be read by signature. */
-function rolesUsePerConnectionKeys(roles: string, params: SqlParams): string {
+export function rolesUsePerConnectionKeys(roles: string, params: SqlParams): string {
   return `EXISTS (SELECT 1 FROM (${roleSelectors(roles)}) AS x WHERE x.selector ?| ${params.add([...PER_CONNECTION_TAG_KEYS])}::text[])`;
 }

@@ -28,6 +28,8 @@ export interface TestGateway {
   database: TestDatabase;
   /** SQL statements sent by the gateway since the last `resetStatements()`. */
   statements: string[];
+  /** Their parameters, index for index. */
+  statementParams: unknown[][];
   resetStatements(): void;
   /** POSTs a GraphQL operation; `token` goes in `Authorization: Bearer`. */
   gql<T = LooseJson>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResponse<T>>;
@@ -55,7 +57,13 @@ export async function startTestGateway(overrides: Partial<Config> = {}, options:
     ...overrides,
   };
   const statements: string[] = [];
-  const gateway = await startGateway(config, options.log ?? createLogger(config), { onQuery: (sql) => statements.push(sql) });
+  const statementParams: unknown[][] = [];
+  const gateway = await startGateway(config, options.log ?? createLogger(config), {
+    onQuery: (sql, params) => {
+      statements.push(sql);
+      statementParams.push(params ?? []);
+    },
+  });
 
   const gql = async <T>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResponse<T>> => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -80,8 +88,10 @@ export async function startTestGateway(overrides: Partial<Config> = {}, options:
     gateway,
     database,
     statements,
+    statementParams,
     resetStatements: () => {
       statements.length = 0;
+      statementParams.length = 0;
     },
     gql,
     gqlOk,

@@ -36,6 +36,7 @@ import type { UserEntity } from '../../entities/user.entity';
 import { requireAdministrator } from '../authorization';
 import type { ConnectionPageResult } from '../connection-page';
 import type { ConnectionService } from '../connections';
+import { roleSelectors, rolesUsePerConnectionKeys } from '../connection-queries';
 import type { RoleService } from '../role.service';
 import type { UserService } from '../user.service';
 
@@ -47,6 +48,8 @@ export class AccessImpactResult {
     readonly addedPredicate: ConnectionPredicate,
     readonly removedPredicate: ConnectionPredicate,
     private readonly users: () => Promise<UserEntity[]>,
+    /** The same set as `removedPredicate`, in the form its pages are cheaper to read in (see `roleChange`). */
+    private readonly removedPagePredicate: ConnectionPredicate = removedPredicate,
   ) {}
 
   added(first?: number | null, after?: string | null): ConnectionPageResult {
@@ -54,7 +57,7 @@ export class AccessImpactResult {
   }
 
   removed(first?: number | null, after?: string | null): ConnectionPageResult {
-    return this.connections.pageOf(this.ctx, this.removedPredicate, { first, after });
+    return this.connections.pageOf(this.ctx, this.removedPagePredicate, { first, after });
   }
 
   addedCount(): Promise<number> {
@@ -100,8 +103,20 @@ export class ImpactService {
     // signature, migration TagSignatures), else its materialized matches. The two are the same set
     // (role_connections is that rule's matches; test/integration/rule-parity.test.ts).
     const stored = compileRules([role.access]);
-    const now = decidedBySignature([stored]) && decidedBySignature([next]) ? stored : memberOf([role.id]);
-    return new AccessImpactResult(ctx, this.connections, [next, excluding(now)], [now, excluding(next)], () => this.holdersAffected(ctx, role.id, next));
+    const bySignature = decidedBySignature([stored]) && decidedBySignature([next]);
+    const now = bySignature ? stored : memberOf([role.id]);
+    // The removed page is read from the role's matches in name order (role_connections' index, stopping at the
+    // page's end), not from every connection the stored rule matches, fetched and sorted: 5,000 rows for the
+    // bench's app-7 at a million connections.
+    const removedPage = [memberOf([role.id]), excluding(next)];
+    return new AccessImpactResult(
+      ctx,
+      this.connections,
+      [next, excluding(now)],
+      [now, excluding(next)],
+      () => this.holdersAffected(ctx, role.id, next, bySignature ? stored : null),
+      removedPage,
+    );
   }
 
   /**
@@ -124,27 +139,51 @@ export class ImpactService {
    * Holders of the role whose visible set changes when its matches become `next`: some connection added or removed
    * is matched by none of their other roles. Holders are grouped by their set of other roles, so the test runs once
    * per distinct set (a handful), not once per user; each test stops at the first uncovered connection.
+   *
+   * With `stored` (the role's current rule, when it and `next` are both decided by tag signatures), a set of other
+   * roles whose rules name no per-connection key is tested on signatures instead of connections: a connection is
+   * added or removed exactly when its signature matches one of the two rules and not the other, and covered exactly
+   * when its signature matches a rule of the other roles (each rule is a function of the signature, and
+   * `role_connections` holds each rule's matches: test/integration/rule-parity.test.ts). A few thousand signatures
+   * at most, where the connection-level test built the GIN bitmap of every connection the new rule matches before
+   * its first row (100k at a million connections: 33 ms of the statement's 34, BENCHMARKS.md).
    */
-  private async holdersAffected(ctx: RequestContext, roleId: number, next: SelectorSet): Promise<UserEntity[]> {
+  private async holdersAffected(ctx: RequestContext, roleId: number, next: SelectorSet, stored: SelectorSet | null): Promise<UserEntity[]> {
     const params = new SqlParams();
     const role = params.add(roleId);
     const matchesNext = renderPredicate([next], 'c', params);
+    const uncoveredConnection = `EXISTS (SELECT 1 FROM changed ch
+                             WHERE NOT EXISTS (SELECT 1 FROM role_connections rc WHERE rc.connection_id = ch.id AND rc.role_id = ANY(hg.others)))`;
+    let changedSignatures = '';
+    let uncovered = uncoveredConnection;
+    if (stored) {
+      const nextS = renderPredicate([next], 's', params);
+      const storedS = renderPredicate([stored], 's', params);
+      changedSignatures = `
+           changed_signatures AS MATERIALIZED (
+             SELECT s.tags FROM tag_signatures s
+              WHERE (${nextS} OR ${storedS}) AND NOT (${nextS} AND ${storedS})
+                AND EXISTS (SELECT 1 FROM signature_connection_counts sc WHERE sc.signature_id = s.id AND sc.connection_count > 0)),`;
+      uncovered = `CASE WHEN ${rolesUsePerConnectionKeys('hg.others', params)} THEN ${uncoveredConnection}
+                   ELSE EXISTS (SELECT 1 FROM changed_signatures cs WHERE NOT (cs.tags @> ANY(sel.selectors))) END`;
+    }
+    // A CTE runs only when a branch reads it: `changed` only for sets of roles the signatures cannot decide.
     const sql = `
       WITH changed AS MATERIALIZED (
              SELECT c.id FROM connections c
               WHERE ${matchesNext} AND NOT EXISTS (SELECT 1 FROM role_connections rc WHERE rc.connection_id = c.id AND rc.role_id = ${role})
              UNION ALL
              SELECT c.id FROM role_connections rc JOIN connections c ON c.id = rc.connection_id
-              WHERE rc.role_id = ${role} AND NOT ${matchesNext}),
+              WHERE rc.role_id = ${role} AND NOT ${matchesNext}),${changedSignatures}
            holders AS (
              SELECT ur.user_id, coalesce(array_agg(o.role_id ORDER BY o.role_id) FILTER (WHERE o.role_id IS NOT NULL), '{}') AS others
                FROM user_roles ur LEFT JOIN user_roles o ON o.user_id = ur.user_id AND o.role_id <> ur.role_id
               WHERE ur.role_id = ${role}
               GROUP BY ur.user_id),
            affected AS (
-             SELECT s.others FROM (SELECT DISTINCT others FROM holders) AS s
-              WHERE EXISTS (SELECT 1 FROM changed ch
-                             WHERE NOT EXISTS (SELECT 1 FROM role_connections rc WHERE rc.connection_id = ch.id AND rc.role_id = ANY(s.others))))
+             SELECT hg.others FROM (SELECT DISTINCT others FROM holders) AS hg
+              CROSS JOIN LATERAL (SELECT coalesce(array_agg(x.selector), '{}') AS selectors FROM (${roleSelectors('hg.others')}) AS x) AS sel
+              WHERE ${uncovered})
       SELECT ${this.userMapper.selectList('u')} FROM holders h JOIN affected a ON a.others = h.others JOIN users u ON u.id = h.user_id
        ORDER BY u.login`;
     const rows: Record<string, unknown>[] = await ctx.manager.query(sql, params.values);
