@@ -1,6 +1,7 @@
 /**
  * `npm run bench:ab -- [--a <checkout>] [--b <checkout>] [--a-env K=V,…] [--b-env K=V,…] [--a-node <node>]
  *                      [--b-node <node>] [--screen dashboard] [--size 10000] [--rounds 8] [--duration 5] [--connections 8]`
+ * (screens: `SCREENS` in bench/ab-report.ts: dashboard, dashboardFixed, admin, tagsUserKeys, preview, roleImpact)
  *
  * Two gateway builds (or one build under two environments) on the same seeded world, under the same load, in
  * alternating rounds (A B, B A, A B, …), with each side's CPU per request read from `/proc`: the gateway process's,

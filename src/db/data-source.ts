@@ -22,9 +22,9 @@ const DEFAULT_POOL_SIZE = 10;
  * Set on every connection of the pool as it opens, before its first statement.
  *
  * `jit = off`: PostgreSQL compiles a statement with LLVM when its estimated cost passes `jit_above_cost` (100,000 by
- * default), which the gateway's statements over large fleets do (impact previews, counts, tag summaries), and the
- * compilation costs more than the statement saves: on PostgreSQL 15 with JIT available (Debian's package, as most
- * servers), `roleChangeImpact` at 100k connections took 184 ms p50 with it and 62 ms without (BENCHMARKS.md, "JIT").
+ * default), which some of the gateway's statements over large fleets do, and for a statement of milliseconds the
+ * compilation costs more than it saves: on PostgreSQL 15 with JIT available (Debian's package, as most servers),
+ * `roleChangeImpact` at 100k connections answered in 180 ms p50 with it and 61 ms without (BENCHMARKS.md, "JIT").
  * Behind a pooler in transaction mode the setting lands on whichever server session runs it: set it for the
  * gateway's role there (docs/operating.md).
  */
