@@ -6,19 +6,10 @@
  */
 import { EXPLAIN_SQL } from '../../src/services/governance/explain';
 import { startTestGateway, type TestGateway } from '../support/gateway';
+import { planNodes } from '../support/plans';
 import { seedRoles, seedUsers } from '../support/seed';
 
 let gw: TestGateway;
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Subplan Name'?: string;
-  Plans?: PlanNode[];
-}
-
-const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodesOf)];
 
 beforeAll(async () => {
   gw = await startTestGateway({ probeTimeoutMs: 0 });
@@ -58,7 +49,7 @@ test('the roles are checked against the connection by index probes, not by hashi
   const [{ id: userId }] = await ds.query(`SELECT id FROM users WHERE login = 'plan'`);
   const [{ id: connectionId }] = await ds.query(`SELECT id FROM connections WHERE name = 'db-00007'`);
   const [row] = await ds.query(`EXPLAIN (FORMAT JSON) ${EXPLAIN_SQL}`, [userId, connectionId]);
-  const nodes = nodesOf((row['QUERY PLAN'] as { Plan: PlanNode }[])[0]!.Plan);
+  const nodes = planNodes(row);
   const onRoleConnections = nodes.filter((n) => n['Relation Name'] === 'role_connections');
   expect(onRoleConnections.length).toBeGreaterThan(0);
   expect(onRoleConnections.map((n) => [n['Node Type'], n['Index Name']])).toEqual(

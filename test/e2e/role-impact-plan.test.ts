@@ -7,20 +7,11 @@
  * test/e2e/property-governance.test.ts.
  */
 import { startTestGateway, type TestGateway } from '../support/gateway';
+import { planNodes, type PlanNode } from '../support/plans';
 import { seedRoles, seedUsers } from '../support/seed';
 
 let gw: TestGateway;
 let admin: string;
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Actual Loops': number;
-  Plans?: PlanNode[];
-}
-
-const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodesOf)];
 
 beforeAll(async () => {
   gw = await startTestGateway({ probeTimeoutMs: 0 });
@@ -53,7 +44,7 @@ async function plansOf(query: string): Promise<{ sql: string; nodes: PlanNode[] 
   const plans = [];
   for (const { sql, params } of statements.filter((s) => /affected AS|batch_index/.test(s.sql))) {
     const [row] = await gw.gateway.dataSource.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
-    plans.push({ sql, nodes: nodesOf((row['QUERY PLAN'] as { Plan: PlanNode }[])[0]!.Plan) });
+    plans.push({ sql, nodes: planNodes(row) });
   }
   return plans;
 }
@@ -65,9 +56,9 @@ test('affected holders are found on signatures, and the removed page from the ro
   const holders = plans.find((p) => /affected AS/.test(p.sql))!;
   const page = plans.find((p) => /batch_index/.test(p.sql))!;
   // (A holder whose other roles name a per-connection key is tested on connections: property-governance.test.ts.)
-  expect(holders.nodes.filter((n) => n['Relation Name'] === 'connections' && n['Actual Loops'] > 0)).toEqual([]);
-  expect(holders.nodes.some((n) => n['Relation Name'] === 'tag_signatures' && n['Actual Loops'] > 0)).toBe(true);
-  const onConnections = page.nodes.filter((n) => n['Relation Name'] === 'connections' && n['Actual Loops'] > 0);
+  expect(holders.nodes.filter((n) => n['Relation Name'] === 'connections' && (n['Actual Loops'] ?? 0) > 0)).toEqual([]);
+  expect(holders.nodes.some((n) => n['Relation Name'] === 'tag_signatures' && (n['Actual Loops'] ?? 0) > 0)).toBe(true);
+  const onConnections = page.nodes.filter((n) => n['Relation Name'] === 'connections' && (n['Actual Loops'] ?? 0) > 0);
   expect(onConnections.map((n) => n['Node Type'])).not.toContain('Bitmap Heap Scan');
   expect(page.nodes.some((n) => n['Relation Name'] === 'role_connections' && n['Index Name'] === 'role_connections_pkey')).toBe(true);
 });

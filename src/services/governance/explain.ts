@@ -72,8 +72,9 @@ interface GroupRow {
  * `role_holds` is a lateral look-up with `LIMIT 1`, not an `EXISTS` in the select list: the planner estimates 100
  * groups per role (its default for `jsonb_array_elements`), and once statistics are gathered on a fleet of a few
  * thousand connections it would run the `EXISTS` as a hashed subplan, reading and hashing the whole of
- * `role_connections` (40k rows and 80 ms at 10k connections) to answer 3 look-ups. A lateral subquery with a limit is always probed through the `(connection_id, role_id)` index, whatever
- * the estimates (BENCHMARKS.md, "A bare Node.js server beside the floor").
+ * `role_connections` (40k rows and 80 ms at 10k connections) to answer 3 look-ups. A lateral subquery with a limit
+ * is always probed through the `(connection_id, role_id)` index, whatever the estimates (BENCHMARKS.md, "A bare
+ * Node.js server beside the floor").
  */
 export const EXPLAIN_SQL = `
   SELECT r.name AS role,

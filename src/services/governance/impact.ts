@@ -155,6 +155,7 @@ export class ImpactService {
     const uncoveredConnection = `EXISTS (SELECT 1 FROM changed ch
                              WHERE NOT EXISTS (SELECT 1 FROM role_connections rc WHERE rc.connection_id = ch.id AND rc.role_id = ANY(hg.others)))`;
     let changedSignatures = '';
+    let otherSelectors = '';
     let uncovered = uncoveredConnection;
     if (stored) {
       const nextS = renderPredicate([next], 's', params);
@@ -164,6 +165,8 @@ export class ImpactService {
              SELECT s.tags FROM tag_signatures s
               WHERE (${nextS} OR ${storedS}) AND NOT (${nextS} AND ${storedS})
                 AND EXISTS (SELECT 1 FROM signature_connection_counts sc WHERE sc.signature_id = s.id AND sc.connection_count > 0)),`;
+      // The other roles' selectors, once per set of other roles.
+      otherSelectors = `CROSS JOIN LATERAL (SELECT coalesce(array_agg(x.selector), '{}') AS selectors FROM (${roleSelectors('hg.others')}) AS x) AS sel`;
       uncovered = `CASE WHEN ${rolesUsePerConnectionKeys('hg.others', params)} THEN ${uncoveredConnection}
                    ELSE EXISTS (SELECT 1 FROM changed_signatures cs WHERE NOT (cs.tags @> ANY(sel.selectors))) END`;
     }
@@ -181,8 +184,7 @@ export class ImpactService {
               WHERE ur.role_id = ${role}
               GROUP BY ur.user_id),
            affected AS (
-             SELECT hg.others FROM (SELECT DISTINCT others FROM holders) AS hg
-              CROSS JOIN LATERAL (SELECT coalesce(array_agg(x.selector), '{}') AS selectors FROM (${roleSelectors('hg.others')}) AS x) AS sel
+             SELECT hg.others FROM (SELECT DISTINCT others FROM holders) AS hg ${otherSelectors}
               WHERE ${uncovered})
       SELECT ${this.userMapper.selectList('u')} FROM holders h JOIN affected a ON a.others = h.others JOIN users u ON u.id = h.user_id
        ORDER BY u.login`;
