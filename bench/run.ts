@@ -33,6 +33,8 @@
  *
  * `--scenarios dashboard,rawSql` runs only those (for quick before/after checks; `--import 0` skips the import
  * ratio). Such partial runs are written to `bench/results/partial.*`, never over `latest.*`.
+ * `--world diverse` seeds the fleet of bench/world.ts with one more tag that gives every connection a tag signature of
+ * its own; its runs are written to `bench/results/diverse.*` and `explain-diverse-<size>.txt`.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -44,7 +46,7 @@ import { createLogger } from '../src/logger';
 import { drawChart } from './chart';
 import { targetsTable } from './targets';
 import { ADMIN, DASHBOARD, DASHBOARD_FIRST, PREVIEW, ROLE_IMPACT, TAGS, TAGS_USER_KEYS } from './screens';
-import { DASHBOARD_ROLES, FIXED_ROLES, PREVIEW_ACCESS, seedWorld } from './world';
+import { DASHBOARD_ROLES, FIXED_ROLES, PREVIEW_ACCESS, seedWorld, WORLDS, type World } from './world';
 import { applyPeerPolicy, ensurePeerInstalled, explainPeer, PEER_DASHBOARD, spawnPeer, type PeerChild } from './peer-process';
 import { cpuMs, spawnGateway, spawnServer, gqlAt, dataOf, tokenAt, type GatewayChild } from './process';
 import type { BareSpec } from './bare-server';
@@ -60,6 +62,8 @@ interface Options {
   replicaSize: number;
   /** Scenarios to run; all of {@link SCENARIOS} by default. */
   scenarios: Set<string>;
+  /** The fleet seeded (bench/world.ts). */
+  world: World;
 }
 
 /** Alternating rounds of the dashboard and its raw SQL floor. */
@@ -120,7 +124,10 @@ function parseArgs(argv: string[]): Options {
   const scenarios = (get('--scenarios') ?? SCENARIOS.join(',')).split(',');
   const unknown = scenarios.filter((name) => !SCENARIOS.includes(name));
   if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`);
+  const world = (get('--world') ?? 'standard') as World;
+  if (!WORLDS.includes(world)) throw new Error(`unknown world ${world}; known: ${WORLDS.join(', ')}`);
   return {
+    world,
     sizes,
     duration: Number(get('--duration') ?? 5),
     connections: Number(get('--connections') ?? 8),
@@ -269,7 +276,7 @@ async function untilProcessesIdle(pids: number[]): Promise<void> {
 }
 
 /** EXPLAIN ANALYZE of the dashboard's statements and the other screens', kept next to the results to show index use. */
-async function explain(databaseUrl: string, size: number, statements: Captured[], peerUserId?: number): Promise<void> {
+async function explain(databaseUrl: string, name: string, statements: Captured[], peerUserId?: number): Promise<void> {
   const sections = [{ title: 'dashboard (cached caller)', statements }, ...(await captureScreenStatements(databaseUrl))];
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
@@ -287,7 +294,7 @@ async function explain(databaseUrl: string, size: number, statements: Captured[]
   if (peerUserId !== undefined) parts.push(`-- ==== peer (PostGraphile with row-level security) ====`, await explainPeer(db, peerUserId));
   await db.end();
   mkdirSync(join(__dirname, '../../bench/results'), { recursive: true });
-  writeFileSync(join(__dirname, `../../bench/results/explain-${size}.txt`), `${parts.join('\n\n')}\n`);
+  writeFileSync(join(__dirname, `../../bench/results/explain-${name}.txt`), `${parts.join('\n\n')}\n`);
 }
 
 function peakRssMb(pid: number): number {
@@ -380,7 +387,7 @@ async function runSize(server: BenchServer, size: number, options: Options): Pro
     const db = new Client({ connectionString: databaseUrl });
     await db.connect();
     const seedStarted = Date.now();
-    await seedWorld(db, size);
+    await seedWorld(db, size, options.world);
     const seedSeconds = (Date.now() - seedStarted) / 1000;
     // The peer's policy is on the table for every scenario of a run that has it; the gateway, the table's owner, is
     // not subject to it.
@@ -537,7 +544,8 @@ async function runSize(server: BenchServer, size: number, options: Options): Pro
         await second.stop();
       }
     }
-    if (options.scenarios.size === SCENARIOS.length) await explain(databaseUrl, size, statements, peerUserId);
+    if (options.world !== 'standard') await explain(databaseUrl, `${options.world}-${size}`, statements, peerUserId);
+    else if (options.scenarios.size === SCENARIOS.length) await explain(databaseUrl, String(size), statements, peerUserId);
     return { size, visible, seedSeconds, scenarios, peakRssMb: peak };
   } finally {
     await peer?.stop();
@@ -636,7 +644,8 @@ function table(results: SizeResult[], options: Options): string {
   }
   lines.push(
     '',
-    `concurrency ${options.connections}, ${options.duration} s per scenario, ${cpus().length} CPU (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+    `concurrency ${options.connections}, ${options.duration} s per scenario, ${cpus().length} CPU (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}` +
+      (options.world === 'standard' ? '' : `, world ${options.world} (bench/world.ts)`),
   );
   return lines.join('\n');
 }
@@ -695,7 +704,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`${output}\n`);
   mkdirSync(join(__dirname, '../../bench/results'), { recursive: true });
-  const name = options.scenarios.size === SCENARIOS.length ? 'latest' : 'partial';
+  const name = options.world !== 'standard' ? options.world : options.scenarios.size === SCENARIOS.length ? 'latest' : 'partial';
   const recorded = { ...options, scenarios: [...options.scenarios] };
   writeFileSync(
     join(__dirname, `../../bench/results/${name}.json`),

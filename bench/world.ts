@@ -9,6 +9,10 @@
  * The dashboard user holds `app-7`, `team-3-prod` and `lyon-production`: about 9% of the fleet, so what they see
  * grows with it (and fills a page of 50 at every size).
  * The "fixed" dashboard user holds `core-squad`: 50 connections (tag squad=core) spread over the fleet at every size.
+ *
+ * The `diverse` world adds a `cluster` tag (`cluster-N` for connections 2N and 2N+1, which differ in their other
+ * tags): every connection then has a tag signature of its own, a million signatures for a million connections
+ * instead of 4,200, and every read by signature costs what a read by connection would (docs/performance.md).
  */
 import type { Client } from 'pg';
 
@@ -31,7 +35,11 @@ export const PREVIEW_ACCESS = [
   },
 ];
 
-export async function seedWorld(db: Client, connections: number): Promise<void> {
+/** `standard`: tags repeat over the fleet (at most 4,200 signatures). `diverse`: one signature per connection. */
+export type World = 'standard' | 'diverse';
+export const WORLDS: World[] = ['standard', 'diverse'];
+
+export async function seedWorld(db: Client, connections: number, world: World = 'standard'): Promise<void> {
   await db.query(
     `INSERT INTO connections (name, host, port, username, password_encrypted, user_tags, pg_version, enabled, connected)
      SELECT format('pg-%s', lpad(i::text, 7, '0')),
@@ -43,10 +51,11 @@ export async function seedWorld(db: Client, connections: number): Promise<void> 
               jsonb_build_object('key', 'datacenter', 'value', (ARRAY['lyon','paris','london','frankfurt','virginia'])[1 + i % 5]),
               jsonb_build_object('key', 'provider', 'value', (ARRAY['aws','gcp','azure','onprem'])[1 + (i / 3) % 4]),
               jsonb_build_object('key', 'team', 'value', 'team-' || ((i / 7) % 50)))
-            || CASE WHEN i % (($1::int + 49) / 50) = 0 THEN jsonb_build_array(jsonb_build_object('key', 'squad', 'value', 'core')) ELSE '[]'::jsonb END,
+            || CASE WHEN i % (($1::int + 49) / 50) = 0 THEN jsonb_build_array(jsonb_build_object('key', 'squad', 'value', 'core')) ELSE '[]'::jsonb END
+            || CASE WHEN $2::boolean THEN jsonb_build_array(jsonb_build_object('key', 'cluster', 'value', 'cluster-' || (i / 2))) ELSE '[]'::jsonb END,
             (ARRAY['14.12','15.7','16.4','17.2'])[1 + i % 4], true, (i % 10) <> 0
        FROM generate_series(1, $1::int) AS i`,
-    [connections],
+    [connections, world === 'diverse'],
   );
   await db.query(
     `INSERT INTO roles (name, access)
