@@ -237,14 +237,15 @@ export class ConnectionQueries {
         const distinct =
           `SELECT count(DISTINCT rc.connection_id)::int FROM role_connections rc ` +
           `${needsRow ? 'JOIN connections c ON c.id = rc.connection_id' : ''} WHERE ${where.join(' AND ')}`;
-        // Several roles and nothing else: when their rules name no per-connection key, the signatures they match
-        // give the same set without the DISTINCT (each connection has one signature), about twice as fast on
-        // large sets. PostgreSQL runs only the branch the CASE takes (each is an init plan, run when first used).
+        // Several roles and nothing else: when their rules name no per-connection key and the fleet's connections
+        // share their signatures, the signatures they match give the same set without the DISTINCT (each connection
+        // has one signature), about twice as fast on large sets. PostgreSQL runs only the branch the CASE takes
+        // (each is an init plan, run when first used).
         branches.push(
           needsRow
             ? `SELECT ${i} AS batch_index, NULL::int AS role_id, (${distinct}) AS n`
-            : `SELECT ${i} AS batch_index, NULL::int AS role_id, CASE WHEN ${rolesUsePerConnectionKeys(roles, params)} THEN (${distinct}) ` +
-                `ELSE (${countOfSignatures(signaturesOfRoles(roles))}) END AS n`,
+            : `SELECT ${i} AS batch_index, NULL::int AS role_id, CASE WHEN ${rolesUsePerConnectionKeys(roles, params)} OR NOT ${signaturesAreShared} ` +
+                `THEN (${distinct}) ELSE (${countOfSignatures(signaturesOfRoles(roles))}) END AS n`,
         );
       } else if (signatureDecided(q)) {
         // The matching signatures (a few thousand rows at most in a typical fleet) and their maintained counts.
@@ -314,6 +315,20 @@ function signaturesOfRoles(roles: string): string {
 function countOfSignatures(ids: string): string {
   return `SELECT coalesce(sum(sc.connection_count), 0)::int FROM signature_connection_counts sc WHERE sc.signature_id = ANY(ARRAY(${ids}))`;
 }
+
+/**
+ * True unless the fleet has more than one tag signature per {@link CONNECTIONS_PER_SIGNATURE} connections, by the
+ * planner's statistics (`pg_class.reltuples`, kept by autovacuum; unknown counts as true). Reading a set of
+ * connections by signature costs a few microseconds per signature (its GIN entry, its row, its maintained count),
+ * reading it from `role_connections` a fraction of one per connection: signatures pay only when each stands for
+ * many connections. A fleet where most connections carry a tag of their own (one signature each) is read from
+ * `role_connections`: at a million such connections, a three-role total took 342 ms by signature (BENCHMARKS.md,
+ * "A fleet of distinct tags"). Both branches give the same answer; only the speed depends on the statistics.
+ */
+export const CONNECTIONS_PER_SIGNATURE = 16;
+export const signaturesAreShared =
+  `coalesce((SELECT s.reltuples < 0 OR c.reltuples < 0 OR s.reltuples * ${CONNECTIONS_PER_SIGNATURE} <= c.reltuples ` +
+  `FROM pg_class s, pg_class c WHERE s.oid = 'tag_signatures'::regclass AND c.oid = 'connections'::regclass), true)`;
 
 /** True when a group of these roles names a key signatures leave out: their matches cannot be read by signature. */
 export function rolesUsePerConnectionKeys(roles: string, params: SqlParams): string {

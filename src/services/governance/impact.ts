@@ -36,7 +36,7 @@ import type { UserEntity } from '../../entities/user.entity';
 import { requireAdministrator } from '../authorization';
 import type { ConnectionPageResult } from '../connection-page';
 import type { ConnectionService } from '../connections';
-import { roleSelectors, rolesUsePerConnectionKeys } from '../connection-queries';
+import { roleSelectors, rolesUsePerConnectionKeys, signaturesAreShared } from '../connection-queries';
 import type { RoleService } from '../role.service';
 import type { UserService } from '../user.service';
 
@@ -167,7 +167,10 @@ export class ImpactService {
                 AND EXISTS (SELECT 1 FROM signature_connection_counts sc WHERE sc.signature_id = s.id AND sc.connection_count > 0)),`;
       // The other roles' selectors, once per set of other roles.
       otherSelectors = `CROSS JOIN LATERAL (SELECT coalesce(array_agg(x.selector), '{}') AS selectors FROM (${roleSelectors('hg.others')}) AS x) AS sel`;
-      uncovered = `CASE WHEN ${rolesUsePerConnectionKeys('hg.others', params)} THEN ${uncoveredConnection}
+      // On connections as well when the fleet's connections do not share their signatures (signaturesAreShared):
+      // then the changed signatures are about as many as the changed connections, and all of them would be read
+      // before the first test, where the connections are read only up to the first uncovered one.
+      uncovered = `CASE WHEN ${rolesUsePerConnectionKeys('hg.others', params)} OR NOT ${signaturesAreShared} THEN ${uncoveredConnection}
                    ELSE EXISTS (SELECT 1 FROM changed_signatures cs WHERE NOT (cs.tags @> ANY(sel.selectors))) END`;
     }
     // A CTE runs only when a branch reads it: `changed` only for sets of roles the signatures cannot decide.
