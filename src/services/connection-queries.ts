@@ -325,7 +325,7 @@ function countOfSignatures(ids: string): string {
  * `role_connections`: at a million such connections, a three-role total took 342 ms by signature (BENCHMARKS.md,
  * "A fleet of distinct tags"). Both branches give the same answer; only the speed depends on the statistics.
  */
-export const CONNECTIONS_PER_SIGNATURE = 16;
+const CONNECTIONS_PER_SIGNATURE = 16;
 export const signaturesAreShared =
   `coalesce((SELECT s.reltuples < 0 OR c.reltuples < 0 OR s.reltuples * ${CONNECTIONS_PER_SIGNATURE} <= c.reltuples ` +
   `FROM pg_class s, pg_class c WHERE s.oid = 'tag_signatures'::regclass AND c.oid = 'connections'::regclass), true)`;

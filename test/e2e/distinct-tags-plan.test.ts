@@ -45,16 +45,21 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => gw?.stop());
 
-/** The dashboard's total, and the nodes that ran in the plan of the statement that counted it. */
-async function total(): Promise<{ totalCount: number; ran: PlanNode[] }> {
-  gw.resetStatements();
-  const data = await gw.gqlOk<{ connections: { totalCount: number } }>(`{ connections(first: 1) { totalCount } }`, {}, user);
-  const i = gw.statements.findIndex((sql) => /batch_index/.test(sql));
+/** The plan nodes that ran when the statement of the last request matching `pattern` is explained with ANALYZE. */
+async function nodesThatRan(pattern: RegExp): Promise<PlanNode[]> {
+  const i = gw.statements.findIndex((sql) => pattern.test(sql));
   const [row] = await gw.gateway.dataSource.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${gw.statements[i]!}`, gw.statementParams[i]!);
-  return { totalCount: data.connections.totalCount, ran: planNodes(row).filter((n) => (n['Actual Loops'] ?? 0) > 0) };
+  return planNodes(row).filter((n) => (n['Actual Loops'] ?? 0) > 0);
 }
 
-/** The tables read by `roleChangeImpact`'s affected-holders statement, and who it finds. */
+/** The dashboard's total, and the tables read by the statement that counted it. */
+async function total(): Promise<{ totalCount: number; read: (string | undefined)[] }> {
+  gw.resetStatements();
+  const data = await gw.gqlOk<{ connections: { totalCount: number } }>(`{ connections(first: 1) { totalCount } }`, {}, user);
+  return { totalCount: data.connections.totalCount, read: (await nodesThatRan(/batch_index/)).map((n) => n['Relation Name']) };
+}
+
+/** Who `roleChangeImpact` finds affected, and the tables read by the statement that found them. */
 async function holders(): Promise<{ logins: string[]; read: (string | undefined)[] }> {
   gw.resetStatements();
   const data = await gw.gqlOk<{ roleChangeImpact: { affectedUsers: { login: string }[] } }>(
@@ -62,12 +67,7 @@ async function holders(): Promise<{ logins: string[]; read: (string | undefined)
     {},
     admin,
   );
-  const i = gw.statements.findIndex((sql) => /affected AS/.test(sql));
-  const [row] = await gw.gateway.dataSource.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${gw.statements[i]!}`, gw.statementParams[i]!);
-  const read = planNodes(row)
-    .filter((n) => (n['Actual Loops'] ?? 0) > 0 && n['Relation Name'] !== undefined)
-    .map((n) => n['Relation Name']);
-  return { logins: data.roleChangeImpact.affectedUsers.map((u) => u.login), read };
+  return { logins: data.roleChangeImpact.affectedUsers.map((u) => u.login), read: (await nodesThatRan(/affected AS/)).map((n) => n['Relation Name']) };
 }
 
 // app-3 (i % 20 = 3: 100) or env=prod (i % 3 = 0: 666), 34 of them both: 732, and the same by a plain query.
@@ -75,29 +75,29 @@ const expected = async () =>
   Number((await gw.gateway.dataSource.query(`SELECT count(*)::int AS n FROM connections WHERE tags @> '{"app": "app-3"}' OR tags @> '{"env": "prod"}'`))[0].n);
 
 // Signatures are never deleted (a stale one still costs its GIN entry), so the shared fleet comes first.
-test('shared signatures: the total is summed over the signatures the roles match; holders are tested on signatures', async () => {
-  await seedFleet(false);
-  const { totalCount, ran } = await total();
-  expect(totalCount).toBe(await expected());
-  expect(totalCount).toBe(732);
-  expect(ran.some((n) => n['Relation Name'] === 'signature_connection_counts')).toBe(true);
-  expect(ran.some((n) => n['Relation Name'] === 'role_connections')).toBe(false);
-  // app-3's connections outside prod (66) would leave it; prod, the holder's other role, does not cover them.
+// app-3's connections outside prod (66) would leave it; prod, the holder's other role, does not cover them.
+test.each([
+  {
+    fleet: 'shared signatures: the total is summed over the signatures the roles match; holders are tested on signatures',
+    distinct: false,
+    total: { reads: 'signature_connection_counts', skips: 'role_connections' },
+    holders: { reads: 'tag_signatures', skips: 'connections' },
+  },
+  {
+    fleet: 'a signature per connection: the total is counted on role_connections, holders on connections; the same answers',
+    distinct: true,
+    total: { reads: 'role_connections', skips: 'signature_connection_counts' },
+    holders: { reads: 'connections', skips: 'tag_signatures' },
+  },
+])('$fleet', async (fleet) => {
+  await seedFleet(fleet.distinct);
+  const counted = await total();
+  expect(counted.totalCount).toBe(await expected());
+  expect(counted.totalCount).toBe(732);
+  expect(counted.read).toContain(fleet.total.reads);
+  expect(counted.read).not.toContain(fleet.total.skips);
   const affected = await holders();
   expect(affected.logins).toEqual(['two-roles']);
-  expect(affected.read).toContain('tag_signatures');
-  expect(affected.read).not.toContain('connections');
-});
-
-test('a signature per connection: the total is counted on role_connections, holders on connections; the same answers', async () => {
-  await seedFleet(true);
-  const { totalCount, ran } = await total();
-  expect(totalCount).toBe(await expected());
-  expect(totalCount).toBe(732);
-  expect(ran.some((n) => n['Relation Name'] === 'role_connections')).toBe(true);
-  expect(ran.some((n) => n['Relation Name'] === 'signature_connection_counts')).toBe(false);
-  const affected = await holders();
-  expect(affected.logins).toEqual(['two-roles']);
-  expect(affected.read).toContain('connections');
-  expect(affected.read).not.toContain('tag_signatures');
+  expect(affected.read).toContain(fleet.holders.reads);
+  expect(affected.read).not.toContain(fleet.holders.skips);
 });
