@@ -16,9 +16,10 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Exactness: `signature_id` is set by a BEFORE trigger on every insert and on every update that changes what the
  * tags are made of (`user_tags`, `pg_version`) or that touches `signature_id` itself, so no statement can leave a
  * row pointing at the wrong signature. The signature is `ds_connection_tags(...)` minus the two keys, the very
- * function the generated `tags` column uses. Signatures are never deleted (one whose connections are all gone
- * counts zero); `ds_tag_signature_id` finds or creates one under concurrency, and fails the statement rather than
- * return a signature whose tags are not exactly the connection's.
+ * function the generated `tags` column uses. Signatures were never deleted here (one whose connections are all gone
+ * counted zero; since migration DropUnusedSignatures it goes with its last connection); `ds_tag_signature_id`
+ * finds or creates one under concurrency, and fails the statement rather than return a signature whose tags are
+ * not exactly the connection's.
  *
  * Also `connections_instance_order_idx`: `pg_instance` values in code-point order, for paged tag summaries.
  *
@@ -28,6 +29,22 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * large table create `connections_instance_order_idx` by hand with CREATE INDEX CONCURRENTLY, under that name,
  * before upgrading.
  */
+/**
+ * The BEFORE trigger's function as this migration defines it (migration DropUnusedSignatures replaces it, and puts
+ * this one back when reverted).
+ */
+export const CONNECTIONS_SIGNATURE_FUNCTION = `
+      CREATE OR REPLACE FUNCTION ds_connections_signature() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'INSERT'
+           OR NEW.user_tags IS DISTINCT FROM OLD.user_tags
+           OR NEW.pg_version IS DISTINCT FROM OLD.pg_version
+           OR NEW.signature_id IS DISTINCT FROM OLD.signature_id THEN
+          NEW.signature_id := ds_tag_signature_id(ds_tag_signature(NEW.user_tags, NEW.pg_version));
+        END IF;
+        RETURN NEW;
+      END $$`;
+
 export class TagSignatures1732320000800 implements MigrationInterface {
   name = 'TagSignatures1732320000800';
 
@@ -92,17 +109,7 @@ export class TagSignatures1732320000800 implements MigrationInterface {
     // `pg_instance` values in code-point order (`server` has connections_host_order_idx): a tag summary reads a page
     // of them in index order, keeping the visible ones, instead of sorting every visible connection.
     await q.query(`CREATE INDEX IF NOT EXISTS connections_instance_order_idx ON connections (((host || '@' || name) COLLATE "C"))`);
-    await q.query(`
-      CREATE FUNCTION ds_connections_signature() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF TG_OP = 'INSERT'
-           OR NEW.user_tags IS DISTINCT FROM OLD.user_tags
-           OR NEW.pg_version IS DISTINCT FROM OLD.pg_version
-           OR NEW.signature_id IS DISTINCT FROM OLD.signature_id THEN
-          NEW.signature_id := ds_tag_signature_id(ds_tag_signature(NEW.user_tags, NEW.pg_version));
-        END IF;
-        RETURN NEW;
-      END $$`);
+    await q.query(CONNECTIONS_SIGNATURE_FUNCTION);
     await q.query(`CREATE TRIGGER connections_signature BEFORE INSERT OR UPDATE ON connections
                      FOR EACH ROW EXECUTE FUNCTION ds_connections_signature()`);
   }

@@ -13,8 +13,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *
  * Exactness: the counts change in the same statement as the rows they count, so any snapshot sees both agree.
  * An UPDATE that leaves `signature_id` alone (probe results, settings) changes no count and takes no lock. A
- * signature whose connections are all gone keeps its row, at 0 (signatures are never deleted, migration
- * TagSignatures); readers skip zeros where a signature's presence matters (tag summaries).
+ * signature whose connections are all gone kept its row, at 0, until migration DropUnusedSignatures (which drops
+ * it with its last connection); readers still skip zeros where a signature's presence matters (tag summaries).
  *
  * Concurrency: every write that adds, removes or re-tags a connection holds the access-relation advisory lock
  * (src/db/locks.ts, taken first by the services; the membership triggers take it too), and so does this trigger
@@ -24,24 +24,12 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Upgrade cost: one pass over `connections_signature_idx` to fill the table (a few seconds at a million
  * connections), in the migration's transaction, which holds off writes to connections (not reads) until it commits.
  */
-export class SignatureConnectionCounts1732320000820 implements MigrationInterface {
-  name = 'SignatureConnectionCounts1732320000820';
-
-  async up(q: QueryRunner): Promise<void> {
-    // No write to connections between the count below and the triggers that take over from it (a replica of the
-    // previous version may still be serving): reads go on, writes wait for this transaction.
-    await q.query(`LOCK TABLE connections IN SHARE ROW EXCLUSIVE MODE`);
-    await q.query(`
-      CREATE TABLE signature_connection_counts (
-        signature_id     integer PRIMARY KEY REFERENCES tag_signatures (id),
-        connection_count integer NOT NULL CHECK (connection_count >= 0)
-      )`);
-    await q.query(`
-      INSERT INTO signature_connection_counts (signature_id, connection_count)
-      SELECT signature_id, count(*) FROM connections GROUP BY signature_id`);
-    // One function for every event; the lock is taken only when a count changes.
-    await q.query(`
-      CREATE FUNCTION ds_signature_connection_counts() RETURNS trigger LANGUAGE plpgsql AS $$
+/**
+ * The counting trigger's function as this migration defines it (migration DropUnusedSignatures replaces it, and puts
+ * this one back when reverted).
+ */
+export const SIGNATURE_COUNTS_FUNCTION = `
+      CREATE OR REPLACE FUNCTION ds_signature_connection_counts() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         IF TG_OP = 'TRUNCATE' THEN
           PERFORM pg_advisory_xact_lock(1685286241); -- "dsma": the access-relation lock (src/db/locks.ts)
@@ -73,7 +61,25 @@ export class SignatureConnectionCounts1732320000820 implements MigrationInterfac
           ON CONFLICT (signature_id) DO UPDATE SET connection_count = signature_connection_counts.connection_count + EXCLUDED.connection_count;
         END IF;
         RETURN NULL;
-      END $$`);
+      END $$`;
+
+export class SignatureConnectionCounts1732320000820 implements MigrationInterface {
+  name = 'SignatureConnectionCounts1732320000820';
+
+  async up(q: QueryRunner): Promise<void> {
+    // No write to connections between the count below and the triggers that take over from it (a replica of the
+    // previous version may still be serving): reads go on, writes wait for this transaction.
+    await q.query(`LOCK TABLE connections IN SHARE ROW EXCLUSIVE MODE`);
+    await q.query(`
+      CREATE TABLE signature_connection_counts (
+        signature_id     integer PRIMARY KEY REFERENCES tag_signatures (id),
+        connection_count integer NOT NULL CHECK (connection_count >= 0)
+      )`);
+    await q.query(`
+      INSERT INTO signature_connection_counts (signature_id, connection_count)
+      SELECT signature_id, count(*) FROM connections GROUP BY signature_id`);
+    // One function for every event; the lock is taken only when a count changes.
+    await q.query(SIGNATURE_COUNTS_FUNCTION);
     await q.query(`CREATE TRIGGER signature_connection_counts_insert AFTER INSERT ON connections
                      REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ds_signature_connection_counts()`);
     await q.query(`CREATE TRIGGER signature_connection_counts_update AFTER UPDATE ON connections

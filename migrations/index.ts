@@ -11,6 +11,7 @@ import { ConnectionOrderIndexes1732320000700 } from './1732320000700-ConnectionO
 import { TagSignatures1732320000800 } from './1732320000800-TagSignatures';
 import { RoleConnectionCounts1732320000810 } from './1732320000810-RoleConnectionCounts';
 import { SignatureConnectionCounts1732320000820 } from './1732320000820-SignatureConnectionCounts';
+import { DropUnusedSignatures1732320000830 } from './1732320000830-DropUnusedSignatures';
 
 export const migrations = [
   InitialSchema1732320000000,
@@ -25,4 +26,5 @@ export const migrations = [
   TagSignatures1732320000800,
   RoleConnectionCounts1732320000810,
   SignatureConnectionCounts1732320000820,
+  DropUnusedSignatures1732320000830,
 ];

@@ -1,6 +1,7 @@
 import { createDataSource, migrateDown, migrateUp } from '../../src/db/data-source';
 import { migrations } from '../../migrations';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { insertConnection, userTagsJson } from '../support/seed';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -45,6 +46,26 @@ test('the tag index is a GIN index the matching predicate can use', async () => 
       `EXPLAIN SELECT name FROM connections c WHERE (c.tags @> '{"env":"prod"}'::jsonb OR c.tags @> '{"dc":"lyon"}'::jsonb)`,
     );
     expect(plan.map((p) => p['QUERY PLAN']).join('\n')).toMatch(/Bitmap Index Scan on connections_tags_gin/);
+  } finally {
+    await ds.destroy();
+  }
+});
+
+test('upgrading drops the tag signatures left without connections, and only those', async () => {
+  const ds = createDataSource({ url: db.url, poolSize: 1 });
+  await ds.initialize();
+  try {
+    await migrateDown(ds); // back to signatures that were never dropped (DropUnusedSignatures reverted)
+    await insertConnection(ds, 'kept', { env: 'prod' });
+    await insertConnection(ds, 'moved', { env: 'v1' });
+    await ds.query(`UPDATE connections SET user_tags = $1::jsonb WHERE name = 'moved'`, [userTagsJson({ env: 'v2' })]);
+    await insertConnection(ds, 'gone', { env: 'dev' });
+    await ds.query(`DELETE FROM connections WHERE name = 'gone'`);
+    const signatures = async () => ((await ds.query(`SELECT tags->>'env' AS env FROM tag_signatures ORDER BY 1`)) as { env: string }[]).map((r) => r.env);
+    expect(await signatures()).toEqual(['dev', 'prod', 'v1', 'v2']);
+    expect(await migrateUp(ds)).toEqual(['DropUnusedSignatures1732320000830']);
+    expect(await signatures()).toEqual(['prod', 'v2']);
+    expect(await ds.query(`SELECT count(*)::int AS n FROM signature_connection_counts WHERE connection_count = 0`)).toEqual([{ n: 0 }]);
   } finally {
     await ds.destroy();
   }
