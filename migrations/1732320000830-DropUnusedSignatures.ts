@@ -22,6 +22,12 @@ import { SIGNATURE_COUNTS_FUNCTION } from './1732320000820-SignatureConnectionCo
  * write waits longer than it did. A signature is dropped only when its maintained count is zero *and* no connection
  * points at it (one index probe each), so a wrong count could never take a used signature away.
  *
+ * Also: the look-up of a signature by digest (`ds_tag_signature_id`) runs with sequential scans off, so it goes
+ * through the unique index whatever plan PostgreSQL cached. Once `tag_signatures` had been analyzed while empty (a
+ * fresh schema after `ANALYZE`), the plan cached for that look-up scanned the whole table, for every row of the
+ * statement that filled it: a bulk insert of connections with new tag sets went quadratic (20,000 connections of
+ * distinct tags in 31 s instead of 4.5 s on PostgreSQL 15; test/integration/signature-lookup-plan.test.ts).
+ *
  * Upgrade cost: writes to connections wait (reads go on) while the signatures without connections are deleted, one
  * anti-join over `connections_signature_idx` (seconds at a million connections).
  */
@@ -104,16 +110,17 @@ export class DropUnusedSignatures1732320000830 implements MigrationInterface {
         END IF;
         RETURN NULL;
       END $$`);
+    // The look-up by digest through its unique index, whatever plan was cached (see above).
+    await q.query(`ALTER FUNCTION ds_tag_signature_id(jsonb) SET enable_seqscan = off`);
     // The signatures left behind so far (a count row at zero, or none: signatures emptied before the counts existed).
     await q.query(`DELETE FROM signature_connection_counts c WHERE NOT EXISTS (SELECT 1 FROM connections x WHERE x.signature_id = c.signature_id)`);
     await q.query(`DELETE FROM tag_signatures s WHERE NOT EXISTS (SELECT 1 FROM connections x WHERE x.signature_id = s.id)`);
-    // The planner's row count of tag_signatures decides signaturesAreShared: give it the live number at once.
-    await q.query(`ANALYZE tag_signatures`);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(SIGNATURE_COUNTS_FUNCTION);
     await q.query(CONNECTIONS_SIGNATURE_FUNCTION);
     await q.query(`DROP FUNCTION ds_drop_unused_signatures(integer[])`);
+    await q.query(`ALTER FUNCTION ds_tag_signature_id(jsonb) RESET enable_seqscan`);
   }
 }
