@@ -18,6 +18,24 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * test/integration/rule-parity.test.ts checks both give the same answer on every case, and the property-based access
  * tests check both against an independent oracle.
  */
+/**
+ * The membership of changed connections as this migration defines it (migration MembershipSelectorsOnce replaces it,
+ * and puts this one back when reverted).
+ */
+export const CONNECTIONS_MEMBERSHIP_FUNCTION = `
+      CREATE OR REPLACE FUNCTION ds_connections_membership(ids integer[]) RETURNS void LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_advisory_xact_lock(1685286241);
+        DELETE FROM role_connections WHERE connection_id = ANY(ids);
+        INSERT INTO role_connections (role_id, connection_id, name)
+        SELECT DISTINCT r.id, c.id, c.name
+          FROM connections c
+          JOIN roles r ON EXISTS (
+                 SELECT 1 FROM jsonb_array_elements(r.access) AS g
+                  WHERE ds_group_selector(g) IS NOT NULL AND c.tags @> ds_group_selector(g))
+         WHERE c.id = ANY(ids);
+      END $$`;
+
 export class RoleMembership1732320000020 implements MigrationInterface {
   name = 'RoleMembership1732320000020';
 
@@ -78,19 +96,7 @@ export class RoleMembership1732320000020 implements MigrationInterface {
                      REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ds_roles_after_update()`);
 
     // Connections: recompute the rows of those whose tags or name changed, against every role.
-    await q.query(`
-      CREATE FUNCTION ds_connections_membership(ids integer[]) RETURNS void LANGUAGE plpgsql AS $$
-      BEGIN
-        PERFORM pg_advisory_xact_lock(1685286241);
-        DELETE FROM role_connections WHERE connection_id = ANY(ids);
-        INSERT INTO role_connections (role_id, connection_id, name)
-        SELECT DISTINCT r.id, c.id, c.name
-          FROM connections c
-          JOIN roles r ON EXISTS (
-                 SELECT 1 FROM jsonb_array_elements(r.access) AS g
-                  WHERE ds_group_selector(g) IS NOT NULL AND c.tags @> ds_group_selector(g))
-         WHERE c.id = ANY(ids);
-      END $$`);
+    await q.query(CONNECTIONS_MEMBERSHIP_FUNCTION);
     await q.query(`
       CREATE FUNCTION ds_connections_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN

@@ -7,7 +7,7 @@
  * PostgreSQL 15; migration DropUnusedSignatures). The plans of the nested statements are read from auto_explain,
  * sent to this session as notices.
  */
-import { Client, type NoticeMessage } from 'pg';
+import { Client } from 'pg';
 import { useTestDatabaseClient } from '../support/database';
 
 const database = useTestDatabaseClient();
@@ -16,7 +16,7 @@ it('a bulk insert right after the empty table was analyzed looks every signature
   const session = new Client({ connectionString: database.db.url });
   await session.connect();
   const plans: string[] = [];
-  session.on('notice', (notice: NoticeMessage) => {
+  session.on('notice', (notice) => {
     if (notice.message?.includes('FROM tag_signatures s WHERE s.tags_sha256 = digest')) plans.push(notice.message);
   });
   try {

@@ -41,7 +41,10 @@ export async function insertConnection(
   ]);
 }
 
-export async function seedRoles(ds: DataSource, roles: { name: string; access: { filters: { tag: string; value: string }[] }[] }[]): Promise<void> {
+export async function seedRoles(
+  ds: { query(text: string, values?: unknown[]): Promise<unknown> },
+  roles: { name: string; access: { filters: { tag: string; value: string }[] }[] }[],
+): Promise<void> {
   await ds.query(`INSERT INTO roles (name, access) SELECT r->>'name', r->'access' FROM jsonb_array_elements($1::jsonb) AS r`, [JSON.stringify(roles)]);
 }
 
