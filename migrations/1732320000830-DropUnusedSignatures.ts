@@ -18,8 +18,8 @@ import { SIGNATURE_COUNTS_FUNCTION } from './1732320000820-SignatureConnectionCo
  * used to take it only at the end of the statement. So no writer can hold a signature it has chosen but not counted
  * yet while another drops it: the dropper either commits first (the chooser, waiting for the lock, then finds no
  * such signature and creates a new one) or waits for the chooser's commit (and then finds the signature counted).
- * The lock is the one every such write takes anyway, and the services take it first (before any row lock), so no
- * write waits longer than it did. A signature is dropped only when its maintained count is zero *and* no connection
+ * The lock is the one every such write takes anyway, and the services take it first (before any row lock), so
+ * their writes wait no longer than they did; a plain SQL statement now holds it from its first retagged row. A signature is dropped only when its maintained count is zero *and* no connection
  * points at it (one index probe each), so a wrong count could never take a used signature away.
  *
  * Also: the look-up of a signature by digest (`ds_tag_signature_id`) runs with sequential scans off, so it goes
@@ -29,7 +29,8 @@ import { SIGNATURE_COUNTS_FUNCTION } from './1732320000820-SignatureConnectionCo
  * distinct tags in 31 s instead of 4.5 s on PostgreSQL 15; test/integration/signature-lookup-plan.test.ts).
  *
  * Upgrade cost: writes to connections wait (reads go on) while the signatures without connections are deleted, one
- * anti-join over `connections_signature_idx` (seconds at a million connections).
+ * anti-join over `connections_signature_idx` (3.6 s for a million connections and 1.01M signatures on PostgreSQL 15,
+ * 2 cores).
  */
 const DROP_UNUSED_SIGNATURES_FUNCTION = `
   CREATE FUNCTION ds_drop_unused_signatures(candidates integer[]) RETURNS void LANGUAGE sql AS $$
