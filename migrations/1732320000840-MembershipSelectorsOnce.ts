@@ -20,11 +20,11 @@ import { CONNECTIONS_MEMBERSHIP_FUNCTION } from './1732320000020-RoleMembership'
  * each selector's matches through the GIN index (a hundred thousand rows each at a million connections) and keep
  * the changed ones.
  */
-export class MembershipSelectorsOnce1732320000840 implements MigrationInterface {
-  name = 'MembershipSelectorsOnce1732320000840';
-
-  async up(q: QueryRunner): Promise<void> {
-    await q.query(`
+/**
+ * The membership of changed connections as this migration defines it (migration RoleGroupSelectors replaces it, and
+ * puts this one back when reverted).
+ */
+export const SELECTORS_ONCE_MEMBERSHIP_FUNCTION = `
       CREATE OR REPLACE FUNCTION ds_connections_membership(ids integer[]) RETURNS void LANGUAGE plpgsql AS $$
       BEGIN
         IF cardinality(ids) = 0 THEN RETURN; END IF;
@@ -38,7 +38,13 @@ export class MembershipSelectorsOnce1732320000840 implements MigrationInterface 
         SELECT DISTINCT s.role_id, x.id, x.name
           FROM changed x JOIN selectors s ON x.tags @> s.selector
          WHERE s.selector IS NOT NULL;
-      END $$`);
+      END $$`;
+
+export class MembershipSelectorsOnce1732320000840 implements MigrationInterface {
+  name = 'MembershipSelectorsOnce1732320000840';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(SELECTORS_ONCE_MEMBERSHIP_FUNCTION);
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -3,7 +3,7 @@
  * MembershipSelectorsOnce) equals the access relation computed from scratch: every role against every connection,
  * a role holding a connection when one of its groups' selectors is contained in the connection's tags. Writes in
  * plain SQL, single rows and whole statements, with rules of every shape: one tag, AND groups, OR of groups, a
- * contradictory group (matches nothing), an empty group, an automatic tag.
+ * contradictory group (matches nothing), an empty group, an automatic tag; and rules changed between the writes.
  */
 import { useTestDatabaseClient } from '../support/database';
 import { seedRoles, userTagsJson } from '../support/seed';
@@ -61,6 +61,16 @@ it('follows bulk inserts, bulk and single retags, renames, probed versions and d
   await database.sql.query(`UPDATE connections SET name = 'db-8-renamed' WHERE name = 'db-8'`);
   await database.sql.query(`UPDATE connections SET pg_version = '16.4' WHERE id % 5 = 0`);
   await database.sql.query(`UPDATE connections SET connected = true`);
+  expect(await differences()).toMatchObject({ missing: [], extra: [] });
+  // Rules change, then connections are written again: what a write reads of the roles (their stored selectors,
+  // migration RoleGroupSelectors) follows every change of a rule, whoever makes it.
+  await database.sql.query(`UPDATE roles SET access = $1::jsonb WHERE name = 'app-2'`, [JSON.stringify([{ filters: filters({ env: 'uat' }) }])]);
+  await database.sql.query(`UPDATE roles SET access = access || $1::jsonb WHERE name = 'prod-lyon'`, [JSON.stringify([{ filters: filters({ team: 't3' }) }])]);
+  await seedRoles(database.sql, [{ name: 'late', access: [{ filters: filters({ app: 'app-1', team: 't1' }) }] }]);
+  await database.sql.query(`DELETE FROM roles WHERE name = 'app-3'`);
+  expect(await differences()).toMatchObject({ missing: [], extra: [] });
+  await database.sql.query(`UPDATE connections SET user_tags = $1::jsonb WHERE id % 7 = 2`, [userTagsJson({ env: 'uat', team: 't3', app: 'app-3' })]);
+  await database.sql.query(`UPDATE connections SET user_tags = $1::jsonb WHERE name = 'db-10'`, [userTagsJson({ app: 'app-1', team: 't1' })]);
   expect(await differences()).toMatchObject({ missing: [], extra: [] });
   await database.sql.query(`DELETE FROM connections WHERE id % 4 = 1`);
   const last = await differences();
