@@ -19,8 +19,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * tests check both against an independent oracle.
  */
 /**
- * The membership of changed connections as this migration defines it (migration MembershipSelectorsOnce replaces it,
- * and puts this one back when reverted).
+ * The membership of changed connections as this migration defines it (migration RoleGroupSelectors replaces it, and
+ * puts this one back when reverted).
  */
 export const CONNECTIONS_MEMBERSHIP_FUNCTION = `
       CREATE OR REPLACE FUNCTION ds_connections_membership(ids integer[]) RETURNS void LANGUAGE plpgsql AS $$

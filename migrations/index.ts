@@ -12,8 +12,7 @@ import { TagSignatures1732320000800 } from './1732320000800-TagSignatures';
 import { RoleConnectionCounts1732320000810 } from './1732320000810-RoleConnectionCounts';
 import { SignatureConnectionCounts1732320000820 } from './1732320000820-SignatureConnectionCounts';
 import { DropUnusedSignatures1732320000830 } from './1732320000830-DropUnusedSignatures';
-import { MembershipSelectorsOnce1732320000840 } from './1732320000840-MembershipSelectorsOnce';
-import { RoleGroupSelectors1732320000850 } from './1732320000850-RoleGroupSelectors';
+import { RoleGroupSelectors1732320000840 } from './1732320000840-RoleGroupSelectors';
 
 export const migrations = [
   InitialSchema1732320000000,
@@ -29,6 +28,5 @@ export const migrations = [
   RoleConnectionCounts1732320000810,
   SignatureConnectionCounts1732320000820,
   DropUnusedSignatures1732320000830,
-  MembershipSelectorsOnce1732320000840,
-  RoleGroupSelectors1732320000850,
+  RoleGroupSelectors1732320000840,
 ];

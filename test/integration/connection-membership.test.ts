@@ -1,6 +1,6 @@
 /**
  * `role_connections` after writes to connections (the triggers of migrations RoleMembership and
- * MembershipSelectorsOnce) equals the access relation computed from scratch: every role against every connection,
+ * RoleGroupSelectors) equals the access relation computed from scratch: every role against every connection,
  * a role holding a connection when one of its groups' selectors is contained in the connection's tags. Writes in
  * plain SQL, single rows and whole statements, with rules of every shape: one tag, AND groups, OR of groups, a
  * contradictory group (matches nothing), an empty group, an automatic tag; and rules changed between the writes.
